@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sched.bpf.c - scheduler programs: on-CPU time, context switches and
+ * run-queue latency per cgroup v2.
+ *
+ * Run-queue latency runs from wakeup (sched_wakeup, sched_wakeup_new) or from
+ * involuntary preemption (prev still runnable at sched_switch) until the task
+ * is switched in, and is charged to that task's cgroup, never the waker's.
+ * Every program exists twice: tp_btf (task storage for timestamps, trusted
+ * pointers) and raw_tp (pid-keyed LRU hash); userspace loads one twin per
+ * tracepoint after probing the kernel.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kpulse_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define TASK_RUNNING 0
+
+/* Keeps clang from dropping a bounds check the verifier needs to see. */
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KP_MAX_CGROUPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct kp_cg_stats);
+} cg_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kp_cpu_slot);
+} cpu_slot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KP_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} task_enq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KP_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} pid_enq SEC(".maps");
+
+static const struct kp_cg_stats zero_stats;
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct kp_cg_stats *cg_get(__u64 cgid)
+{
+	struct kp_cg_stats *s = bpf_map_lookup_elem(&cg_stats, &cgid);
+
+	if (s)
+		return s;
+	bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&cg_stats, &cgid);
+	if (!s)
+		count_drop(KP_DROP_CGROUP_MAP_FULL);
+	return s;
+}
+
+/* Index of @v in the log-linear layout described in kpulse_abi.h. */
+static __always_inline __u32 hist_bucket(__u64 v)
+{
+	__u32 msb = 0;
+	__u64 x = v;
+
+	if (v < KP_HIST_SUB)
+		return v;
+	if (x >> 32) { x >>= 32; msb += 32; }
+	if (x >> 16) { x >>= 16; msb += 16; }
+	if (x >> 8) { x >>= 8; msb += 8; }
+	if (x >> 4) { x >>= 4; msb += 4; }
+	if (x >> 2) { x >>= 2; msb += 2; }
+	if (x >> 1) { msb += 1; }
+	if (msb > KP_HIST_MAX_MSB)
+		return KP_HIST_BUCKETS - 1;
+	/* the top bit of v >> (msb - 4) is 16: masking it off is the same as
+	 * subtracting 16, and lets the verifier see the index is in range */
+	return (msb - KP_HIST_SUB_BITS + 1) * KP_HIST_SUB +
+	       ((v >> (msb - KP_HIST_SUB_BITS)) & (KP_HIST_SUB - 1));
+}
+
+static __always_inline __u64 task_cgid(struct task_struct *p, bool btf)
+{
+	if (btf)
+		return p->cgroups->dfl_cgrp->kn->id;
+	return BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
+}
+
+static __always_inline void enq_set(struct task_struct *p, __u64 now, bool btf)
+{
+	if (btf) {
+		__u64 *ts = bpf_task_storage_get(&task_enq, p, 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (ts)
+			*ts = now;
+		else
+			count_drop(KP_DROP_TASK_STORAGE);
+	} else {
+		__u32 pid = BPF_CORE_READ(p, pid);
+
+		if (bpf_map_update_elem(&pid_enq, &pid, &now, BPF_ANY))
+			count_drop(KP_DROP_PID_MAP_FULL);
+	}
+}
+
+/* Returns the enqueue time of @p and clears it; 0 when none is recorded. */
+static __always_inline __u64 enq_take(struct task_struct *p, bool btf)
+{
+	__u64 *ts, t;
+
+	if (btf) {
+		ts = bpf_task_storage_get(&task_enq, p, 0, 0);
+		if (!ts)
+			return 0;
+		t = *ts;
+		*ts = 0;
+		return t;
+	}
+	__u32 pid = BPF_CORE_READ(p, pid);
+
+	ts = bpf_map_lookup_elem(&pid_enq, &pid);
+	if (!ts)
+		return 0;
+	t = *ts;
+	bpf_map_delete_elem(&pid_enq, &pid);
+	return t;
+}
+
+static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
+					 struct task_struct *next,
+					 unsigned int prev_state, bool btf)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct kp_cg_stats *ps = NULL, *ns;
+	struct kp_cpu_slot *slot;
+	__u32 zero = 0;
+	__u64 next_cgid = 0, enq;
+	bool runnable = preempt || prev_state == TASK_RUNNING;
+	int next_pid;
+
+	slot = bpf_map_lookup_elem(&cpu_slot, &zero);
+	if (!slot)
+		return 0;
+
+	/* Charge the slice that just ended to the cgroup recorded when it
+	 * began: one clock read serves both ends of the slice. */
+	if (slot->cgid && slot->ts) {
+		ps = cg_get(slot->cgid);
+		if (ps) {
+			ps->cpu_ns += now - slot->ts;
+			if (runnable)
+				ps->nivcsw++;
+			else
+				ps->nvcsw++;
+		}
+	}
+
+	if (runnable && (btf ? prev->pid : BPF_CORE_READ(prev, pid)))
+		enq_set(prev, now, btf);
+
+	next_pid = btf ? next->pid : BPF_CORE_READ(next, pid);
+	if (next_pid) {
+		next_cgid = task_cgid(next, btf);
+		enq = enq_take(next, btf);
+		if (enq && now > enq) {
+			__u64 d = now - enq;
+
+			ns = (ps && next_cgid == slot->cgid) ? ps : cg_get(next_cgid);
+			if (ns) {
+				__u32 b = hist_bucket(d);
+
+				barrier_var(b);
+				if (b >= KP_HIST_BUCKETS)
+					b = KP_HIST_BUCKETS - 1;
+				ns->runq_sum_ns += d;
+				ns->runq_hist[b]++;
+			}
+		}
+	}
+	slot->ts = now;
+	slot->cgid = next_cgid;
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(kp_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	return handle_switch(preempt, prev, next, prev_state, true);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(kp_switch_raw, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	return handle_switch(preempt, prev, next, prev_state, false);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(kp_wakeup, struct task_struct *p)
+{
+	enq_set(p, bpf_ktime_get_ns(), true);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(kp_wakeup_raw, struct task_struct *p)
+{
+	enq_set(p, bpf_ktime_get_ns(), false);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(kp_wakeup_new, struct task_struct *p)
+{
+	enq_set(p, bpf_ktime_get_ns(), true);
+	return 0;
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(kp_wakeup_new_raw, struct task_struct *p)
+{
+	enq_set(p, bpf_ktime_get_ns(), false);
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* cgroup.h - the cgroup v2 hierarchy as kpulse sees it: where it is mounted
+ * (read from mountinfo, never assumed) and which path a cgroup id names
+ * (the id is the inode number of the cgroup's directory). */
+#ifndef KPULSE_CGROUP_H
+#define KPULSE_CGROUP_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdbool.h>
+
+/* Find the cgroup2 mount point in a mountinfo stream. Returns 0 and fills
+ * @out, -ENOENT when there is none. Octal escapes (\040) are decoded. */
+int kp_cgroup_find_v2(FILE *mountinfo, char *out, size_t outlen);
+/* Same, from /proc/self/mountinfo. */
+int kp_cgroup_v2_root(char *out, size_t outlen);
+
+/* Resolves cgroup ids to paths relative to the v2 root ("/a/b", "/" for the
+ * root). Keeps an index of the tree built by walking it, refreshed on a miss
+ * at most once per @min_rescan_ns. */
+struct kp_cgroups;
+
+struct kp_cgroups *kp_cgroups__new(const char *v2_root);
+void kp_cgroups__free(struct kp_cgroups *cg);
+const char *kp_cgroups__root(const struct kp_cgroups *cg);
+/* Path of @id (owned by @cg, valid until the next call), or NULL when no
+ * cgroup with that id exists. May walk the tree once per @now_ns window. */
+const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns);
+/* True while the directory at @relpath still has inode @id. */
+bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
+		       uint64_t id);
+/* Number of tree walks so far (exported as a metric). */
+uint64_t kp_cgroups__walks(const struct kp_cgroups *cg);
+
+#endif

@@ -1,0 +1,319 @@
+/* collector.c - map reader.
+ *
+ * Kernel values are cumulative per CPU since the cgroup's entry was made, so
+ * a read sums the CPUs and the difference to the previous read is the delta;
+ * deltas also feed the node totals, which therefore outlive the cgroups that
+ * made them. On-CPU time of slices still running is added from the per-CPU
+ * slot map, and the exported figure is kept monotonic.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collector.h"
+#include "cgroup.h"
+#include "loader.h"
+#include "log.h"
+
+#define BATCH_BYTES (4u << 20)
+#define UNRESOLVED_GIVE_UP 3
+
+struct kp_collector {
+	struct kp_loader *loader;
+	struct kp_cgroups *cg;
+	int stats_fd, slot_fd, drops_fd;
+	int ncpus;
+	size_t vsz;		/* per-CPU value stride */
+	unsigned int batch;
+	__u64 *keys;
+	void *vals;
+	bool batch_ok;
+	struct kp_container *by_id;
+	struct kp_sched_totals node;
+	uint64_t node_kernel_cpu_ns;
+	uint64_t gen;
+	struct kp_collector_stats st;
+};
+
+uint64_t kp_now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
+		      struct kp_cgroups *cg)
+{
+	struct kp_collector *c = calloc(1, sizeof(*c));
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!c)
+		return -ENOMEM;
+	c->loader = l;
+	c->cg = cg;
+	c->stats_fd = kp_loader__map_fd(l, "cg_stats");
+	c->slot_fd = kp_loader__map_fd(l, "cpu_slot");
+	c->drops_fd = kp_loader__map_fd(l, "drops");
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0)
+		c->ncpus = 1;
+	c->vsz = (sizeof(struct kp_cg_stats) + 7) & ~7ul;
+	c->batch = BATCH_BYTES / (c->vsz * c->ncpus);
+	if (c->batch < 1)
+		c->batch = 1;
+	if (c->batch > 256)
+		c->batch = 256;
+	c->keys = calloc(c->batch, sizeof(*c->keys));
+	c->vals = malloc(c->batch * c->vsz * c->ncpus);
+	if (!c->keys || !c->vals) {
+		kp_collector__free(c);
+		return -ENOMEM;
+	}
+	c->batch_ok = true;
+	if (c->stats_fd >= 0 && !bpf_obj_get_info_by_fd(c->stats_fd, &info, &len))
+		c->st.map_max_entries = info.max_entries;
+	*out = c;
+	return 0;
+}
+
+static void container_free(struct kp_container *k)
+{
+	free(k->path);
+	free(k);
+}
+
+void kp_collector__free(struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+
+	if (!c)
+		return;
+	HASH_ITER(hh, c->by_id, k, tmp) {
+		HASH_DEL(c->by_id, k);
+		container_free(k);
+	}
+	free(c->keys);
+	free(c->vals);
+	free(c);
+}
+
+static struct kp_container *container_get(struct kp_collector *c, uint64_t id)
+{
+	struct kp_container *k;
+
+	HASH_FIND(hh, c->by_id, &id, sizeof(id), k);
+	if (k)
+		return k;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return NULL;
+	k->cgid = id;
+	snprintf(k->cgid_str, sizeof(k->cgid_str), "%llu", (unsigned long long)id);
+	HASH_ADD(hh, c->by_id, cgid, sizeof(k->cgid), k);
+	return k;
+}
+
+static void resolve(struct kp_collector *c, struct kp_container *k, uint64_t now)
+{
+	const char *p = kp_cgroups__path(c->cg, k->cgid, now);
+
+	if (!p) {
+		k->unresolved_tries++;
+		return;
+	}
+	k->path = strdup(p);
+	if (k->path)
+		kp_identity_from_path(k->path, &k->ident);
+}
+
+/* Fold one key's per-CPU values into its container and the node. */
+static void account(struct kp_collector *c, __u64 id, const void *percpu,
+		    uint64_t now)
+{
+	struct kp_container *k = container_get(c, id);
+	struct kp_sched_totals sum = {};
+	uint64_t d;
+
+	if (!k)
+		return;
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct kp_cg_stats *v = (const void *)((const char *)percpu + cpu * c->vsz);
+
+		sum.cpu_ns += v->cpu_ns;
+		sum.nvcsw += v->nvcsw;
+		sum.nivcsw += v->nivcsw;
+		sum.runq_sum_ns += v->runq_sum_ns;
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			sum.runq_hist[b] += v->runq_hist[b];
+	}
+	/* deltas to the node; kernel values only grow for a given entry */
+	d = sum.cpu_ns - k->kernel_cpu_ns;
+	c->node_kernel_cpu_ns += d;
+	k->kernel_cpu_ns = sum.cpu_ns;
+	if (k->t.cpu_ns < sum.cpu_ns)
+		k->t.cpu_ns = sum.cpu_ns;
+	c->node.nvcsw += sum.nvcsw - k->t.nvcsw;
+	c->node.nivcsw += sum.nivcsw - k->t.nivcsw;
+	c->node.runq_sum_ns += sum.runq_sum_ns - k->t.runq_sum_ns;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		c->node.runq_hist[b] += sum.runq_hist[b] - k->t.runq_hist[b];
+	k->t.nvcsw = sum.nvcsw;
+	k->t.nivcsw = sum.nivcsw;
+	k->t.runq_sum_ns = sum.runq_sum_ns;
+	memcpy(k->t.runq_hist, sum.runq_hist, sizeof(sum.runq_hist));
+	k->seen_gen = c->gen;
+	if (!k->path)
+		resolve(c, k, now);
+}
+
+static int read_batch(struct kp_collector *c, uint64_t now, uint64_t *entries)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u64 token = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 n = c->batch;
+		int err = bpf_map_lookup_batch(c->stats_fd, first ? NULL : &token,
+					       &token, c->keys, c->vals, &n, &o);
+
+		if (err && errno != ENOENT)
+			return -errno;
+		for (__u32 i = 0; i < n; i++)
+			account(c, c->keys[i],
+				(char *)c->vals + (size_t)i * c->vsz * c->ncpus, now);
+		*entries += n;
+		if (err)	/* ENOENT: that was the last batch */
+			return 0;
+		first = false;
+	}
+}
+
+static int read_iter(struct kp_collector *c, uint64_t now, uint64_t *entries)
+{
+	__u64 key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(c->stats_fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(c->stats_fd, &next, c->vals) == 0) {
+			account(c, next, c->vals, now);
+			(*entries)++;
+		}
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+/* Add the slices running right now, so a task that has not been switched
+ * out for seconds is still counted up to this instant. */
+static void add_running(struct kp_collector *c, uint64_t now)
+{
+	struct kp_cpu_slot slots[c->ncpus];
+	struct kp_container *k, *tmp;
+	uint64_t node_running = 0;
+	__u32 zero = 0;
+
+	if (c->slot_fd < 0 || bpf_map_lookup_elem(c->slot_fd, &zero, slots))
+		memset(slots, 0, sizeof(slots));
+	HASH_ITER(hh, c->by_id, k, tmp) {
+		uint64_t cpu = k->kernel_cpu_ns;
+
+		for (int i = 0; i < c->ncpus; i++)
+			if (slots[i].cgid == k->cgid && slots[i].ts && slots[i].ts < now)
+				cpu += now - slots[i].ts;
+		if (cpu > k->t.cpu_ns)
+			k->t.cpu_ns = cpu;
+	}
+	for (int i = 0; i < c->ncpus; i++)
+		if (slots[i].cgid && slots[i].ts && slots[i].ts < now)
+			node_running += now - slots[i].ts;
+	if (c->node_kernel_cpu_ns + node_running > c->node.cpu_ns)
+		c->node.cpu_ns = c->node_kernel_cpu_ns + node_running;
+}
+
+/* Drop cgroups that are gone, from the map and from the model. */
+static void gc(struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+
+	HASH_ITER(hh, c->by_id, k, tmp) {
+		bool gone = k->seen_gen != c->gen;
+
+		if (!gone && k->path)
+			gone = !kp_cgroups__alive(c->cg, k->path, k->cgid);
+		if (!gone && !k->path && k->unresolved_tries >= UNRESOLVED_GIVE_UP)
+			gone = true;
+		if (!gone)
+			continue;
+		if (k->seen_gen == c->gen)
+			bpf_map_delete_elem(c->stats_fd, &k->cgid);
+		HASH_DEL(c->by_id, k);
+		container_free(k);
+		c->st.removed++;
+	}
+}
+
+static void read_drops(struct kp_collector *c)
+{
+	__u64 v[c->ncpus];
+
+	for (__u32 r = 0; r < KP_DROP_MAX; r++) {
+		uint64_t sum = 0;
+
+		if (c->drops_fd < 0 || bpf_map_lookup_elem(c->drops_fd, &r, v))
+			continue;
+		for (int i = 0; i < c->ncpus; i++)
+			sum += v[i];
+		c->st.drops[r] = sum;
+	}
+}
+
+int kp_collector__collect(struct kp_collector *c, uint64_t now)
+{
+	uint64_t t0 = kp_now_mono_ns(), entries = 0;
+	int err = 0;
+
+	if (c->stats_fd < 0)
+		return -ENOENT;
+	c->gen++;
+	if (c->batch_ok) {
+		err = read_batch(c, now, &entries);
+		if (err) {
+			kp_debug("collector: batch lookup unsupported (%s), iterating",
+				 strerror(-err));
+			c->batch_ok = false;
+			entries = 0;
+		}
+	}
+	if (!c->batch_ok)
+		err = read_iter(c, now, &entries);
+	add_running(c, now);
+	gc(c);
+	read_drops(c);
+	c->st.map_entries = entries;
+	c->st.collections++;
+	c->st.last_mono_ns = now;
+	c->st.last_duration_s = (double)(kp_now_mono_ns() - t0) / 1e9;
+	return err;
+}
+
+struct kp_container *kp_collector__containers(const struct kp_collector *c)
+{
+	return c->by_id;
+}
+
+const struct kp_sched_totals *kp_collector__node(const struct kp_collector *c)
+{
+	return &c->node;
+}
+
+const struct kp_collector_stats *kp_collector__stats(const struct kp_collector *c)
+{
+	return &c->st;
+}

@@ -1,0 +1,63 @@
+/* collector.h - reads the BPF maps into the model: one entry per live
+ * cgroup with cumulative counters and fine histograms, plus host-wide
+ * totals. Cgroups that disappear leave the maps and the model. */
+#ifndef KPULSE_COLLECTOR_H
+#define KPULSE_COLLECTOR_H
+
+#include <stdint.h>
+#include <uthash.h>
+#include <linux/types.h>
+#include "kpulse_abi.h"
+#include "container.h"
+
+struct kp_loader;
+struct kp_cgroups;
+
+/* Counters a cgroup (or the node) accumulates, all cumulative. */
+struct kp_sched_totals {
+	uint64_t cpu_ns;	/* includes the slice running right now */
+	uint64_t nvcsw;
+	uint64_t nivcsw;
+	uint64_t runq_sum_ns;
+	uint64_t runq_hist[KP_HIST_BUCKETS];
+};
+
+struct kp_container {
+	uint64_t cgid;
+	char *path;		/* relative to the v2 root; NULL until resolved */
+	struct kp_identity ident;
+	char cgid_str[24];
+	struct kp_sched_totals t;
+	uint64_t kernel_cpu_ns;	/* completed slices only, as the map has it */
+	uint64_t seen_gen;
+	unsigned int unresolved_tries;
+	UT_hash_handle hh;
+};
+
+struct kp_collector_stats {
+	uint64_t collections;
+	uint64_t removed;		/* cgroups gone and dropped */
+	uint64_t map_entries;		/* cg_stats entries at last read */
+	uint64_t map_max_entries;
+	uint64_t drops[KP_DROP_MAX];
+	double last_duration_s;
+	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of last collection */
+};
+
+struct kp_collector;
+
+int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
+		      struct kp_cgroups *cg);
+void kp_collector__free(struct kp_collector *c);
+/* Read every map once; @now_ns is CLOCK_MONOTONIC (the clock BPF uses). */
+int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
+
+/* The model, read-only for renderers. Containers with path == NULL are not
+ * resolved yet and are not to be shown. */
+struct kp_container *kp_collector__containers(const struct kp_collector *c);
+const struct kp_sched_totals *kp_collector__node(const struct kp_collector *c);
+const struct kp_collector_stats *kp_collector__stats(const struct kp_collector *c);
+
+uint64_t kp_now_mono_ns(void);
+
+#endif

@@ -1,0 +1,566 @@
+/* loader.c - BPF object lifecycle.
+ *
+ * Every tracepoint program exists as tp_btf and raw_tp twins; we probe the
+ * kernel (never its version) and keep one. A program the verifier rejects is
+ * named, its log tail kept, and the object is reopened without it (falling
+ * back to its raw_tp twin when there is one), so one bad program costs one
+ * metric, not the daemon. libbpf's own chatter is captured, not printed,
+ * unless -v is given.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "log.h"
+#include "sched.skel.h"
+
+#define MAX_PROGS 32
+#define LOG_CAP (256 * 1024)
+#define LOG_TAIL 4096
+
+int kp_verbose;
+
+/* One skeleton, wrapped so the loader can treat all of them alike. */
+struct unit_ops {
+	const char *name;
+	void *(*open)(void);
+	int (*load)(void *skel);
+	void (*destroy)(void *skel);
+	struct bpf_object *(*object)(void *skel);
+};
+
+#define UNIT(n)                                                               \
+	static void *n##_open(void) { return n##_bpf__open(); }              \
+	static int n##_load(void *s) { return n##_bpf__load(s); }            \
+	static void n##_destroy(void *s) { n##_bpf__destroy(s); }           \
+	static struct bpf_object *n##_obj(void *s)                           \
+	{                                                                     \
+		return ((struct n##_bpf *)s)->obj;                            \
+	}
+UNIT(sched)
+
+static const struct unit_ops units[] = {
+	{ "sched", sched_open, sched_load, sched_destroy, sched_obj },
+};
+#define NUNITS (sizeof(units) / sizeof(units[0]))
+
+struct prog_slot {
+	struct kp_prog_info info;
+	struct bpf_program *prog;
+	struct bpf_link *link;
+};
+
+struct kp_loader {
+	struct kp_loader_opts opts;
+	void *skel[NUNITS];
+	struct prog_slot progs[MAX_PROGS];
+	unsigned int nprogs;
+	bool tp_btf_ok;
+	bool mounted_tracefs;
+	int stats_fd;
+	/* names of programs we gave up on in earlier load attempts */
+	char disabled[MAX_PROGS][32];
+	char disabled_why[MAX_PROGS][256];
+	char *disabled_log[MAX_PROGS];
+	unsigned int ndisabled;
+};
+
+/* libbpf's messages go here while loading; printed only with -v. */
+static char *cap_buf;
+static size_t cap_len;
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	if (kp_verbose) {
+		va_copy(copy, ap);
+		if (level != LIBBPF_DEBUG || kp_verbose > 1)
+			vfprintf(stderr, fmt, copy);
+		va_end(copy);
+	}
+	if (level == LIBBPF_DEBUG || !cap_buf || cap_len >= LOG_CAP - 1)
+		return 0;
+	n = vsnprintf(cap_buf + cap_len, LOG_CAP - cap_len, fmt, ap);
+	if (n > 0)
+		cap_len += (size_t)n < LOG_CAP - cap_len ? (size_t)n : LOG_CAP - cap_len - 1;
+	return 0;
+}
+
+int kp_check_privileges(char *why, size_t len)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	unsigned long long eff = 0;
+	char line[256];
+
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				break;
+		fclose(f);
+	}
+	/* CAP_SYS_ADMIN (21), or CAP_BPF (39) + CAP_PERFMON (38) */
+	if ((eff & (1ull << 21)) || ((eff & (1ull << 39)) && (eff & (1ull << 38))))
+		return 0;
+	snprintf(why, len, "loading BPF programs needs root (or CAP_BPF and "
+		 "CAP_PERFMON); run kpulse with sudo");
+	return -EPERM;
+}
+
+/* Can this kernel attach a BTF-typed tracepoint program? Load a two
+ * instruction tp_btf program for sched_switch and see. */
+static bool probe_tp_btf(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 },	/* r0 = 0 */
+		{ .code = 0x95 },				/* exit */
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o);
+	int id, fd;
+
+	id = libbpf_find_vmlinux_btf_id("sched_switch", BPF_TRACE_RAW_TP);
+	if (id <= 0)
+		return false;
+	o.expected_attach_type = BPF_TRACE_RAW_TP;
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, 2, &o);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int ensure_tracefs(struct kp_loader *l)
+{
+	struct stat st;
+
+	if (stat("/sys/kernel/tracing/events", &st) == 0 ||
+	    stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		kp_err("loader: tracefs is not mounted and mounting it failed: %s",
+		       strerror(errno));
+		return -errno;
+	}
+	l->mounted_tracefs = true;
+	return 0;
+}
+
+/* "tp_btf/sched_switch" -> kind "tp_btf", tracepoint "sched_switch". */
+static void split_section(const char *sec, char *kind, size_t klen, char *tp,
+			  size_t tlen)
+{
+	const char *slash = strchr(sec, '/');
+	const char *name = slash ? slash + 1 : sec;
+
+	snprintf(kind, klen, "%.*s", slash ? (int)(slash - sec) : 0, sec);
+	if (!strcmp(kind, "tracepoint") && strchr(name, '/'))
+		name = strchr(name, '/') + 1;
+	snprintf(tp, tlen, "%s", name);
+}
+
+static int disabled_idx(const struct kp_loader *l, const char *name)
+{
+	for (unsigned int i = 0; i < l->ndisabled; i++)
+		if (!strcmp(l->disabled[i], name))
+			return (int)i;
+	return -1;
+}
+
+static bool tracepoint_exists(const char *kind, const char *sec, const char *tp)
+{
+	char p[512];
+	struct stat st;
+
+	if (strcmp(kind, "tracepoint"))
+		return libbpf_find_vmlinux_btf_id(tp, BPF_TRACE_RAW_TP) > 0;
+	snprintf(p, sizeof(p), "/sys/kernel/tracing/events/%s", strchr(sec, '/') + 1);
+	return stat(p, &st) == 0;
+}
+
+/* The twin of @prog in the same object: same tracepoint, other kind. */
+static struct bpf_program *twin_of(struct bpf_object *obj, struct bpf_program *prog)
+{
+	char k1[16], t1[48], k2[16], t2[48];
+	struct bpf_program *p;
+
+	split_section(bpf_program__section_name(prog), k1, sizeof(k1), t1, sizeof(t1));
+	bpf_object__for_each_program(p, obj) {
+		if (p == prog)
+			continue;
+		split_section(bpf_program__section_name(p), k2, sizeof(k2), t2, sizeof(t2));
+		if (!strcmp(t1, t2))
+			return p;
+	}
+	return NULL;
+}
+
+/* Test hook (KPULSE_TEST_BREAK_PROG=<tracepoint>): make the verifier reject
+ * a program for real by turning its first instruction into `exit`, so r0 is
+ * read before it is written. Same length, so line info stays valid. */
+static void break_program(struct bpf_program *p)
+{
+	size_t n = bpf_program__insn_cnt(p);
+	struct bpf_insn *copy = malloc(n * sizeof(*copy));
+
+	if (!copy)
+		return;
+	memcpy(copy, bpf_program__insns(p), n * sizeof(*copy));
+	memset(&copy[0], 0, sizeof(copy[0]));
+	copy[0].code = 0x95;	/* BPF_JMP | BPF_EXIT */
+	bpf_program__set_insns(p, copy, n);
+	free(copy);
+}
+
+/* Decide which programs of @obj load; returns how many will. */
+static int choose_programs(struct kp_loader *l, struct bpf_object *obj)
+{
+	const char *breakme = getenv("KPULSE_TEST_BREAK_PROG");
+	struct bpf_program *p, *twin;
+	char kind[16], tp[48];
+	int n = 0;
+
+	bpf_object__for_each_program(p, obj) {
+		bool want;
+
+		split_section(bpf_program__section_name(p), kind, sizeof(kind), tp, sizeof(tp));
+		twin = twin_of(obj, p);
+		if (!strcmp(kind, "tp_btf"))
+			want = l->tp_btf_ok && !l->opts.force_raw_tp;
+		else if (twin) /* raw_tp twin: only where tp_btf is out */
+			want = !(l->tp_btf_ok && !l->opts.force_raw_tp) ||
+			       disabled_idx(l, bpf_program__name(twin)) >= 0;
+		else
+			want = true;
+		if (disabled_idx(l, bpf_program__name(p)) >= 0)
+			want = false;
+		if (want && !tracepoint_exists(kind, bpf_program__section_name(p), tp))
+			want = false;
+		bpf_program__set_autoload(p, want);
+		if (!want)
+			continue;
+		n++;
+		if (!strcmp(kind, "tracepoint"))
+			ensure_tracefs(l);
+		if (breakme && !strcmp(breakme, tp))
+			break_program(p);
+	}
+	return n;
+}
+
+/* From captured libbpf output, the name of the program whose load failed. */
+static bool find_culprit(const char *log, char *name, size_t len, char *why,
+			 size_t wlen)
+{
+	const char *p = log, *hit = NULL, *end;
+
+	while ((p = strstr(p, "prog '"))) {
+		end = strchr(p + 6, '\'');
+		if (end && (!strncmp(end, "': failed to load", 17) ||
+			    !strncmp(end, "': BPF program load failed", 26)))
+			hit = p;
+		p += 6;
+	}
+	if (!hit)
+		return false;
+	end = strchr(hit + 6, '\'');
+	snprintf(name, len, "%.*s", (int)(end - hit - 6), hit + 6);
+	/* the verifier's last words are the line before END PROG LOAD LOG */
+	p = strstr(hit, "-- END PROG LOAD LOG --");
+	if (!p)
+		p = strstr(log, "-- END PROG LOAD LOG --");
+	if (p) {
+		const char *e = p, *b;
+
+		/* skip the statistics lines the verifier ends with */
+		for (;;) {
+			while (e > log && e[-1] == '\n')
+				e--;
+			b = e;
+			while (b > log && b[-1] != '\n')
+				b--;
+			if (b == log || (strncmp(b, "processed ", 10) &&
+					 strncmp(b, "verification time", 17) &&
+					 strncmp(b, "stack depth", 11)))
+				break;
+			e = b;
+		}
+		snprintf(why, wlen, "rejected by the verifier: %.*s", (int)(e - b), b);
+	} else {
+		const char *b = strstr(hit, "': ");
+		const char *e = strchr(b, '\n');
+
+		snprintf(why, wlen, "%.*s", e ? (int)(e - b - 3) : 200, b + 3);
+	}
+	return true;
+}
+
+static void record_disabled(struct kp_loader *l, const char *name,
+			    const char *why, const char *log)
+{
+	size_t n = strlen(log);
+
+	if (l->ndisabled >= MAX_PROGS)
+		return;
+	snprintf(l->disabled[l->ndisabled], sizeof(l->disabled[0]), "%s", name);
+	snprintf(l->disabled_why[l->ndisabled], sizeof(l->disabled_why[0]), "%s", why);
+	l->disabled_log[l->ndisabled] = strdup(n > LOG_TAIL ? log + n - LOG_TAIL : log);
+	l->ndisabled++;
+}
+
+static void size_maps(struct kp_loader *l, struct bpf_object *obj)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(obj, "cg_stats");
+
+	if (m && l->opts.max_cgroups)
+		bpf_map__set_max_entries(m, l->opts.max_cgroups);
+}
+
+static int load_unit(struct kp_loader *l, unsigned int u)
+{
+	const struct unit_ops *ops = &units[u];
+	char culprit[64], why[256];
+	int err = -EINVAL;
+
+	for (int attempt = 0; attempt < MAX_PROGS; attempt++) {
+		void *skel = ops->open();
+		struct bpf_object *obj;
+
+		if (!skel)
+			return -errno;
+		obj = ops->object(skel);
+		size_maps(l, obj);
+		if (choose_programs(l, obj) == 0) {
+			ops->destroy(skel);
+			return -ENOENT;
+		}
+		cap_len = 0;
+		cap_buf[0] = 0;
+		err = ops->load(skel);
+		if (!err) {
+			l->skel[u] = skel;
+			return 0;
+		}
+		ops->destroy(skel);
+		if (!find_culprit(cap_buf, culprit, sizeof(culprit), why, sizeof(why)) ||
+		    disabled_idx(l, culprit) >= 0)
+			break;
+		record_disabled(l, culprit, why, cap_buf);
+	}
+	kp_err("loader: BPF object '%s' failed to load: %s", ops->name, strerror(-err));
+	return err;
+}
+
+/* The row for @p's tracepoint (one row per tracepoint, whichever twin runs).
+ * A twin that loads replaces a row left by one that did not. */
+static struct prog_slot *add_prog(struct kp_loader *l, struct bpf_program *p,
+				  const char *why, const char *log)
+{
+	struct prog_slot *s = NULL;
+	char kind[16], tp[48];
+
+	split_section(bpf_program__section_name(p), kind, sizeof(kind), tp, sizeof(tp));
+	for (unsigned int i = 0; i < l->nprogs; i++)
+		if (!strcmp(l->progs[i].info.tracepoint, tp))
+			s = &l->progs[i];
+	if (s && (s->info.loaded || !bpf_program__autoload(p)))
+		return NULL;
+	if (!s) {
+		if (l->nprogs >= MAX_PROGS)
+			return NULL;
+		s = &l->progs[l->nprogs++];
+	}
+	free(s->info.verifier_log);
+	memset(&s->info, 0, sizeof(s->info));
+	snprintf(s->info.tracepoint, sizeof(s->info.tracepoint), "%s", tp);
+	snprintf(s->info.attach, sizeof(s->info.attach), "%s", kind);
+	snprintf(s->info.bpf_name, sizeof(s->info.bpf_name), "%s", bpf_program__name(p));
+	s->prog = p;
+	s->info.loaded = bpf_program__autoload(p) && bpf_program__fd(p) >= 0;
+	if (why)
+		snprintf(s->info.reason, sizeof(s->info.reason), "%s", why);
+	if (log)
+		s->info.verifier_log = strdup(log);
+	return s;
+}
+
+static void attach_unit(struct kp_loader *l, unsigned int u)
+{
+	struct bpf_object *obj = units[u].object(l->skel[u]);
+	struct bpf_program *p;
+	char kind[16], tp[48];
+
+	/* rows for programs that will not run, then the running ones */
+	bpf_object__for_each_program(p, obj) {
+		int d = disabled_idx(l, bpf_program__name(p));
+
+		if (bpf_program__autoload(p))
+			continue;
+		split_section(bpf_program__section_name(p), kind, sizeof(kind), tp, sizeof(tp));
+		if (d >= 0)
+			add_prog(l, p, l->disabled_why[d], l->disabled_log[d]);
+		else if (!tracepoint_exists(kind, bpf_program__section_name(p), tp))
+			add_prog(l, p, "tracepoint not found on this kernel", NULL);
+	}
+	bpf_object__for_each_program(p, obj) {
+		struct prog_slot *s;
+
+		if (!bpf_program__autoload(p) || !(s = add_prog(l, p, NULL, NULL)))
+			continue;
+		s->link = bpf_program__attach(p);
+		if (!s->link) {
+			snprintf(s->info.reason, sizeof(s->info.reason),
+				 "attach failed: %s", strerror(errno));
+			continue;
+		}
+		s->info.attached = true;
+	}
+}
+
+int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
+{
+	struct kp_loader *l;
+	char why[256];
+	int err = 0;
+
+	*out = NULL;
+	if (kp_check_privileges(why, sizeof(why)))
+		return -EPERM;
+	l = calloc(1, sizeof(*l));
+	cap_buf = malloc(LOG_CAP);
+	if (!l || !cap_buf) {
+		free(l);
+		return -ENOMEM;
+	}
+	l->stats_fd = -1;
+	if (opts)
+		l->opts = *opts;
+	libbpf_set_print(print_fn);
+
+	/* 1. probe */
+	l->tp_btf_ok = probe_tp_btf();
+	if (!l->tp_btf_ok)
+		kp_info("loader: tp_btf not supported here, using raw tracepoints");
+	/* 2-4. open, size maps, choose programs, load */
+	for (unsigned int u = 0; u < NUNITS; u++) {
+		int e = load_unit(l, u);
+
+		if (e && !err)
+			err = e;
+	}
+	/* 5. attach, one program at a time */
+	for (unsigned int u = 0; u < NUNITS; u++)
+		if (l->skel[u])
+			attach_unit(l, u);
+	for (unsigned int i = 0; i < l->nprogs; i++)
+		if (!l->progs[i].info.attached)
+			kp_err("loader: program %s (%s) not running: %s; continuing degraded",
+			       l->progs[i].info.tracepoint, l->progs[i].info.attach,
+			       l->progs[i].info.reason);
+	/* 6. run-time stats: on while this fd is open, restored when closed */
+	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (l->stats_fd < 0)
+		kp_debug("loader: cannot enable bpf stats: %s", strerror(errno));
+
+	*out = l;
+	if (!kp_loader__attached(l))
+		return err ? err : -ENOENT;
+	return 0;
+}
+
+void kp_loader__close(struct kp_loader *l)
+{
+	if (!l)
+		return;
+	for (unsigned int i = 0; i < l->nprogs; i++) {
+		bpf_link__destroy(l->progs[i].link);
+		free(l->progs[i].info.verifier_log);
+	}
+	for (unsigned int u = 0; u < NUNITS; u++)
+		if (l->skel[u])
+			units[u].destroy(l->skel[u]);
+	for (unsigned int i = 0; i < l->ndisabled; i++)
+		free(l->disabled_log[i]);
+	if (l->stats_fd >= 0)
+		close(l->stats_fd);
+	if (l->mounted_tracefs)
+		umount2("/sys/kernel/tracing", MNT_DETACH);
+	free(l);
+	free(cap_buf);
+	cap_buf = NULL;
+}
+
+int kp_loader__map_fd(const struct kp_loader *l, const char *name)
+{
+	for (unsigned int u = 0; u < NUNITS; u++) {
+		struct bpf_map *m;
+
+		if (!l->skel[u])
+			continue;
+		m = bpf_object__find_map_by_name(units[u].object(l->skel[u]), name);
+		if (m)
+			return bpf_map__fd(m);
+	}
+	return -ENOENT;
+}
+
+unsigned int kp_loader__prog_count(const struct kp_loader *l)
+{
+	return l->nprogs;
+}
+
+const struct kp_prog_info *kp_loader__prog(const struct kp_loader *l, unsigned int i)
+{
+	return i < l->nprogs ? &l->progs[i].info : NULL;
+}
+
+int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
+			  uint64_t *run_ns, uint64_t *runs, uint64_t *misses)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (i >= l->nprogs || !l->progs[i].info.loaded)
+		return -ENOENT;
+	fd = bpf_program__fd(l->progs[i].prog);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*run_ns = info.run_time_ns;
+	*runs = info.run_cnt;
+	*misses = info.recursion_misses;
+	return 0;
+}
+
+unsigned int kp_loader__attached(const struct kp_loader *l)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < l->nprogs; i++)
+		n += l->progs[i].info.attached;
+	return n;
+}
+
+bool kp_loader__degraded(const struct kp_loader *l)
+{
+	return kp_loader__attached(l) < l->nprogs;
+}
+
+bool kp_loader__tp_btf(const struct kp_loader *l)
+{
+	return l->tp_btf_ok && !l->opts.force_raw_tp;
+}
+
+bool kp_loader__stats_enabled(const struct kp_loader *l)
+{
+	return l->stats_fd >= 0;
+}

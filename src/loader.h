@@ -1,0 +1,49 @@
+/* loader.h - opens, loads and attaches kpulse's BPF objects in visible steps
+ * (open -> size maps -> pick attach types -> load -> attach), keeping each
+ * program's fate so the daemon can run degraded and say why. */
+#ifndef KPULSE_LOADER_H
+#define KPULSE_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kp_loader;
+
+struct kp_loader_opts {
+	bool force_raw_tp;	  /* skip tp_btf even where it works */
+	unsigned int max_cgroups; /* cg_stats map size; 0 = default */
+};
+
+struct kp_prog_info {
+	char tracepoint[48];	/* "sched_switch": the program label */
+	char attach[16];	/* "tp_btf", "raw_tp" or "tracepoint" */
+	char bpf_name[32];
+	bool loaded;
+	bool attached;
+	char reason[256];	/* one line when !attached */
+	char *verifier_log;	/* tail of libbpf's log when the load failed */
+};
+
+/* Returns 0 with *out set, even when some programs failed (see
+ * kp_loader__degraded); -EPERM without the privileges; other negative
+ * errno when nothing could be loaded at all (*out is still set, so the
+ * caller can report per program, and must be closed). */
+int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts);
+void kp_loader__close(struct kp_loader *l);
+
+int kp_loader__map_fd(const struct kp_loader *l, const char *map_name);
+unsigned int kp_loader__prog_count(const struct kp_loader *l);
+const struct kp_prog_info *kp_loader__prog(const struct kp_loader *l,
+					   unsigned int i);
+/* Cumulative run time and run count from the kernel's bpf stats. */
+int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
+			  uint64_t *run_ns, uint64_t *runs, uint64_t *misses);
+bool kp_loader__degraded(const struct kp_loader *l);
+unsigned int kp_loader__attached(const struct kp_loader *l);
+bool kp_loader__tp_btf(const struct kp_loader *l);
+bool kp_loader__stats_enabled(const struct kp_loader *l);
+
+/* Privilege check: 0 when BPF can be used, -EPERM with a reason otherwise. */
+int kp_check_privileges(char *why, size_t len);
+
+#endif

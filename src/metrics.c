@@ -1,0 +1,188 @@
+/* metrics.c - /metrics: per-container and node series, then kpulse's own
+ * cost (BPF run time per program, map fill, drops) and process_* figures.
+ * Names and units follow the contract in DESIGN.md. */
+#include <string.h>
+#include "metrics.h"
+#include "collector.h"
+#include "cgroup.h"
+#include "loader.h"
+#include "procstat.h"
+#include "prom.h"
+#include "version.h"
+
+static const char *const drop_reason[KP_DROP_MAX] = {
+	[KP_DROP_CGROUP_MAP_FULL] = "cgroup_map_full",
+	[KP_DROP_TASK_STORAGE] = "task_storage",
+	[KP_DROP_PID_MAP_FULL] = "pid_map_full",
+};
+
+/* Label set of a container; @extra_name/@extra_value add one more pair. */
+static void container_labels(const struct kp_container *k, struct kp_label *l,
+			     const char *extra_name, const char *extra_value)
+{
+	int n = 0;
+
+	l[n++] = (struct kp_label){ "container", k->ident.name };
+	l[n++] = (struct kp_label){ "container_id", k->ident.id[0] ? k->ident.id : k->cgid_str };
+	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
+	l[n++] = (struct kp_label){ "cgroup", k->path };
+	if (k->ident.pod_uid[0])
+		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
+	if (extra_name)
+		l[n++] = (struct kp_label){ extra_name, extra_value };
+	l[n] = (struct kp_label){ NULL, NULL };
+}
+
+#define FOR_EACH_SHOWN(c, k, tmp)                                              \
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path)
+
+static void render_containers(FILE *f, const struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+	struct kp_label l[8];
+
+	kp_prom_family(f, "kpulse_container_cpu_seconds_total", "counter",
+		       "On-CPU time of the container's tasks, from sched_switch.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample(f, "kpulse_container_cpu_seconds_total", l,
+			       (double)k->t.cpu_ns / 1e9);
+	}
+	kp_prom_family(f, "kpulse_container_context_switches_total", "counter",
+		       "Context switches away from the container's tasks; involuntary = still runnable.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		container_labels(k, l, "kind", "voluntary");
+		kp_prom_sample_u64(f, "kpulse_container_context_switches_total", l, k->t.nvcsw);
+		container_labels(k, l, "kind", "involuntary");
+		kp_prom_sample_u64(f, "kpulse_container_context_switches_total", l, k->t.nivcsw);
+	}
+	kp_prom_family(f, "kpulse_container_runqueue_latency_seconds", "histogram",
+		       "Time from wakeup or preemption until on CPU, charged to the waiting task's container.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_histogram(f, "kpulse_container_runqueue_latency_seconds", l,
+				  k->t.runq_hist, k->t.runq_sum_ns);
+	}
+}
+
+static void render_node(FILE *f, const struct kp_collector *c)
+{
+	const struct kp_sched_totals *n = kp_collector__node(c);
+	struct kp_label kind[2] = { { "kind", NULL }, { NULL, NULL } };
+
+	kp_prom_family(f, "kpulse_node_cpu_seconds_total", "counter",
+		       "On-CPU time of all tasks but the idle task, host-wide.");
+	kp_prom_sample(f, "kpulse_node_cpu_seconds_total", NULL, (double)n->cpu_ns / 1e9);
+	kp_prom_family(f, "kpulse_node_context_switches_total", "counter",
+		       "Context switches away from non-idle tasks, host-wide.");
+	kind[0].value = "voluntary";
+	kp_prom_sample_u64(f, "kpulse_node_context_switches_total", kind, n->nvcsw);
+	kind[0].value = "involuntary";
+	kp_prom_sample_u64(f, "kpulse_node_context_switches_total", kind, n->nivcsw);
+	kp_prom_family(f, "kpulse_node_runqueue_latency_seconds", "histogram",
+		       "Run-queue latency of all tasks, host-wide.");
+	kp_prom_histogram(f, "kpulse_node_runqueue_latency_seconds", NULL,
+			  n->runq_hist, n->runq_sum_ns);
+}
+
+static void render_self(FILE *f, const struct kp_collector *c,
+			const struct kp_loader *ld, const struct kp_cgroups *cg)
+{
+	const struct kp_collector_stats *st = kp_collector__stats(c);
+	struct kp_label l[3] = { { "program", NULL }, { NULL, NULL }, { NULL, NULL } };
+	unsigned int np = kp_loader__prog_count(ld);
+	uint64_t run_ns, runs, misses, misses_total = 0;
+	struct kp_procstat ps;
+
+	kp_prom_family(f, "kpulse_bpf_program_attached", "gauge",
+		       "1 when the program for this tracepoint runs, 0 when it could not load or attach.");
+	for (unsigned int i = 0; i < np; i++) {
+		const struct kp_prog_info *p = kp_loader__prog(ld, i);
+
+		l[0].value = p->tracepoint;
+		l[1] = (struct kp_label){ "attach", p->attach };
+		kp_prom_sample_u64(f, "kpulse_bpf_program_attached", l, p->attached);
+	}
+	l[1] = (struct kp_label){ NULL, NULL };
+	kp_prom_family(f, "kpulse_bpf_program_run_seconds_total", "counter",
+		       "Kernel time spent in the program (kernel.bpf_stats_enabled, on while kpulse runs).");
+	for (unsigned int i = 0; i < np; i++) {
+		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+			continue;
+		l[0].value = kp_loader__prog(ld, i)->tracepoint;
+		kp_prom_sample(f, "kpulse_bpf_program_run_seconds_total", l, (double)run_ns / 1e9);
+	}
+	kp_prom_family(f, "kpulse_bpf_program_runs_total", "counter",
+		       "Invocations of the program.");
+	for (unsigned int i = 0; i < np; i++) {
+		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+			continue;
+		l[0].value = kp_loader__prog(ld, i)->tracepoint;
+		kp_prom_sample_u64(f, "kpulse_bpf_program_runs_total", l, runs);
+		misses_total += misses;
+	}
+	kp_prom_family(f, "kpulse_bpf_map_entries", "gauge", "Entries in the map at the last collection.");
+	l[0] = (struct kp_label){ "map", "cg_stats" };
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);
+	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
+	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
+		       "Events the BPF programs could not record, by reason.");
+	l[0].name = "reason";
+	for (int r = 0; r < KP_DROP_MAX; r++) {
+		l[0].value = drop_reason[r];
+		kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, st->drops[r]);
+	}
+	l[0].value = "recursion_miss";
+	kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, misses_total);
+
+	kp_prom_family(f, "kpulse_containers", "gauge", "Cgroups tracked right now.");
+	{
+		struct kp_container *k, *tmp;
+		uint64_t n = 0;
+
+		FOR_EACH_SHOWN(c, k, tmp)
+			n++;
+		kp_prom_sample_u64(f, "kpulse_containers", NULL, n);
+	}
+	kp_prom_family(f, "kpulse_containers_removed_total", "counter",
+		       "Cgroups that disappeared and were dropped from maps and output.");
+	kp_prom_sample_u64(f, "kpulse_containers_removed_total", NULL, st->removed);
+	kp_prom_family(f, "kpulse_cgroup_tree_walks_total", "counter",
+		       "Walks of the cgroup v2 tree to resolve new cgroup ids.");
+	kp_prom_sample_u64(f, "kpulse_cgroup_tree_walks_total", NULL, kp_cgroups__walks(cg));
+	kp_prom_family(f, "kpulse_collections_total", "counter", "Map reads done.");
+	kp_prom_sample_u64(f, "kpulse_collections_total", NULL, st->collections);
+	kp_prom_family(f, "kpulse_collection_duration_seconds", "gauge",
+		       "Wall time of the last map read.");
+	kp_prom_sample(f, "kpulse_collection_duration_seconds", NULL, st->last_duration_s);
+	kp_prom_family(f, "kpulse_degraded", "gauge",
+		       "1 when some BPF program is not running on this kernel (see /health).");
+	kp_prom_sample_u64(f, "kpulse_degraded", NULL, kp_loader__degraded(ld));
+	kp_prom_family(f, "kpulse_build_info", "gauge", "Version of this kpulse.");
+	l[0] = (struct kp_label){ "version", KPULSE_VERSION };
+	kp_prom_sample_u64(f, "kpulse_build_info", l, 1);
+
+	if (kp_procstat_read(&ps))
+		return;
+	kp_prom_family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	kp_prom_sample(f, "process_cpu_seconds_total", NULL, ps.cpu_seconds);
+	kp_prom_family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	kp_prom_sample(f, "process_resident_memory_bytes", NULL, ps.rss_bytes);
+	kp_prom_family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	kp_prom_sample(f, "process_virtual_memory_bytes", NULL, ps.vsize_bytes);
+	kp_prom_family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+	kp_prom_sample(f, "process_open_fds", NULL, ps.open_fds);
+	kp_prom_family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	kp_prom_sample(f, "process_max_fds", NULL, ps.max_fds);
+	kp_prom_family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+	kp_prom_sample(f, "process_start_time_seconds", NULL, ps.start_time_seconds);
+}
+
+void kp_metrics_render(FILE *f, const struct kp_collector *c,
+		       const struct kp_loader *l, const struct kp_cgroups *cg)
+{
+	render_containers(f, c);
+	render_node(f, c);
+	render_self(f, c, l, cg);
+}

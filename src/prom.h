@@ -1,0 +1,37 @@
+/* prom.h - Prometheus text exposition (0.0.4) helpers writing to a FILE
+ * (an open_memstream buffer in the daemon). Pure formatting, no sockets. */
+#ifndef KPULSE_PROM_H
+#define KPULSE_PROM_H
+
+#include <stdio.h>
+#include <stdint.h>
+
+/* Write @s as a label value body: backslash, double quote and newline are
+ * escaped; invalid UTF-8 bytes become U+FFFD. */
+void kp_prom_escape(FILE *f, const char *s);
+
+/* # HELP and # TYPE lines. */
+void kp_prom_family(FILE *f, const char *name, const char *type,
+		    const char *help);
+
+/* A label set: pairs of name, value; NULL name ends it. Written as
+ * {a="x",b="y"} (nothing when empty). @extra is an already formatted
+ * trailing label pair such as le="0.5" or NULL. */
+struct kp_label {
+	const char *name;
+	const char *value;
+};
+void kp_prom_labels(FILE *f, const struct kp_label *labels, const char *extra);
+
+/* name{labels} value */
+void kp_prom_sample(FILE *f, const char *name, const struct kp_label *labels,
+		    double value);
+void kp_prom_sample_u64(FILE *f, const char *name,
+			const struct kp_label *labels, uint64_t value);
+
+/* A histogram from fine log-linear buckets (ns) and a sum in ns, exported
+ * in seconds on the fixed kp_prom_le bounds. */
+void kp_prom_histogram(FILE *f, const char *name, const struct kp_label *labels,
+		       const uint64_t *fine_counts, uint64_t sum_ns);
+
+#endif

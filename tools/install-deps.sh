@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package kpulse needs to build, test and benchmark.
+# Idempotent: when everything is present it only checks and returns.
+set -euo pipefail
+
+BUILD_PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev
+pkg-config uthash-dev libjansson-dev libyaml-dev libcmocka-dev make gcc"
+TEST_PKGS="prometheus curl stress-ng python3 iproute2 procps"
+BENCH_PKGS="rt-tests linux-perf bpftrace"
+
+want="$BUILD_PKGS $TEST_PKGS"
+case "${1:-}" in
+  --bench) want="$want $BENCH_PKGS" ;;
+  --build) want="$BUILD_PKGS" ;;
+esac
+
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages:$missing (run as root to install)" >&2
+  exit 77
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
