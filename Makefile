@@ -6,6 +6,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
 V ?= 0
+PYTHON ?= /usr/bin/python3
 WERROR ?= 1
 
 ifeq ($(V),1)
@@ -26,14 +27,14 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := cgroup collector container daemon hist http loader metrics procstat prom
+LIB_SRCS := cgroup collector container daemon hist http loader log metrics procstat prom
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup
 test_hist_SRCS := hist
 test_prom_SRCS := prom hist
 test_container_SRCS := container
-test_cgroup_SRCS := cgroup
+test_cgroup_SRCS := cgroup log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse
@@ -44,7 +45,7 @@ deps:
 $(OUT):
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c include/kpulse_abi.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp && rm -f $@.tmp
@@ -77,7 +78,7 @@ unit-test: $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
 	$(Q)for t in $^; do echo "== $$t"; $$t || exit 1; done
 
 integration-test: kpulse $(OUT)/workload
-	$(Q)python3 tests/integration/run.py
+	$(Q)$(PYTHON) tests/integration/run.py
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit-test

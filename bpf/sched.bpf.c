@@ -14,6 +14,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "kpulse_abi.h"
+#include "kp_hist_bucket.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -81,28 +82,6 @@ static __always_inline struct kp_cg_stats *cg_get(__u64 cgid)
 	if (!s)
 		count_drop(KP_DROP_CGROUP_MAP_FULL);
 	return s;
-}
-
-/* Index of @v in the log-linear layout described in kpulse_abi.h. */
-static __always_inline __u32 hist_bucket(__u64 v)
-{
-	__u32 msb = 0;
-	__u64 x = v;
-
-	if (v < KP_HIST_SUB)
-		return v;
-	if (x >> 32) { x >>= 32; msb += 32; }
-	if (x >> 16) { x >>= 16; msb += 16; }
-	if (x >> 8) { x >>= 8; msb += 8; }
-	if (x >> 4) { x >>= 4; msb += 4; }
-	if (x >> 2) { x >>= 2; msb += 2; }
-	if (x >> 1) { msb += 1; }
-	if (msb > KP_HIST_MAX_MSB)
-		return KP_HIST_BUCKETS - 1;
-	/* the top bit of v >> (msb - 4) is 16: masking it off is the same as
-	 * subtracting 16, and lets the verifier see the index is in range */
-	return (msb - KP_HIST_SUB_BITS + 1) * KP_HIST_SUB +
-	       ((v >> (msb - KP_HIST_SUB_BITS)) & (KP_HIST_SUB - 1));
 }
 
 static __always_inline __u64 task_cgid(struct task_struct *p, bool btf)
@@ -193,7 +172,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 
 			ns = (ps && next_cgid == slot->cgid) ? ps : cg_get(next_cgid);
 			if (ns) {
-				__u32 b = hist_bucket(d);
+				__u32 b = kp_hist_bucket_of(d);
 
 				barrier_var(b);
 				if (b >= KP_HIST_BUCKETS)

@@ -1,18 +1,11 @@
 /* hist.c - log-linear histogram math. Bucket edges are exact integers in ns,
  * so the kernel's bucketing and ours agree bit for bit. */
 #include "hist.h"
+#include "kp_hist_bucket.h"
 
 unsigned int kp_hist_bucket(uint64_t v)
 {
-	unsigned int msb;
-
-	if (v < KP_HIST_SUB)
-		return (unsigned int)v;
-	msb = 63 - __builtin_clzll(v);
-	if (msb > KP_HIST_MAX_MSB)
-		return KP_HIST_BUCKETS - 1;
-	return (msb - KP_HIST_SUB_BITS + 1) * KP_HIST_SUB +
-	       (unsigned int)((v >> (msb - KP_HIST_SUB_BITS)) - KP_HIST_SUB);
+	return kp_hist_bucket_of(v);
 }
 
 uint64_t kp_hist_lower(unsigned int b)

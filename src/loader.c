@@ -26,7 +26,6 @@
 #define LOG_CAP (256 * 1024)
 #define LOG_TAIL 4096
 
-int kp_verbose;
 
 /* One skeleton, wrapped so the loader can treat all of them alike. */
 struct unit_ops {

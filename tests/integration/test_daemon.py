@@ -1,0 +1,202 @@
+"""The daemon as a process and an HTTP server: lifecycle and cleanup, bpf
+stats restored, degraded mode, HTTP errors, promtool, command-line errors."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import unittest
+
+import harness as h
+
+
+def run_kpulse(*args, env=None, preexec=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([h.KPULSE] + list(args), capture_output=True, text=True,
+                          timeout=60, env=e, preexec_fn=preexec)
+
+
+def bpf_stats_enabled():
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        return f.read().strip()
+
+
+class LifecycleTest(unittest.TestCase):
+    def test_programs_released_and_stats_restored(self):
+        before_ids = set(h.kpulse_prog_ids())
+        stats_before = bpf_stats_enabled()
+        d = h.Daemon()
+        try:
+            mine = set(h.kpulse_prog_ids()) - before_ids
+            self.assertGreaterEqual(len(mine), 3)  # switch, wakeup, wakeup_new
+            # stats are on through a BPF_ENABLE_STATS fd: the sysctl is left
+            # as it was, and the kernel turns stats off when the fd closes
+            self.assertEqual(bpf_stats_enabled(), stats_before)
+            time.sleep(1.2)
+            m = d.metrics()
+            self.assertGreater(h.value(m, "kpulse_bpf_program_run_seconds_total",
+                                       program="sched_switch"), 0)
+            status, body = d.health()
+            self.assertEqual(status, 200)
+            self.assertEqual(body["status"], "ok")
+            self.assertEqual(body["features_missing"], [])
+            self.assertGreater(body["collections"], 0)
+            self.assertLess(body["last_collection_age_seconds"], 2.5)
+        finally:
+            code, err = d.stop()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(h.wait_released(mine), set())
+        self.assertEqual(bpf_stats_enabled(), stats_before)
+
+    def test_sigint_also_cleans_up(self):
+        before_ids = set(h.kpulse_prog_ids())
+        d = h.Daemon()
+        mine = set(h.kpulse_prog_ids()) - before_ids
+        d.proc.send_signal(2)
+        code, err = d.stop()
+        self.assertEqual(code, 0, err)
+        self.assertEqual(h.wait_released(mine), set())
+
+
+class DegradedTest(unittest.TestCase):
+    def test_verifier_rejection_is_reported_and_rest_runs(self):
+        d = h.Daemon(env={"KPULSE_TEST_BREAK_PROG": "sched_wakeup"})
+        self.addCleanup(d.stop)
+        status, body = d.health()
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], "degraded")
+        self.assertIn("sched_wakeup", body["features_missing"])
+        prog = [p for p in body["programs"] if p["tracepoint"] == "sched_wakeup"][0]
+        self.assertFalse(prog["attached"])
+        self.assertIn("verifier", prog["reason"])
+        m = d.metrics()
+        self.assertEqual(h.value(m, "kpulse_degraded"), 1)
+        self.assertEqual(len([v for lab, v in h.series(m, "kpulse_bpf_program_attached",
+                                                       program="sched_wakeup") if v == 0]), 1)
+        self.assertEqual(h.value(m, "kpulse_bpf_program_attached", program="sched_switch",
+                                 attach="tp_btf"), 1)
+        # CPU accounting does not need the wakeup program
+        time.sleep(1.2)
+        self.assertGreater(h.value(d.metrics(), "kpulse_node_cpu_seconds_total"), 0)
+        code, err = d.stop()
+        self.assertEqual(code, 0)
+        self.assertIn("sched_wakeup", err)
+        self.assertNotIn("BEGIN PROG LOAD LOG", err)  # verifier log kept, not sprayed
+
+
+class HttpTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = h.Daemon()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    def test_metrics_content_type_and_families(self):
+        status, headers, body = self.d.get("/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        for fam in ("kpulse_container_cpu_seconds_total", "kpulse_node_runqueue_latency_seconds",
+                    "kpulse_bpf_program_run_seconds_total", "kpulse_bpf_events_dropped_total",
+                    "kpulse_bpf_map_entries", "process_resident_memory_bytes",
+                    "process_cpu_seconds_total", "process_open_fds"):
+            self.assertIn("# TYPE " + fam, body)
+
+    @unittest.skipUnless(shutil.which("promtool"), "promtool not installed")
+    def test_promtool_accepts_live_scrape(self):
+        body = self.d.metrics_text()
+        r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual((r.stdout + r.stderr).strip(), "")
+
+    def test_unknown_path_is_json_404(self):
+        code, headers, body = self.d.get_error("/nope")
+        self.assertEqual(code, 404)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertEqual(json.loads(body)["status"], 404)
+
+    def test_wrong_method_is_json_405(self):
+        for method in ("POST", "PUT", "DELETE"):
+            code, headers, body = self.d.get_error("/metrics", method=method)
+            self.assertEqual(code, 405)
+            self.assertIn("GET", headers["Allow"])
+            self.assertIn("error", json.loads(body))
+
+    def test_oversized_requests_rejected_and_daemon_survives(self):
+        code = self.d.get_error("/" + "a" * 100000)[0]
+        self.assertTrue(400 <= code < 500, code)
+        code = self.d.get_error("/metrics", headers={"X-Big": "b" * 100000})[0]
+        self.assertTrue(400 <= code < 500, code)
+        # garbage on a raw socket
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+        s.sendall(b"\x00\xff garbage \r\n\r\n")
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+        s.close()
+        self.assertEqual(self.d.health()[0], 200)
+
+    def test_many_clients(self):
+        import concurrent.futures as cf
+
+        def one(i):
+            return self.d.get("/health" if i % 2 else "/metrics")[0]
+
+        with cf.ThreadPoolExecutor(16) as ex:
+            codes = list(ex.map(one, range(200)))
+        self.assertEqual(codes, [200] * 200)
+
+
+class CliTest(unittest.TestCase):
+    def assertOneLineError(self, r, code, words):
+        self.assertEqual(r.returncode, code, r.stderr)
+        first = r.stderr.strip().splitlines()[0]
+        self.assertTrue(first.startswith("kpulse: "), r.stderr)
+        self.assertIn(words, first)
+
+    def test_bad_listen(self):
+        for bad in ("nonsense", "1.2.3.4", "127.0.0.1:99999", "127.0.0.1:", ":abc"):
+            self.assertOneLineError(run_kpulse("daemon", "--listen", bad), 64, "expected ADDR:PORT")
+
+    def test_port_in_use(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        try:
+            r = run_kpulse("daemon", "--listen", "127.0.0.1:%d" % port)
+        finally:
+            s.close()
+        self.assertOneLineError(r, 1, "Address already in use")
+
+    def test_unknown_flag_and_command(self):
+        r = run_kpulse("daemon", "--bogus")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("usage:", r.stderr)
+        self.assertOneLineError(run_kpulse("frobnicate"), 64, "unknown command")
+        self.assertOneLineError(run_kpulse("daemon", "--interval", "fast"), 64, "--interval")
+
+    def test_not_root_exits_77(self):
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+        r = run_kpulse("daemon", "--listen", "127.0.0.1:%d" % h.free_port(), preexec=drop)
+        self.assertOneLineError(r, 77, "root")
+
+    def test_version_and_help(self):
+        r = run_kpulse("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^kpulse \d+\.\d+\.\d+")
+        r = run_kpulse("help", "daemon")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("--listen", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

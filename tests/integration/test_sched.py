@@ -1,0 +1,146 @@
+"""Scheduler figures against the kernel's own accounting: cgroup cpu.stat
+for CPU time, /proc/<pid>/status for context switches; run-queue latency
+contended vs mostly sleeping."""
+import os
+import time
+import unittest
+
+import harness as h
+
+WINDOW = 6.0
+
+
+def task_switches(pid):
+    """Sum of voluntary and involuntary switches over a process's threads."""
+    vol = invol = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches"):
+                    vol += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches"):
+                    invol += int(line.split()[1])
+    return vol, invol
+
+
+class SchedTest(unittest.TestCase):
+    env = None
+    attach = "tp_btf"
+
+    def setUp(self):
+        self.cg = h.Cgroups()
+        self.addCleanup(self.cg.cleanup)
+        self.busy = self.cg.make("busy")
+        self.idle = self.cg.make("idle")
+        self.d = h.Daemon(env=self.env)
+        self.addCleanup(self.d.stop)
+
+    def labels(self, path):
+        return {"cgroup": self.cg.rel(path)}
+
+    def snapshot(self, sleepy_pid):
+        """One instant: kernel figures and a scrape, as close together as
+        possible (the scrape reads the maps on demand)."""
+        k = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle), task_switches(sleepy_pid))
+        m = self.d.metrics()
+        k2 = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle))
+        # midpoint of the two kernel reads brackets the scrape
+        return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2]), m
+
+    def test_cpu_runq_and_labels(self):
+        ncpu = os.cpu_count()
+        self.cg.run(self.busy, [h.WORKLOAD, "spin", str(4 * ncpu), str(WINDOW + 6)])
+        sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + 6), "4000", "1000"])
+        time.sleep(2)
+        (b0, i0, sw0), m0 = self.snapshot(sleepy.pid)
+        time.sleep(WINDOW)
+        (b1, i1, sw1), m1 = self.snapshot(sleepy.pid)
+
+        name = "kpulse_container_cpu_seconds_total"
+        kb = h.value(m1, name, **self.labels(self.busy)) - h.value(m0, name, **self.labels(self.busy))
+        ki = h.value(m1, name, **self.labels(self.idle)) - h.value(m0, name, **self.labels(self.idle))
+        print("\n  cpu busy: kpulse %.3fs cpu.stat %.3fs; idle: kpulse %.3fs cpu.stat %.3fs"
+              % (kb, b1 - b0, ki, i1 - i0))
+        # (a) within 5% of the cgroup's own cpu.stat
+        self.assertAlmostEqual(kb, b1 - b0, delta=0.05 * (b1 - b0))
+        self.assertAlmostEqual(ki, i1 - i0, delta=0.05 * (i1 - i0))
+        self.assertGreater(b1 - b0, 0.8 * ncpu * WINDOW * 0.8)  # it really was busy
+
+        # context switches of the single-threaded sleeper against /proc
+        sw = "kpulse_container_context_switches_total"
+        vol = (h.value(m1, sw, kind="voluntary", **self.labels(self.idle))
+               - h.value(m0, sw, kind="voluntary", **self.labels(self.idle)))
+        kvol = sw1[0] - sw0[0]
+        print("  sleeper voluntary switches: kpulse %d /proc %d" % (vol, kvol))
+        self.assertGreater(kvol, 100)
+        self.assertAlmostEqual(vol, kvol, delta=0.05 * kvol + 5)
+        invol_busy = (h.value(m1, sw, kind="involuntary", **self.labels(self.busy))
+                      - h.value(m0, sw, kind="involuntary", **self.labels(self.busy)))
+        self.assertGreater(invol_busy, 100)
+
+        # (b) the contended cgroup waits clearly longer at p99
+        rq = "kpulse_container_runqueue_latency_seconds"
+        hb = h.hist_delta(h.histogram(m1, rq, **self.labels(self.busy)),
+                          h.histogram(m0, rq, **self.labels(self.busy)))
+        hi = h.hist_delta(h.histogram(m1, rq, **self.labels(self.idle)),
+                          h.histogram(m0, rq, **self.labels(self.idle)))
+        pb, pi = h.quantile(hb, 0.99), h.quantile(hi, 0.99)
+        print("  runq p99 busy %.6fs (n=%d), idle %.6fs (n=%d)" % (pb, hb[-1][1], pi, hi[-1][1]))
+        self.assertGreater(hb[-1][1], 100)
+        self.assertGreater(hi[-1][1], 100)
+        self.assertGreaterEqual(pb, 2 * pi)
+
+        # (c) labels
+        for path in (self.busy, self.idle):
+            (labels, _), = h.series(m1, name, **self.labels(path))
+            self.assertEqual(labels["runtime"], "cgroup")
+            self.assertEqual(labels["container"], self.cg.rel(path))
+            self.assertEqual(labels["container_id"], str(os.stat(path).st_ino))
+
+        # node figures cover at least what the two cgroups used
+        node = h.value(m1, "kpulse_node_cpu_seconds_total") - h.value(m0, "kpulse_node_cpu_seconds_total")
+        self.assertGreaterEqual(node, 0.97 * (kb + ki))
+        self.assertLessEqual(node, ncpu * WINDOW * 1.1)
+        nh = h.histogram(m1, "kpulse_node_runqueue_latency_seconds")
+        self.assertGreaterEqual(nh[-1][1], hb[-1][1] + hi[-1][1])
+
+        # the programs ran and their cost is exported
+        for prog in ("sched_switch", "sched_wakeup"):
+            self.assertGreater(h.value(m1, "kpulse_bpf_program_runs_total", program=prog), 0)
+            self.assertGreater(h.value(m1, "kpulse_bpf_program_run_seconds_total", program=prog), 0)
+            self.assertEqual(h.value(m1, "kpulse_bpf_program_attached", program=prog,
+                                     attach=self.attach), 1)
+
+    def test_gone_cgroups_leave_maps_and_output(self):
+        gone = self.cg.make("shortlived")
+        p = self.cg.run(gone, [h.WORKLOAD, "spin", "1", "1"])
+        p.wait()
+        rel = self.cg.rel(gone)
+        deadline = time.time() + 5
+        while time.time() < deadline and not h.series(self.d.metrics(),
+                                                     "kpulse_container_cpu_seconds_total", cgroup=rel):
+            time.sleep(0.2)
+        m0 = self.d.metrics()
+        self.assertEqual(len(h.series(m0, "kpulse_container_cpu_seconds_total", cgroup=rel)), 1)
+        entries0 = h.value(m0, "kpulse_bpf_map_entries", map="cg_stats")
+        os.rmdir(gone)
+        self.cg.made.remove(gone)
+        time.sleep(1.5)
+        m1 = self.d.metrics()
+        self.assertEqual(h.series(m1, "kpulse_container_cpu_seconds_total", cgroup=rel), [])
+        self.assertGreaterEqual(h.value(m1, "kpulse_containers_removed_total"), 1)
+        m2 = self.d.metrics()  # the entry was deleted from the kernel map too
+        self.assertLess(h.value(m2, "kpulse_bpf_map_entries", map="cg_stats"), entries0 + 1)
+
+
+class SchedRawTpTest(SchedTest):
+    """The same figures through the raw_tp fallback (pid-keyed hash)."""
+    env = {"KPULSE_FORCE_RAW_TP": "1"}
+    attach = "raw_tp"
+
+    def test_gone_cgroups_leave_maps_and_output(self):
+        self.skipTest("covered by the tp_btf variant; map GC does not depend on attach type")
+
+
+if __name__ == "__main__":
+    unittest.main()

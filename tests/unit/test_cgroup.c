@@ -1,0 +1,102 @@
+/* test_cgroup.c - finding the cgroup v2 mount in mountinfo text from pure
+ * v2, hybrid and v1-only hosts, with escapes and garbage. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "cgroup.h"
+
+static int find(const char *text, char *out, size_t len)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int ret = kp_cgroup_find_v2(f, out, len);
+
+	fclose(f);
+	return ret;
+}
+
+static void test_pure_v2(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find(
+		"22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+		"30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
+		out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup");
+}
+
+static void test_hybrid(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find(
+		"25 24 0:22 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,mode=755\n"
+		"26 25 0:23 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+		"27 25 0:24 / /sys/fs/cgroup/systemd rw,nosuid shared:11 - cgroup cgroup rw,xattr,name=systemd\n"
+		"31 25 0:28 / /sys/fs/cgroup/memory rw shared:15 - cgroup cgroup rw,memory\n",
+		out, sizeof(out)), 0);
+	assert_string_equal(out, "/sys/fs/cgroup/unified");
+}
+
+static void test_no_optional_fields(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find("40 1 0:30 / /cg rw - cgroup2 none rw\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/cg");
+}
+
+static void test_escaped_mountpoint(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find("40 1 0:30 / /mnt/my\\040cgroups rw shared:1 - cgroup2 none rw\n",
+			      out, sizeof(out)), 0);
+	assert_string_equal(out, "/mnt/my cgroups");
+}
+
+static void test_v1_only_and_garbage(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find("31 25 0:28 / /sys/fs/cgroup/memory rw shared:15 - cgroup cgroup rw,memory\n",
+			      out, sizeof(out)), -ENOENT);
+	assert_int_equal(find("", out, sizeof(out)), -ENOENT);
+	assert_int_equal(find("garbage\n\n- cgroup2\ncgroup2 cgroup2 cgroup2\n", out, sizeof(out)), -ENOENT);
+	/* a mount point that does not fit is not returned truncated */
+	assert_int_equal(find("40 1 0:30 / /a/very/long/mount/point rw - cgroup2 none rw\n",
+			      out, 8), -ENOENT);
+}
+
+static void test_first_of_several(void **s)
+{
+	char out[256];
+
+	(void)s;
+	assert_int_equal(find("40 1 0:30 / /first rw - cgroup2 none rw\n"
+			      "41 1 0:30 / /second rw - cgroup2 none rw\n", out, sizeof(out)), 0);
+	assert_string_equal(out, "/first");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pure_v2),
+		cmocka_unit_test(test_hybrid),
+		cmocka_unit_test(test_no_optional_fields),
+		cmocka_unit_test(test_escaped_mountpoint),
+		cmocka_unit_test(test_v1_only_and_garbage),
+		cmocka_unit_test(test_first_of_several),
+	};
+	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
+}

@@ -1,0 +1,141 @@
+/* test_prom.c - Prometheus text output: label escaping of hostile cgroup
+ * names (quotes, backslashes, newlines, invalid UTF-8) and histogram lines. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "prom.h"
+#include "hist.h"
+
+static char *escaped(const char *in)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	kp_prom_escape(f, in);
+	fclose(f);
+	return buf;
+}
+
+#define ASSERT_ESCAPE(in, want)                    \
+	do {                                       \
+		char *got = escaped(in);           \
+		assert_string_equal(got, want);    \
+		free(got);                         \
+	} while (0)
+
+static void test_plain(void **s)
+{
+	(void)s;
+	ASSERT_ESCAPE("/system.slice/nginx.service", "/system.slice/nginx.service");
+	ASSERT_ESCAPE("", "");
+}
+
+static void test_specials(void **s)
+{
+	(void)s;
+	ASSERT_ESCAPE("a\"b", "a\\\"b");
+	ASSERT_ESCAPE("a\\b", "a\\\\b");
+	ASSERT_ESCAPE("a\nb", "a\\nb");
+	ASSERT_ESCAPE("\\\"\n", "\\\\\\\"\\n");
+	ASSERT_ESCAPE("tab\there", "tab\there");	/* tabs are legal */
+}
+
+static void test_utf8(void **s)
+{
+	(void)s;
+	ASSERT_ESCAPE("caf\xc3\xa9", "caf\xc3\xa9");			/* é */
+	ASSERT_ESCAPE("\xe2\x82\xac", "\xe2\x82\xac");			/* € */
+	ASSERT_ESCAPE("\xf0\x9f\x90\xb3", "\xf0\x9f\x90\xb3");		/* whale */
+	ASSERT_ESCAPE("a\xff" "b", "a\xef\xbf\xbd" "b");		/* stray byte */
+	ASSERT_ESCAPE("\xc3", "\xef\xbf\xbd");				/* truncated */
+	ASSERT_ESCAPE("\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd");		/* overlong */
+	ASSERT_ESCAPE("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); /* surrogate */
+	ASSERT_ESCAPE("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	ASSERT_ESCAPE("\xe2\x82" "\"", "\xef\xbf\xbd\xef\xbf\xbd\\\"");
+}
+
+static char *render_sample(const struct kp_label *l, double v)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	kp_prom_sample(f, "m", l, v);
+	fclose(f);
+	return buf;
+}
+
+static void test_labels(void **s)
+{
+	const struct kp_label l[] = { { "container", "we\"ird\n" }, { "runtime", "cgroup" },
+				      { NULL, NULL } };
+	char *out;
+
+	(void)s;
+	out = render_sample(l, 1.5);
+	assert_string_equal(out, "m{container=\"we\\\"ird\\n\",runtime=\"cgroup\"} 1.5\n");
+	free(out);
+	out = render_sample(NULL, 2);
+	assert_string_equal(out, "m 2\n");
+	free(out);
+}
+
+static void test_histogram_lines(void **s)
+{
+	static uint64_t counts[KP_HIST_BUCKETS];
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	unsigned int buckets = 0;
+	unsigned long long last = 0, v;
+
+	(void)s;
+	memset(counts, 0, sizeof(counts));
+	counts[kp_hist_bucket(500)] = 3;	/* 0.5 us */
+	counts[kp_hist_bucket(3000000)] = 2;	/* 3 ms */
+	counts[kp_hist_bucket(30000000000ull)] = 1;	/* 30 s: only +Inf */
+	kp_prom_histogram(f, "h", NULL, counts, 30006001500ull);
+	fclose(f);
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "h_bucket{le=", 12)) {
+			assert_int_equal(sscanf(strrchr(line, ' '), " %llu", &v), 1);
+			assert_true(v >= last);	/* cumulative */
+			last = v;
+			buckets++;
+			if (strstr(line, "le=\"1e-06\""))
+				assert_int_equal(v, 3);
+			if (strstr(line, "le=\"0.005\""))
+				assert_int_equal(v, 5);
+			if (strstr(line, "le=\"10\""))
+				assert_int_equal(v, 5);
+			if (strstr(line, "le=\"+Inf\""))
+				assert_int_equal(v, 6);
+		} else if (!strncmp(line, "h_sum ", 6)) {
+			assert_string_equal(line, "h_sum 30.006001500");
+		} else if (!strncmp(line, "h_count ", 8)) {
+			assert_string_equal(line, "h_count 6");
+		} else {
+			fail_msg("unexpected line %s", line);
+		}
+	}
+	assert_int_equal(buckets, kp_prom_le_count + 1);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_specials),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_histogram_lines),
+	};
+	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
+}
