@@ -49,7 +49,7 @@ class SchedTest(unittest.TestCase):
 
     def test_cpu_runq_and_labels(self):
         ncpu = os.cpu_count()
-        self.cg.run(self.busy, [h.WORKLOAD, "spin", str(4 * ncpu), str(WINDOW + 6)])
+        self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + 6)])
         sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + 6), "4000", "1000"])
         time.sleep(2)
         (b0, i0, sw0), m0 = self.snapshot(sleepy.pid)
@@ -88,7 +88,17 @@ class SchedTest(unittest.TestCase):
         print("  runq p99 busy %.6fs (n=%d), idle %.6fs (n=%d)" % (pb, hb[-1][1], pi, hi[-1][1]))
         self.assertGreater(hb[-1][1], 100)
         self.assertGreater(hi[-1][1], 100)
-        self.assertGreaterEqual(pb, 2 * pi)
+        # `le` bounds step by 2-2.5x, so a higher p99 bound is already about
+        # twice as long; the means (from _sum/_count, not quantised) agree
+        self.assertGreater(pb, pi)
+
+        def mean(path):
+            lab = self.labels(path)
+            s = h.value(m1, rq + "_sum", **lab) - h.value(m0, rq + "_sum", **lab)
+            n = h.value(m1, rq + "_count", **lab) - h.value(m0, rq + "_count", **lab)
+            return s / n
+        print("  runq mean busy %.6fs idle %.6fs" % (mean(self.busy), mean(self.idle)))
+        self.assertGreater(mean(self.busy), 2 * mean(self.idle))
 
         # (c) labels
         for path in (self.busy, self.idle):
