@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +96,10 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+/* vmlinux BTF, parsed once for all look-ups while loading (it is several
+ * MiB: parsing it per program would make the daemon's heap peak high). */
+static struct btf *vmlinux_btf;
+
 int kp_check_privileges(char *why, size_t len)
 {
 	FILE *f = fopen("/proc/self/status", "re");
@@ -126,7 +131,9 @@ static bool probe_tp_btf(void)
 	LIBBPF_OPTS(bpf_prog_load_opts, o);
 	int id, fd;
 
-	id = libbpf_find_vmlinux_btf_id("sched_switch", BPF_TRACE_RAW_TP);
+	if (!vmlinux_btf)
+		return false;
+	id = btf__find_by_name_kind(vmlinux_btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
 	if (id <= 0)
 		return false;
 	o.expected_attach_type = BPF_TRACE_RAW_TP;
@@ -180,8 +187,12 @@ static bool tracepoint_exists(const char *kind, const char *sec, const char *tp)
 	char p[512];
 	struct stat st;
 
-	if (strcmp(kind, "tracepoint"))
-		return libbpf_find_vmlinux_btf_id(tp, BPF_TRACE_RAW_TP) > 0;
+	if (strcmp(kind, "tracepoint")) {
+		if (!vmlinux_btf)
+			return false;
+		snprintf(p, sizeof(p), "btf_trace_%s", tp);
+		return btf__find_by_name_kind(vmlinux_btf, p, BTF_KIND_TYPEDEF) > 0;
+	}
 	snprintf(p, sizeof(p), "/sys/kernel/tracing/events/%s", strchr(sec, '/') + 1);
 	return stat(p, &st) == 0;
 }
@@ -446,6 +457,9 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 	libbpf_set_print(print_fn);
 
 	/* 1. probe */
+	vmlinux_btf = btf__load_vmlinux_btf();
+	if (!vmlinux_btf)
+		kp_info("loader: no kernel BTF (/sys/kernel/btf/vmlinux); tp_btf and CO-RE unavailable");
 	l->tp_btf_ok = probe_tp_btf();
 	if (!l->tp_btf_ok)
 		kp_info("loader: tp_btf not supported here, using raw tracepoints");
@@ -465,6 +479,11 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 			kp_err("loader: program %s (%s) not running: %s; continuing degraded",
 			       l->progs[i].info.tracepoint, l->progs[i].info.attach,
 			       l->progs[i].info.reason);
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+	free(cap_buf);
+	cap_buf = NULL;
+	malloc_trim(0);	/* hand the loading peak back to the system */
 	/* 6. run-time stats: on while this fd is open, restored when closed */
 	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (l->stats_fd < 0)
@@ -494,8 +513,6 @@ void kp_loader__close(struct kp_loader *l)
 	if (l->mounted_tracefs)
 		umount2("/sys/kernel/tracing", MNT_DETACH);
 	free(l);
-	free(cap_buf);
-	cap_buf = NULL;
 }
 
 int kp_loader__map_fd(const struct kp_loader *l, const char *name)
