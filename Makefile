@@ -21,20 +21,22 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc
-PKGS := libbpf libmicrohttpd jansson
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson) -lelf -lz
+PKGS := libbpf libmicrohttpd jansson libcurl
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
 BPF_UNITS := sched
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := cgroup collector container daemon hist http loader log metrics procstat prom
+LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log metrics procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
-UNIT_TESTS := test_hist test_prom test_container test_cgroup
+UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health
 test_hist_SRCS := hist
 test_prom_SRCS := prom hist
 test_container_SRCS := container
 test_cgroup_SRCS := cgroup log
+test_window_SRCS := window hist
+test_health_SRCS := health
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse

@@ -2,6 +2,7 @@
  * int do_x(int argc, char **argv) returning an exit code. */
 #include <stdio.h>
 #include <string.h>
+#include "cli.h"
 #include "daemon.h"
 #include "log.h"
 #include "version.h"
@@ -20,7 +21,11 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } cmds[] = {
-	{ "daemon", do_daemon, "collect and serve /metrics, /health over HTTP" },
+	{ "daemon", do_daemon, "collect and serve /metrics, /health, /api/v1 over HTTP" },
+	{ "snapshot", do_snapshot, "measure for a while, print every container once" },
+	{ "top", do_top, "live per-container table, worst health first" },
+	{ "latency", do_latency, "bcc-style latency histograms, merged or per container" },
+	{ "check", do_check, "probe this kernel and say what will and will not work" },
 	{ "help", do_help, "show help for a command" },
 	{ "version", do_version, "print the version" },
 	{ NULL, NULL, NULL },

@@ -1,0 +1,592 @@
+/* cli.c - snapshot, top and latency: an engineer's view of the same model
+ * the daemon serves. Tables are rendered from the /api/v1/containers JSON
+ * document, so a local snapshot and one read --from a daemon look alike. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <curl/curl.h>
+#include <uthash.h>
+#include "analysis.h"
+#include "api.h"
+#include "cli.h"
+#include "collector.h"
+#include "daemon.h"
+#include "hist.h"
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+
+static void fmt_secs(char *buf, size_t len, json_t *v)
+{
+	double s;
+
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	s = json_number_value(v);
+	if (s < 1e-3)
+		snprintf(buf, len, "%.0fus", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, len, "%.1fms", s * 1e3);
+	else
+		snprintf(buf, len, "%.2fs", s);
+}
+
+/* The first window of a latency object ({"1m": {...}}). */
+static json_t *first_window(json_t *lat)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(lat, k, v)
+		return v;
+	return NULL;
+}
+
+void kp_table_print(FILE *f, json_t *containers, int width)
+{
+	char line[1024], p50[16], p99[16];
+	size_t i;
+	json_t *c;
+
+	snprintf(line, sizeof(line), "%-28s %6s %8s %8s %8s %6s  %s", "CONTAINER", "CPU%",
+		 "RUNQ50", "RUNQ99", "CSW/s", "HEALTH", "REASON");
+	fprintf(f, "%.*s\n", width > 0 ? width : (int)sizeof(line), line);
+	json_array_foreach(containers, i, c) {
+		json_t *rq = first_window(json_object_get(json_object_get(c, "latency"), "runq"));
+		json_t *h = json_object_get(c, "health");
+		json_t *cs = json_object_get(c, "context_switches");
+		const char *name = json_string_value(json_object_get(c, "name"));
+		size_t nl = name ? strlen(name) : 0;
+
+		fmt_secs(p50, sizeof(p50), json_object_get(rq, "p50"));
+		fmt_secs(p99, sizeof(p99), json_object_get(rq, "p99"));
+		snprintf(line, sizeof(line), "%-28.28s %6.1f %8s %8s %8.0f %6.0f  %s",
+			 nl > 28 ? name + nl - 28 : (name ? name : "?"),
+			 json_number_value(json_object_get(json_object_get(c, "cpu"), "cores")) * 100,
+			 p50, p99,
+			 json_number_value(json_object_get(cs, "voluntary_per_second")) +
+				 json_number_value(json_object_get(cs, "involuntary_per_second")),
+			 json_number_value(json_object_get(h, "score")),
+			 json_string_value(json_object_get(h, "reason")) ?: "");
+		fprintf(f, "%.*s\n", width > 0 ? width : (int)sizeof(line), line);
+	}
+}
+
+/* --- fetching from a running daemon -------------------------------------- */
+
+struct membuf {
+	char *p;
+	size_t n;
+};
+
+static size_t on_data(char *d, size_t sz, size_t n, void *arg)
+{
+	struct membuf *m = arg;
+	char *p;
+
+	if (m->n + sz * n > (64u << 20))	/* a sane bound on any answer */
+		return 0;
+	p = realloc(m->p, m->n + sz * n + 1);
+	if (!p)
+		return 0;
+	memcpy(p + m->n, d, sz * n);
+	m->p = p;
+	m->n += sz * n;
+	m->p[m->n] = 0;
+	return sz * n;
+}
+
+/* GET base+path; returns the body (malloc'd) or NULL with a message printed. */
+static char *http_get(const char *base, const char *path)
+{
+	struct membuf m = { 0 };
+	char url[2048];
+	CURL *c = curl_easy_init();
+	long code = 0;
+	CURLcode rc;
+
+	if (!c)
+		return NULL;
+	snprintf(url, sizeof(url), "%s%s%s", strncmp(base, "http", 4) ? "http://" : "",
+		 base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK || code != 200) {
+		kp_err("--from %s: %s", base, rc != CURLE_OK ? curl_easy_strerror(rc)
+							     : "the daemon answered with an error");
+		free(m.p);
+		return NULL;
+	}
+	return m.p ? m.p : strdup("");
+}
+
+/* --- snapshot ------------------------------------------------------------ */
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
+
+static int parse_fmt(const char *s, enum fmt *f)
+{
+	if (!strcmp(s, "table"))
+		*f = FMT_TABLE;
+	else if (!strcmp(s, "json"))
+		*f = FMT_JSON;
+	else if (!strcmp(s, "prom"))
+		*f = FMT_PROM;
+	else
+		return -1;
+	return 0;
+}
+
+static void snapshot_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpulse snapshot [-d DURATION] [--format table|json|prom] [-c PATTERN]\n"
+		"                       [--from http://HOST:PORT]\n"
+		"  -d, --duration DUR   how long to measure (default 5s)\n"
+		"  -f, --format FMT     table (default), json (the /api/v1/containers\n"
+		"                       document) or prom (Prometheus text)\n"
+		"  -c, --container PAT  only containers whose name, id or cgroup matches\n"
+		"                       (glob, or a substring of the name)\n"
+		"      --from URL       read a running daemon instead of loading programs\n"
+		"examples:\n"
+		"  kpulse snapshot -d 10s\n"
+		"  kpulse snapshot --format json -c 'web*'\n"
+		"  kpulse snapshot --from http://localhost:9477\n");
+}
+
+static int snapshot_from(const char *base, enum fmt fmt, const char *pattern)
+{
+	char *body = http_get(base, fmt == FMT_PROM ? "/metrics" : "/api/v1/containers");
+	json_t *doc, *out;
+	json_error_t e;
+	size_t i;
+	json_t *c;
+
+	if (!body)
+		return KP_EXIT_OTHER;
+	if (fmt == FMT_PROM) {
+		fputs(body, stdout);
+		free(body);
+		return 0;
+	}
+	doc = json_loads(body, 0, &e);
+	free(body);
+	if (!json_is_array(doc)) {
+		kp_err("--from %s: the answer is not a containers document", base);
+		json_decref(doc);
+		return KP_EXIT_OTHER;
+	}
+	out = json_array();
+	json_array_foreach(doc, i, c) {
+		const char *name = json_string_value(json_object_get(c, "name"));
+		const char *path = json_string_value(json_object_get(c, "cgroup"));
+
+		if (!pattern || (name && (strstr(name, pattern) || !fnmatch(pattern, name, 0))) ||
+		    (path && !fnmatch(pattern, path, 0)))
+			json_array_append(out, c);
+	}
+	if (fmt == FMT_JSON)
+		json_dumpf(out, stdout, JSON_INDENT(2)), fputc('\n', stdout);
+	else
+		kp_table_print(stdout, out, 0);
+	json_decref(out);
+	json_decref(doc);
+	return 0;
+}
+
+int do_snapshot(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "duration", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
+	long long dur = 5000000000ll;
+	const char *pattern = NULL, *from = NULL;
+	enum fmt fmt = FMT_TABLE;
+	struct kp_session s;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:f:c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dur = kp_parse_duration(optarg);
+			if (dur < 100000000ll || dur > 86400000000000ll) {
+				kp_err("snapshot: -d '%s': expected a duration from 100ms to 24h, e.g. 5s", optarg);
+				snapshot_usage(stderr);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			if (parse_fmt(optarg, &fmt)) {
+				kp_err("snapshot: --format '%s': expected table, json or prom", optarg);
+				snapshot_usage(stderr);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			pattern = optarg;
+			break;
+		case 'F':
+			from = optarg;
+			break;
+		case 'v':
+			kp_verbose++;
+			break;
+		case 'h':
+			snapshot_usage(stdout);
+			return 0;
+		default:
+			snapshot_usage(stderr);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		kp_err("snapshot: unexpected argument '%s'", argv[optind]);
+		snapshot_usage(stderr);
+		return KP_EXIT_USAGE;
+	}
+	if (from)
+		return snapshot_from(from, fmt, pattern);
+
+	ret = kp_session_open(&s, &lo, (uint64_t)dur + 1000000000ull, (uint64_t)dur);
+	if (ret)
+		return ret;
+	kp_session_wait((uint64_t)dur, 0);	/* Ctrl-C ends the measurement early */
+	kp_session_tick(&s);
+	if (fmt == FMT_PROM) {
+		kp_metrics_render(stdout, s.col, s.loader, s.cg);
+	} else {
+		json_t *doc = kp_api_containers(s.col, s.an, kp_now_mono_ns(), pattern);
+
+		if (fmt == FMT_JSON)
+			json_dumpf(doc, stdout, JSON_INDENT(2)), fputc('\n', stdout);
+		else
+			kp_table_print(stdout, doc, 0);
+		json_decref(doc);
+	}
+	kp_session_close(&s);
+	return 0;
+}
+
+/* --- top ----------------------------------------------------------------- */
+
+static void top_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpulse top [-i INTERVAL] [-c PATTERN] [-n COUNT]\n"
+		"  -i, --interval DUR   refresh every DUR (default 1s)\n"
+		"  -c, --container PAT  only matching containers\n"
+		"  -n, --count N        stop after N refreshes (default: until q or Ctrl-C)\n"
+		"keys: q quits. Sorted by health, worst first.\n");
+}
+
+int do_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
+	long long iv = 1000000000ll;
+	const char *pattern = NULL;
+	long count = 0;
+	bool tty = isatty(1);
+	struct termios saved, raw;
+	bool raw_set = false;
+	struct kp_session s;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "i:c:n:h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'i':
+			iv = kp_parse_duration(optarg);
+			if (iv < 100000000ll || iv > 3600000000000ll) {
+				kp_err("top: -i '%s': expected a duration from 100ms to 1h", optarg);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			pattern = optarg;
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1) {
+				kp_err("top: -n '%s': expected a positive number", optarg);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			top_usage(stdout);
+			return 0;
+		default:
+			top_usage(stderr);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		kp_err("top: unexpected argument '%s'", argv[optind]);
+		return KP_EXIT_USAGE;
+	}
+	ret = kp_session_open(&s, &lo, (uint64_t)iv * 5, (uint64_t)iv);
+	if (ret)
+		return ret;
+	if (tty && isatty(0) && !tcgetattr(0, &saved)) {
+		raw = saved;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		raw_set = !tcsetattr(0, TCSANOW, &raw);
+	}
+	for (long n = 0; !count || n < count; n++) {
+		struct winsize ws = { 0 };
+		json_t *doc;
+		char ts[32];
+		time_t t = time(NULL);
+
+		if (kp_session_wait((uint64_t)iv, 'q'))
+			break;
+		kp_session_tick(&s);
+		doc = kp_api_containers(s.col, s.an, kp_now_mono_ns(), pattern);
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime(&t));
+		if (tty) {
+			ioctl(1, TIOCGWINSZ, &ws);
+			fputs("\033[H\033[2J", stdout);
+		}
+		printf("kpulse top - %s - %zu containers - q quits\n", ts, json_array_size(doc));
+		kp_table_print(stdout, doc, tty ? (ws.ws_col ? ws.ws_col : 80) : 0);
+		if (!tty)
+			putchar('\n');
+		fflush(stdout);
+		json_decref(doc);
+	}
+	if (raw_set)
+		tcsetattr(0, TCSANOW, &saved);
+	kp_session_close(&s);
+	return 0;
+}
+
+/* --- latency ------------------------------------------------------------- */
+
+struct prev_hist {
+	uint64_t cgid;
+	uint64_t h[KP_HIST_BUCKETS];
+	UT_hash_handle hh;
+};
+
+/* bcc-style histogram of fine buckets folded into power-of-two usec rows. */
+static void print_hist(const char *title, const uint64_t *fine)
+{
+	uint64_t rows[40] = { 0 }, max = 0, total = kp_hist_total(fine);
+	int last = -1;
+
+	for (unsigned int b = 0; b < KP_HIST_BUCKETS; b++) {
+		uint64_t us = kp_hist_lower(b) / 1000;
+		int r = 0;
+
+		if (!fine[b])
+			continue;
+		while (us >> (r + 1) && r < 39)
+			r++;
+		if (!us)
+			r = 0;
+		rows[r] += fine[b];
+	}
+	for (int r = 0; r < 40; r++) {
+		if (rows[r] > max)
+			max = rows[r];
+		if (rows[r])
+			last = r;
+	}
+	printf("%s\n%24s : %-9s distribution\n", title, "usecs", "count");
+	for (int r = 0; r <= last; r++) {
+		unsigned long long lo = r ? 1ull << r : 0, hi = (1ull << (r + 1)) - 1;
+		int stars = max ? (int)(rows[r] * 40 / max) : 0;
+
+		printf("%10llu -> %-10llu : %-9llu |%-40.*s|\n", lo, hi,
+		       (unsigned long long)rows[r], stars,
+		       "****************************************");
+	}
+	if (total)
+		printf("total %llu  p50 %.1f us  p99 %.1f us  max %.1f us\n\n",
+		       (unsigned long long)total, kp_hist_quantile(fine, 0.5) / 1e3,
+		       kp_hist_quantile(fine, 0.99) / 1e3, kp_hist_quantile(fine, 1.0) / 1e3);
+	else
+		printf("total 0\n\n");
+}
+
+static void latency_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpulse latency runq [-c PATTERN] [--per-container] [-i INTERVAL] [-n COUNT]\n"
+		"  runq                 run-queue latency (wakeup/preemption -> on CPU)\n"
+		"  -c, --container PAT  only matching containers (default: the whole host)\n"
+		"  -p, --per-container  one histogram per container instead of merged\n"
+		"  -i, --interval DUR   print every DUR (default 1s)\n"
+		"  -n, --count N        print N times, then exit (default 1)\n"
+		"example: kpulse latency runq -c web -i 5s -n 3\n");
+}
+
+int do_latency(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "container", required_argument, NULL, 'c' },
+		{ "per-container", no_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
+	static uint64_t merged[KP_HIST_BUCKETS], node_prev[KP_HIST_BUCKETS];
+	long long iv = 1000000000ll;
+	const char *pattern = NULL, *what;
+	bool per = false;
+	long count = 1;
+	struct prev_hist *prev = NULL, *p, *ptmp;
+	struct kp_session s;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:pi:n:h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'c':
+			pattern = optarg;
+			break;
+		case 'p':
+			per = true;
+			break;
+		case 'i':
+			iv = kp_parse_duration(optarg);
+			if (iv < 100000000ll || iv > 3600000000000ll) {
+				kp_err("latency: -i '%s': expected a duration from 100ms to 1h", optarg);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1) {
+				kp_err("latency: -n '%s': expected a positive number", optarg);
+				return KP_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			latency_usage(stdout);
+			return 0;
+		default:
+			latency_usage(stderr);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		kp_err("latency: which latency? runq");
+		latency_usage(stderr);
+		return KP_EXIT_USAGE;
+	}
+	what = argv[optind];
+	if (strcmp(what, "runq")) {
+		kp_err("latency: unknown latency '%s'; expected runq", what);
+		latency_usage(stderr);
+		return KP_EXIT_USAGE;
+	}
+	ret = kp_session_open(&s, &lo, (uint64_t)iv, (uint64_t)iv);
+	if (ret)
+		return ret;
+	memcpy(node_prev, kp_collector__node(s.col)->runq_hist, sizeof(node_prev));
+	{	/* baseline: what the containers had when we started */
+		struct kp_container *k, *tmp;
+
+		HASH_ITER(hh, kp_collector__containers(s.col), k, tmp) {
+			p = calloc(1, sizeof(*p));
+			if (!p)
+				break;
+			p->cgid = k->cgid;
+			memcpy(p->h, k->t.runq_hist, sizeof(p->h));
+			HASH_ADD(hh, prev, cgid, sizeof(p->cgid), p);
+		}
+	}
+	for (long n = 0; n < count; n++) {
+		struct kp_container *k, *tmp;
+		bool stop = kp_session_wait((uint64_t)iv, 0);
+
+		kp_collector__collect(s.col, kp_now_mono_ns());
+		memset(merged, 0, sizeof(merged));
+		if (!pattern && !per) {
+			const uint64_t *cur = kp_collector__node(s.col)->runq_hist;
+
+			for (int b = 0; b < KP_HIST_BUCKETS; b++)
+				merged[b] = cur[b] - node_prev[b];
+			memcpy(node_prev, cur, sizeof(node_prev));
+		}
+		HASH_ITER(hh, kp_collector__containers(s.col), k, tmp) {
+			static uint64_t d[KP_HIST_BUCKETS];
+
+			if (!k->path || !kp_api_matches(k, pattern))
+				continue;
+			HASH_FIND(hh, prev, &k->cgid, sizeof(k->cgid), p);
+			if (!p) {	/* new since the last interval: all of it is new */
+				p = calloc(1, sizeof(*p));
+				if (!p)
+					continue;
+				p->cgid = k->cgid;
+				HASH_ADD(hh, prev, cgid, sizeof(p->cgid), p);
+			}
+			for (int b = 0; b < KP_HIST_BUCKETS; b++)
+				d[b] = k->t.runq_hist[b] - p->h[b];
+			memcpy(p->h, k->t.runq_hist, sizeof(p->h));
+			if (per) {
+				char title[600];
+
+				if (!kp_hist_total(d))
+					continue;
+				snprintf(title, sizeof(title), "container = %s (%s)", k->ident.name, k->path);
+				print_hist(title, d);
+			} else if (pattern) {
+				for (int b = 0; b < KP_HIST_BUCKETS; b++)
+					merged[b] += d[b];
+			}
+		}
+		if (!per)
+			print_hist(pattern ? "run-queue latency, matching containers"
+					   : "run-queue latency, whole host", merged);
+		fflush(stdout);
+		if (stop)
+			break;
+	}
+	HASH_ITER(hh, prev, p, ptmp) {
+		HASH_DEL(prev, p);
+		free(p);
+	}
+	kp_session_close(&s);
+	return 0;
+}
