@@ -1,6 +1,7 @@
 /* analysis.c - rates, windows, health and history per cgroup (see
  * analysis.h). Runs once per collection interval, never per scrape. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -54,7 +55,9 @@ static uint64_t longest_window(const struct kp_analysis_opts *o)
 
 /* A cgroup's kernel counters start at zero when its map entry is made,
  * which happened after the previous update: use zero at that time as the
- * baseline, so its first interval counts. */
+ * baseline, so its first interval counts. Before the first update (the
+ * node, and cgroups already there when we start) the first update only
+ * records the baseline. */
 static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 {
 	static const uint64_t zero[KP_HIST_BUCKETS];
@@ -66,8 +69,10 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 	s->runq = kp_window__new(longest_window(&a->o), slot);
 	if (!s->runq)
 		return -1;
-	kp_window__push(s->runq, zero, a->last_ns);
-	s->prev_ns = a->last_ns;
+	if (a->last_ns) {
+		kp_window__push(s->runq, zero, a->last_ns);
+		s->prev_ns = a->last_ns;
+	}
 	for (int i = 0; i < KP_S_MAX; i++) {
 		s->hist[i].cap = cap;
 		s->hist[i].t = calloc(cap, sizeof(uint32_t));
@@ -97,7 +102,6 @@ struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t 
 	if (!a->o.interval_ns)
 		a->o.interval_ns = 1000000000ull;
 	a->start_ns = now;
-	a->last_ns = now;
 	if (state_init(a, &a->node.s, 0)) {
 		kp_analysis__free(a);
 		return NULL;
@@ -141,8 +145,9 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 {
 	double vals[KP_F_MAX];
 	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
+	bool have_rate = s->prev_ns && now > s->prev_ns;
 
-	if (s->prev_ns && now > s->prev_ns) {
+	if (have_rate) {
 		double dt = (double)(now - s->prev_ns) / 1e9;
 
 		s->cpu_cores = (double)(t->cpu_ns - s->prev_cpu_ns) / 1e9 / dt;
@@ -161,6 +166,8 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		vals[KP_F_RUNQ_P99] = (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
 	kp_health_score(vals, a->o.factors, &s->health);
 
+	if (!have_rate)
+		return;		/* a baseline, not a figure */
 	history_add(&s->hist[KP_S_CPU_CORES], since, s->cpu_cores);
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);

@@ -170,14 +170,21 @@ static void snapshot_usage(FILE *f)
 		"  kpulse snapshot --from http://localhost:9477\n");
 }
 
+/* The daemon filters with the same matcher as a local run (?container=). */
 static int snapshot_from(const char *base, enum fmt fmt, const char *pattern)
 {
-	char *body = http_get(base, fmt == FMT_PROM ? "/metrics" : "/api/v1/containers");
-	json_t *doc, *out;
+	char path[1024], *body, *esc = NULL;
+	json_t *doc;
 	json_error_t e;
-	size_t i;
-	json_t *c;
 
+	if (fmt != FMT_PROM && pattern) {
+		esc = curl_easy_escape(NULL, pattern, 0);
+		snprintf(path, sizeof(path), "/api/v1/containers?container=%s", esc ? esc : "");
+		curl_free(esc);
+	} else {
+		snprintf(path, sizeof(path), "%s", fmt == FMT_PROM ? "/metrics" : "/api/v1/containers");
+	}
+	body = http_get(base, path);
 	if (!body)
 		return KP_EXIT_OTHER;
 	if (fmt == FMT_PROM) {
@@ -192,20 +199,10 @@ static int snapshot_from(const char *base, enum fmt fmt, const char *pattern)
 		json_decref(doc);
 		return KP_EXIT_OTHER;
 	}
-	out = json_array();
-	json_array_foreach(doc, i, c) {
-		const char *name = json_string_value(json_object_get(c, "name"));
-		const char *path = json_string_value(json_object_get(c, "cgroup"));
-
-		if (!pattern || (name && (strstr(name, pattern) || !fnmatch(pattern, name, 0))) ||
-		    (path && !fnmatch(pattern, path, 0)))
-			json_array_append(out, c);
-	}
 	if (fmt == FMT_JSON)
-		json_dumpf(out, stdout, JSON_INDENT(2)), fputc('\n', stdout);
+		json_dumpf(doc, stdout, JSON_INDENT(2)), fputc('\n', stdout);
 	else
-		kp_table_print(stdout, out, 0);
-	json_decref(out);
+		kp_table_print(stdout, doc, 0);
 	json_decref(doc);
 	return 0;
 }

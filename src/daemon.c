@@ -16,6 +16,8 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <jansson.h>
+#include "analysis.h"
+#include "api.h"
 #include "daemon.h"
 #include "cgroup.h"
 #include "collector.h"
@@ -32,6 +34,7 @@ struct daemon {
 	struct kp_cgroups *cg;
 	struct kp_collector *col;
 	struct kp_http *http;
+	struct kp_analysis *an;
 	uint64_t started_ns;
 	uint64_t interval_ns;
 };
@@ -72,12 +75,12 @@ static void refresh(struct daemon *d)
 		kp_collector__collect(d->col, now);
 }
 
-static void h_metrics(void *ctx, const char *url, struct kp_http_resp *r)
+static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct daemon *d = ctx;
 	FILE *f = open_memstream(&r->body, &r->len);
 
-	(void)url;
+	(void)req;
 	if (!f)
 		return;
 	refresh(d);
@@ -93,7 +96,7 @@ static void h_metrics(void *ctx, const char *url, struct kp_http_resp *r)
 
 /* ok: everything runs; degraded: some program is out; failing: nothing
  * runs or collection has stalled for three intervals. */
-static void h_health(void *ctx, const char *url, struct kp_http_resp *r)
+static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct daemon *d = ctx;
 	const struct kp_collector_stats *st = kp_collector__stats(d->col);
@@ -102,7 +105,7 @@ static void h_health(void *ctx, const char *url, struct kp_http_resp *r)
 	json_t *progs = json_array(), *missing = json_array(), *j;
 	const char *status = "ok";
 
-	(void)url;
+	(void)req;
 	for (unsigned int i = 0; i < kp_loader__prog_count(d->loader); i++) {
 		const struct kp_prog_info *p = kp_loader__prog(d->loader, i);
 		json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "tracepoint", p->tracepoint,
@@ -137,9 +140,56 @@ static void h_health(void *ctx, const char *url, struct kp_http_resp *r)
 	json_decref(j);
 }
 
+/* The API serves the analysis made at the last interval tick: windows and
+ * rates are per interval, so a scrape does not re-read the maps for them. */
+static void h_containers(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+
+	kp_http_json(r, 200, kp_api_containers(d->col, d->an, kp_now_mono_ns(),
+					       kp_http_arg(req, "container")));
+}
+
+static void h_container(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+	const char *key = req->url + strlen("/api/v1/containers/");
+	json_t *j = kp_api_container(d->col, d->an, kp_now_mono_ns(), key);
+
+	if (j)
+		kp_http_json(r, 200, j);
+	else
+		kp_http_error(r, 404, "no such container");
+}
+
+static void h_node(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+
+	(void)req;
+	kp_http_json(r, 200, kp_api_node(d->col, d->an, kp_now_mono_ns()));
+}
+
+static void h_history(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+	const char *err = NULL;
+	json_t *j = kp_api_history(d->col, d->an, kp_now_mono_ns(), kp_http_arg(req, "metric"),
+				   kp_http_arg(req, "container"), kp_http_arg(req, "window"), &err);
+
+	if (j)
+		kp_http_json(r, 200, j);
+	else
+		kp_http_error(r, strcmp(err, "no such container") ? 400 : 404, err);
+}
+
 static const struct kp_http_route routes[] = {
 	{ "/metrics", h_metrics },
 	{ "/health", h_health },
+	{ "/api/v1/containers", h_containers },
+	{ "/api/v1/containers/", h_container },
+	{ "/api/v1/node", h_node },
+	{ "/api/v1/history", h_history },
 	{ NULL, NULL },
 };
 
@@ -179,8 +229,12 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 		if (pf[1].revents & POLLIN) {
 			uint64_t ticks;
 
-			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
-				kp_collector__collect(d->col, kp_now_mono_ns());
+			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
+				uint64_t now = kp_now_mono_ns();
+
+				kp_collector__collect(d->col, now);
+				kp_analysis__update(d->an, d->col, now);
+			}
 		}
 		kp_http__run(d->http);
 	}
@@ -286,7 +340,18 @@ int do_daemon(int argc, char **argv)
 		kp_err("out of memory");
 		goto out;
 	}
+	{
+		struct kp_analysis_opts ao;
+
+		kp_analysis_opts_default(&ao, d.interval_ns);
+		d.an = kp_analysis__new(&ao, kp_now_mono_ns());
+		if (!d.an) {
+			kp_err("out of memory");
+			goto out;
+		}
+	}
 	kp_collector__collect(d.col, kp_now_mono_ns());
+	kp_analysis__update(d.an, d.col, kp_now_mono_ns());
 	if (kp_http__start(&d.http, lfd, routes, &d)) {
 		kp_err("cannot start the HTTP server on %s", listen_spec);
 		goto out;
@@ -308,6 +373,7 @@ out:
 	kp_http__stop(d.http);
 	if (lfd >= 0)
 		close(lfd);
+	kp_analysis__free(d.an);
 	kp_collector__free(d.col);
 	kp_cgroups__free(d.cg);
 	kp_loader__close(d.loader);

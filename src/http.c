@@ -95,6 +95,25 @@ void kp_http_error(struct kp_http_resp *r, unsigned int status, const char *msg)
 	json_decref(j);
 }
 
+const char *kp_http_arg(const struct kp_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *kp_http_header(const struct kp_http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void kp_http_json(struct kp_http_resp *r, unsigned int status, void *json)
+{
+	r->status = status;
+	r->content_type = "application/json";
+	r->body = json ? json_dumps(json, JSON_INDENT(2)) : NULL;
+	r->len = r->body ? strlen(r->body) : 0;
+	json_decref(json);
+}
+
 static const struct kp_http_route *route(const struct kp_http *h, const char *url)
 {
 	for (const struct kp_http_route *r = h->routes; r->path; r++) {
@@ -127,8 +146,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		kp_http_error(&r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		kp_http_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET");
-	else
-		rt->fn(h->ctx, url, &r);
+	else {
+		struct kp_http_req req = { url, method, conn };
+
+		rt->fn(h->ctx, &req, &r);
+	}
 	if (!r.body) {
 		free(r.body);
 		memset(&r, 0, sizeof(r));

@@ -15,7 +15,20 @@ struct kp_http_resp {
 	size_t len;
 };
 
-typedef void (*kp_http_fn)(void *ctx, const char *url, struct kp_http_resp *r);
+struct kp_http_req {
+	const char *url;
+	const char *method;
+	void *conn;		/* the MHD connection, for the lookups below */
+};
+
+typedef void (*kp_http_fn)(void *ctx, const struct kp_http_req *req,
+			   struct kp_http_resp *r);
+
+/* A query argument or request header; NULL when absent. */
+const char *kp_http_arg(const struct kp_http_req *req, const char *name);
+const char *kp_http_header(const struct kp_http_req *req, const char *name);
+/* A JSON body (jansson json_t *), serialised and freed. */
+void kp_http_json(struct kp_http_resp *r, unsigned int status, void *json);
 
 struct kp_http_route {
 	const char *path;	/* "/metrics"; "/api/v1/containers/" = prefix */

@@ -229,6 +229,38 @@ def wait_released(ids, timeout=5.0):
         time.sleep(0.1)
 
 
+def prog_ids_of(pid):
+    """IDs of the BPF programs process `pid` holds (fds and links), from
+    /proc/<pid>/fdinfo: exact ownership, whatever else runs on the host."""
+    ids = set()
+    try:
+        fds = os.listdir("/proc/%d/fdinfo" % pid)
+    except OSError:
+        return ids
+    for fd in fds:
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            pass
+    return ids
+
+
+def run_owned(argv, timeout=60, **kw):
+    """Run a command to completion, recording the BPF programs it held while
+    it ran. Returns (CompletedProcess-like, set of program ids)."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    seen = set()
+    deadline = time.time() + timeout
+    while p.poll() is None and time.time() < deadline:
+        seen |= prog_ids_of(p.pid)
+        time.sleep(0.05)
+    out, err = p.communicate(timeout=max(1, deadline - time.time()))
+    return subprocess.CompletedProcess(argv, p.returncode, out, err), seen
+
+
 def kpulse_prog_ids():
     """IDs of loaded BPF programs that are kpulse's (names kp_*)."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
