@@ -19,6 +19,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KPULSE = os.path.join(ROOT, "kpulse")
 WORKLOAD = os.path.join(ROOT, ".output", "workload")
 TEST_PREFIX = "kpulse-test-%d" % os.getpid()
+# every BPF program a kpulse started by these tests held (checked at the end)
+OWNED = set()
 
 
 def v2_root():
@@ -119,6 +121,7 @@ class Daemon:
                                                              self.proc.stderr.read()))
             try:
                 self.get("/health")
+                OWNED.update(prog_ids_of(self.proc.pid))
                 return
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
@@ -258,6 +261,7 @@ def run_owned(argv, timeout=60, **kw):
         seen |= prog_ids_of(p.pid)
         time.sleep(0.05)
     out, err = p.communicate(timeout=max(1, deadline - time.time()))
+    OWNED.update(seen)
     return subprocess.CompletedProcess(argv, p.returncode, out, err), seen
 
 

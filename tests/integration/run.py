@@ -12,7 +12,6 @@ def main():
     if os.geteuid() != 0:
         print("integration tests need root (real BPF, real cgroups)", file=sys.stderr)
         return 77
-    progs_before = set(harness.kpulse_prog_ids())  # e.g. a kpulse the user runs
     pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
     suite = unittest.defaultTestLoader.discover(os.path.dirname(os.path.abspath(__file__)),
                                                 pattern=pattern)
@@ -25,7 +24,7 @@ def main():
     base = os.path.join(harness.v2_root(), harness.TEST_PREFIX)
     if os.path.exists(base):
         leftovers.append("test cgroups remain at %s" % base)
-    left = harness.wait_released(set(harness.kpulse_prog_ids()) - progs_before)
+    left = harness.wait_released(harness.OWNED)
     if left:
         leftovers.append("kpulse BPF programs still loaded: %s" % sorted(left))
     for l in leftovers:

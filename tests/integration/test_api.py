@@ -1,0 +1,170 @@
+"""The JSON API of a live daemon: containers and their windowed percentiles
+(checked against the container's own fine histogram), node, history, errors,
+and robustness under many clients with flat memory."""
+import concurrent.futures as cf
+import json
+import os
+import time
+import unittest
+import urllib.parse
+
+import harness as h
+
+try:
+    import jsonschema
+except ImportError:  # pragma: no cover
+    jsonschema = None
+
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "containers.schema.json")
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cg = h.Cgroups()
+        try:
+            cls.busy = cls.cg.make("busy")
+            cls.cg.run(cls.busy, [h.WORKLOAD, "spin", str(4 * os.cpu_count()), "60"])
+            cls.d = h.Daemon()
+        except Exception:
+            cls.cg.cleanup()
+            raise
+        time.sleep(4)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.cg.cleanup()
+
+    def get_json(self, path):
+        status, headers, body = self.d.get(path)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/json")
+        return json.loads(body)
+
+    def busy_doc(self):
+        for c in self.get_json("/api/v1/containers"):
+            if c["cgroup"] == self.cg.rel(self.busy):
+                return c
+        self.fail("busy container missing")
+
+    def wait_tick(self):
+        """Poll until the analysis moves on (an interval tick), then read the
+        kernel's counter at once: both then describe the same instant."""
+        key = self.busy_doc()["id"]
+        first = self.get_json("/api/v1/containers/" + key)["cpu"]["seconds_total"]
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            doc = self.get_json("/api/v1/containers/" + key)
+            if doc["cpu"]["seconds_total"] != first:
+                return doc, h.cpu_usage_usec(self.busy), time.time()
+            time.sleep(0.01)
+        self.fail("no collection tick within 5 s")
+
+    def test_containers_schema_and_rates(self):
+        doc = self.get_json("/api/v1/containers")
+        if jsonschema:
+            jsonschema.validate(doc, json.load(open(SCHEMA)))
+        scores = [c["health"]["score"] for c in doc]
+        self.assertEqual(scores, sorted(scores))  # worst first
+        # the rate is per interval: compare over the same interval
+        _, c0, t0 = self.wait_tick()
+        busy, c1, t1 = self.wait_tick()
+        kernel = (c1 - c0) / 1e6 / (t1 - t0)
+        print("\n  cores: api %.3f, cpu.stat over the same tick %.3f" % (busy["cpu"]["cores"], kernel))
+        self.assertAlmostEqual(busy["cpu"]["cores"], kernel, delta=0.1 * kernel + 0.02)
+        self.assertGreater(busy["context_switches"]["involuntary_per_second"], 10)
+
+    def test_percentiles_come_from_the_fine_buckets(self):
+        one = self.get_json("/api/v1/containers/" + self.busy_doc()["id"])
+        hist = one["histograms"]["runq"]
+        rows = hist["buckets"]
+        total = sum(r[2] for r in rows)
+        win = one["latency"]["runq"][hist["window"]]
+        self.assertEqual(win["count"], total)
+        self.assertGreater(total, 100)
+        # the quantile is the upper edge of the bucket holding the rank
+        for name, q in (("p50", .5), ("p90", .9), ("p99", .99), ("max", 1.0)):
+            rank, seen = max(1, -(-q * total // 1)), 0
+            for lo, hi, n in rows:
+                seen += n
+                if seen >= rank:
+                    self.assertAlmostEqual(win[name], hi, delta=1e-12)
+                    break
+        # bucket widths honour the documented 6.25% bound
+        for lo, hi, _ in rows:
+            if lo >= 16e-9:
+                self.assertLessEqual(hi - lo, lo / 16 + 1e-15)
+        self.assertLessEqual(win["p50"], win["p99"])
+
+    def test_lookup_by_name_and_cgroup(self):
+        busy = self.busy_doc()
+        for key in (busy["id"], urllib.parse.quote(busy["cgroup"], safe="")):
+            self.assertEqual(self.get_json("/api/v1/containers/" + key)["cgroup"], busy["cgroup"])
+        code, _, body = self.d.get_error("/api/v1/containers/no-such-thing")
+        self.assertEqual(code, 404)
+        self.assertIn("error", json.loads(body))
+
+    def test_filter(self):
+        doc = self.get_json("/api/v1/containers?container=" + urllib.parse.quote(h.TEST_PREFIX + "*"))
+        self.assertEqual([c["cgroup"] for c in doc], [self.cg.rel(self.busy)])
+
+    def test_node(self):
+        n = self.get_json("/api/v1/node")
+        self.assertEqual(n["cpu"]["count"], os.cpu_count())
+        self.assertGreater(n["cpu"]["cores_busy"], 0.5)
+        self.assertGreater(n["memory"]["total_bytes"], 0)
+        self.assertIn("1m", n["load"])
+        self.assertGreater(list(n["latency"]["runq"].values())[0]["count"], 0)
+
+    def test_history(self):
+        busy = self.busy_doc()
+        hist = self.get_json("/api/v1/history?metric=cpu_cores&container=%s&window=15m" % busy["id"])
+        pts = hist["points"]
+        self.assertGreaterEqual(len(pts), 2)
+        ts = [p[0] for p in pts]
+        self.assertEqual(ts, sorted(ts))
+        self.assertLess(abs(ts[-1] - time.time()), 5)
+        self.assertGreater(pts[-1][1], 0)
+        node = self.get_json("/api/v1/history?metric=health_score")
+        self.assertEqual(node["container"], "node")
+        short = self.get_json("/api/v1/history?metric=cpu_cores&window=1s")
+        self.assertLessEqual(len(short["points"]), 2)
+        for bad, code in (("metric=nope", 400), ("metric=cpu_cores&window=soon", 400),
+                          ("", 400), ("metric=cpu_cores&container=ghost", 404)):
+            self.assertEqual(self.d.get_error("/api/v1/history?" + bad)[0], code)
+
+    def test_many_clients_rss_flat(self):
+        paths = ["/api/v1/containers", "/api/v1/node", "/metrics", "/health",
+                 "/api/v1/history?metric=cpu_cores", "/nope", "/" + "x" * 5000]
+        pid = self.d.proc.pid
+
+        def one(i):
+            try:
+                return self.d.get(paths[i % len(paths)])[0]
+            except Exception as e:  # 4xx come as HTTPError
+                return getattr(e, "code", 0)
+
+        with cf.ThreadPoolExecutor(16) as ex:   # warm up
+            list(ex.map(one, range(200)))
+        r0 = rss_kib(pid)
+        with cf.ThreadPoolExecutor(16) as ex:
+            codes = list(ex.map(one, range(1000)))
+        r1 = rss_kib(pid)
+        self.assertNotIn(0, codes)
+        self.assertTrue(all(c in (200, 404, 414, 431) for c in codes), set(codes))
+        print("\n  rss before %d KiB, after 1000 requests %d KiB" % (r0, r1))
+        self.assertLess(r1 - r0, 2048)
+        self.assertEqual(self.d.health()[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()
