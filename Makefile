@@ -25,9 +25,9 @@ PKGS := libbpf libmicrohttpd jansson libcurl
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
-BPF_UNITS := sched
+BPF_UNITS := sched mem
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log metrics procstat prom session window
+LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log metrics opts procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health

@@ -12,7 +12,7 @@
 #include "analysis.h"
 #include "api.h"
 #include "collector.h"
-#include "daemon.h"
+#include "opts.h"
 #include "hist.h"
 
 static const struct {

@@ -229,12 +229,9 @@ int do_snapshot(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "d:f:c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			dur = kp_parse_duration(optarg);
-			if (dur < 100000000ll || dur > 86400000000000ll) {
-				kp_err("snapshot: -d '%s': expected a duration from 100ms to 24h, e.g. 5s", optarg);
-				snapshot_usage(stderr);
+			if (kp_opt_duration("snapshot", "-d", optarg, 100000000ll,
+					    86400000000000ll, &dur))
 				return KP_EXIT_USAGE;
-			}
 			break;
 		case 'f':
 			if (parse_fmt(optarg, &fmt)) {
@@ -321,25 +318,17 @@ int do_top(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "i:c:n:h", opts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'i':
-			iv = kp_parse_duration(optarg);
-			if (iv < 100000000ll || iv > 3600000000000ll) {
-				kp_err("top: -i '%s': expected a duration from 100ms to 1h", optarg);
+			if (kp_opt_duration("top", "-i", optarg, 100000000ll, 3600000000000ll, &iv))
 				return KP_EXIT_USAGE;
-			}
 			break;
 		case 'c':
 			pattern = optarg;
 			break;
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1) {
-				kp_err("top: -n '%s': expected a positive number", optarg);
+			if (kp_opt_count("top", "-n", optarg, 1, 1000000000, &count))
 				return KP_EXIT_USAGE;
-			}
 			break;
 		case 'h':
 			top_usage(stdout);
@@ -474,8 +463,6 @@ int do_latency(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:pi:n:h", opts, NULL)) != -1) {
-		char *end;
-
 		switch (c) {
 		case 'c':
 			pattern = optarg;
@@ -484,18 +471,12 @@ int do_latency(int argc, char **argv)
 			per = true;
 			break;
 		case 'i':
-			iv = kp_parse_duration(optarg);
-			if (iv < 100000000ll || iv > 3600000000000ll) {
-				kp_err("latency: -i '%s': expected a duration from 100ms to 1h", optarg);
+			if (kp_opt_duration("latency", "-i", optarg, 100000000ll, 3600000000000ll, &iv))
 				return KP_EXIT_USAGE;
-			}
 			break;
 		case 'n':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1) {
-				kp_err("latency: -n '%s': expected a positive number", optarg);
+			if (kp_opt_count("latency", "-n", optarg, 1, 1000000000, &count))
 				return KP_EXIT_USAGE;
-			}
 			break;
 		case 'h':
 			latency_usage(stdout);

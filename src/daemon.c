@@ -39,34 +39,6 @@ struct daemon {
 	uint64_t interval_ns;
 };
 
-long long kp_parse_duration(const char *s)
-{
-	char *end;
-	double v;
-
-	if (!s || !*s)
-		return -1;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	if (!*end || !strcmp(end, "s"))
-		v *= 1e9;
-	else if (!strcmp(end, "ms"))
-		v *= 1e6;
-	else if (!strcmp(end, "us"))
-		v *= 1e3;
-	else if (!strcmp(end, "m"))
-		v *= 60e9;
-	else if (!strcmp(end, "h"))
-		v *= 3600e9;
-	else if (strcmp(end, "ns"))
-		return -1;
-	if (v > 9e18)
-		return -1;
-	return (long long)v;
-}
-
 static void refresh(struct daemon *d)
 {
 	uint64_t now = kp_now_mono_ns();
@@ -265,21 +237,16 @@ int do_daemon(int argc, char **argv)
 			listen_spec = optarg;
 			break;
 		case 'i':
-			v = kp_parse_duration(optarg);
-			if (v < 100000000ll || v > 3600000000000ll) {
-				kp_err("--interval '%s': expected a duration from 100ms to 1h, e.g. 2s", optarg);
+			if (kp_opt_duration("daemon", "--interval", optarg, 100000000ll,
+					    3600000000000ll, &v))
 				return KP_EXIT_USAGE;
-			}
 			d.interval_ns = (uint64_t)v;
 			break;
 		case 'm': {
-			char *end;
-			long n = strtol(optarg, &end, 10);
+			long n;
 
-			if (*end || n < 16 || n > 1000000) {
-				kp_err("--max-cgroups '%s': expected a number from 16 to 1000000", optarg);
+			if (kp_opt_count("daemon", "--max-cgroups", optarg, 16, 1000000, &n))
 				return KP_EXIT_USAGE;
-			}
 			lo.max_cgroups = (unsigned int)n;
 			break;
 		}

@@ -77,7 +77,10 @@ class SnapshotTest(Loaded):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
         self.assertTrue(lines[0].startswith("CONTAINER"))
-        self.assertIn(self.cg.rel(self.busy), lines[1])  # worst (busiest) first
+        rows = {l.split()[0]: l.split() for l in lines[1:]}
+        self.assertEqual(set(rows), {self.cg.rel(self.busy), self.cg.rel(self.idle)})
+        self.assertGreater(float(rows[self.cg.rel(self.busy)][1]),
+                           float(rows[self.cg.rel(self.idle)][1]))  # CPU%
         r = kp("snapshot", "-d", "1s", "--format", "prom")
         self.assertEqual(r.returncode, 0, r.stderr)
         m = h.parse_metrics(r.stdout)
