@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcp.bpf.c - TCP and socket programs: smoothed RTT, connect latency,
+ * connections by direction, established sockets, retransmits, resets, bytes,
+ * and request latency for any request/response protocol, per cgroup v2.
+ *
+ * Everything is charged to the cgroup the socket was created in (it keeps
+ * it in sk_cgrp_data; accepted sockets inherit the listener's), never to the
+ * current task: TCP tracepoints mostly fire in softirq context, where
+ * current is whoever was interrupted - on loopback, typically the peer.
+ *
+ * Request latency needs no protocol parsing. A socket remembers how it was
+ * opened (passive = inbound, active = outbound) and whether a request is
+ * under way. Inbound: the first bytes received while idle start a request,
+ * the first bytes sent back end it. Outbound: the first bytes sent start it,
+ * the first bytes received end it. Exact for strict request/response
+ * protocols; pipelining and multiplexing collapse into one longer request.
+ *
+ * Every program exists twice: tp_btf (socket-local storage, direct BTF
+ * reads) and raw_tp (an LRU hash keyed by the socket's address, CO-RE
+ * reads); userspace keeps one twin per tracepoint. sock_send_length and
+ * sock_recv_length appeared in Linux 6.3: without them bytes and request
+ * latency are missing, everything else works.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "kp_tcp_abi.h"
+#include "kp_hist_bucket.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define MSG_PEEK 2
+
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "+r"(var))
+#endif
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KP_MAX_CGROUPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct kp_tcp_stats);
+} tcp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KP_MAX_REQ_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct kp_req_key);
+	__type(value, struct kp_req_stats);
+} req_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KP_TCP_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tcp_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kp_sock);
+} sock_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KP_MAX_SOCKS);
+	__type(key, __u64);
+	__type(value, struct kp_sock);
+} sock_lru SEC(".maps");
+
+static const struct kp_tcp_stats zero_tcp;
+static const struct kp_req_stats zero_req;
+static const struct kp_sock zero_sock;
+
+/* Before Linux 5.15 ("bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed
+ * mode") sock_cgroup_data was a tagged word: a cgroup pointer unless bit 0
+ * is set, which meant v1 net_cls/net_prio took the space (root then). */
+struct sock_cgroup_data___old {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+/* Since tcp_retransmit_skb gained its `err` argument it also fires for
+ * retransmissions that failed (-EBUSY: still in the host queue, ...); the
+ * trace event record gained `err` in the same change, so its presence tells
+ * whether ctx[2] is there. */
+struct trace_event_raw_tcp_retransmit_skb___err {
+	int err;
+} __attribute__((preserve_access_index));
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&tcp_drops, &reason);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct kp_tcp_stats *cg_get(__u64 cgid)
+{
+	struct kp_tcp_stats *s = bpf_map_lookup_elem(&tcp_stats, &cgid);
+
+	if (s)
+		return s;
+	bpf_map_update_elem(&tcp_stats, &cgid, &zero_tcp, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&tcp_stats, &cgid);
+	if (!s)
+		count_drop(KP_TCP_DROP_CGROUP_MAP_FULL);
+	return s;
+}
+
+/* The cgroup v2 id the socket was created in. */
+static __always_inline __u64 sk_cgid(const struct sock *sk, bool btf)
+{
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		if (btf)
+			return sk->sk_cgrp_data.cgroup->kn->id;
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	}
+	struct sock_cgroup_data___old *old = (void *)&sk->sk_cgrp_data;
+	__u64 v = BPF_CORE_READ(old, val);
+
+	if (!v || (v & 1))
+		return 1;	/* the v2 root */
+	return BPF_CORE_READ((struct cgroup *)v, kn, id);
+}
+
+/* Full sockets only: request and timewait minisocks carry no cgroup. */
+static __always_inline bool sk_full(const struct sock *sk, bool btf)
+{
+	unsigned char st = btf ? sk->__sk_common.skc_state
+			       : BPF_CORE_READ(sk, __sk_common.skc_state);
+
+	return st != TCP_TIME_WAIT && st != TCP_NEW_SYN_RECV;
+}
+
+static __always_inline struct kp_sock *sock_get(const struct sock *sk,
+						bool create, bool btf)
+{
+	struct kp_sock *ks;
+	__u64 key;
+
+	if (btf) {
+		ks = bpf_sk_storage_get(&sock_state, (void *)sk, 0,
+					create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+		if (!ks && create)
+			count_drop(KP_TCP_DROP_SK_STORAGE);
+		return ks;
+	}
+	key = (__u64)sk;
+	ks = bpf_map_lookup_elem(&sock_lru, &key);
+	if (ks || !create)
+		return ks;
+	if (bpf_map_update_elem(&sock_lru, &key, &zero_sock, BPF_ANY)) {
+		count_drop(KP_TCP_DROP_SOCK_MAP_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&sock_lru, &key);
+}
+
+static __always_inline void hist_add(__u64 *hist, __u64 d)
+{
+	__u32 b = kp_hist_bucket_of(d);
+
+	barrier_var(b);
+	if (b >= KP_HIST_BUCKETS)
+		b = KP_HIST_BUCKETS - 1;
+	hist[b]++;
+}
+
+static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d)
+{
+	struct kp_req_stats *r;
+	struct kp_req_key k;
+
+	__builtin_memset(&k, 0, sizeof(k));
+	k.cgid = cgid;
+	k.dir = dir;
+	k.port = port;
+	r = bpf_map_lookup_elem(&req_stats, &k);
+	if (!r) {
+		/* NOEXIST fails too when another CPU just made the key */
+		bpf_map_update_elem(&req_stats, &k, &zero_req, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&req_stats, &k);
+	}
+	if (!r && port) {
+		/* the map is full: fold into this cgroup's port 0 ("other") */
+		k.port = 0;
+		r = bpf_map_lookup_elem(&req_stats, &k);
+		if (!r) {
+			bpf_map_update_elem(&req_stats, &k, &zero_req, BPF_NOEXIST);
+			r = bpf_map_lookup_elem(&req_stats, &k);
+		}
+	}
+	if (!r) {
+		count_drop(KP_TCP_DROP_REQ_MAP_FULL);
+		return;
+	}
+	r->sum_ns += d;
+	hist_add(r->hist, d);
+}
+
+static __always_inline int handle_state(const struct sock *sk, int oldstate,
+					int newstate, bool btf)
+{
+	struct kp_tcp_stats *s;
+	struct kp_sock *ks;
+	__u64 now;
+
+	if (!sk)
+		return 0;
+	if ((btf ? sk->sk_protocol : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP)
+		return 0;
+
+	if (newstate == TCP_SYN_SENT) {
+		ks = sock_get(sk, true, btf);
+		if (ks) {
+			ks->ts = bpf_ktime_get_ns();
+			ks->dir = KP_DIR_OUTBOUND;
+			ks->phase = KP_PHASE_CONNECTING;
+			ks->counted = 0;
+		}
+		return 0;
+	}
+	if (newstate == TCP_ESTABLISHED) {
+		bool out = oldstate == TCP_SYN_SENT;
+
+		if (!out && oldstate != TCP_SYN_RECV)
+			return 0;
+		s = cg_get(sk_cgid(sk, btf));
+		ks = sock_get(sk, !out, btf);
+		if (s) {
+			if (out)
+				s->conn_out++;
+			else
+				s->conn_in++;
+		}
+		if (!ks)
+			return 0;
+		if (out) {
+			now = bpf_ktime_get_ns();
+			if (ks->phase == KP_PHASE_CONNECTING && ks->ts && now > ks->ts && s) {
+				s->connect_sum_ns += now - ks->ts;
+				hist_add(s->connect_hist, now - ks->ts);
+			}
+			ks->port = bpf_ntohs(btf ? sk->__sk_common.skc_dport
+						 : BPF_CORE_READ(sk, __sk_common.skc_dport));
+		} else {
+			ks->dir = KP_DIR_INBOUND;
+			ks->port = btf ? sk->__sk_common.skc_num
+				       : BPF_CORE_READ(sk, __sk_common.skc_num);
+		}
+		ks->phase = KP_PHASE_IDLE;
+		ks->ts = 0;
+		if (s && !ks->counted) {
+			ks->counted = 1;
+			s->established++;
+		}
+		return 0;
+	}
+	if (oldstate == TCP_ESTABLISHED) {
+		ks = sock_get(sk, false, btf);
+		if (ks && ks->counted) {
+			ks->counted = 0;
+			s = cg_get(sk_cgid(sk, btf));
+			if (s)
+				s->established--;
+		}
+	}
+	if (newstate == TCP_CLOSE && !btf) {
+		__u64 key = (__u64)sk;
+
+		bpf_map_delete_elem(&sock_lru, &key);
+	}
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(kp_sk_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return handle_state(sk, oldstate, newstate, true);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(kp_sk_state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return handle_state(sk, oldstate, newstate, false);
+}
+
+/* Bytes for any inet socket; request latency for the TCP sockets we saw
+ * being opened. Runs in the task's context, still charged to the socket. */
+static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
+				      bool send, bool btf)
+{
+	struct kp_tcp_stats *s;
+	struct kp_sock *ks;
+	__u16 family;
+	__u64 cgid, now;
+
+	if (ret <= 0 || !sk || (!send && (flags & MSG_PEEK)))
+		return 0;
+	family = btf ? sk->__sk_common.skc_family : BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	cgid = sk_cgid(sk, btf);
+	s = cg_get(cgid);
+	if (s) {
+		if (send)
+			s->tx_bytes += ret;
+		else
+			s->rx_bytes += ret;
+	}
+	ks = sock_get(sk, false, btf);
+	if (!ks || ks->dir == KP_DIR_NONE)
+		return 0;
+	/* a request travels in on inbound sockets, out on outbound ones */
+	if ((ks->dir == KP_DIR_OUTBOUND) == send) {
+		if (ks->phase == KP_PHASE_IDLE) {
+			ks->ts = bpf_ktime_get_ns();
+			ks->phase = KP_PHASE_REQUEST;
+		}
+	} else if (ks->phase == KP_PHASE_REQUEST) {
+		now = bpf_ktime_get_ns();
+		ks->phase = KP_PHASE_IDLE;
+		if (now > ks->ts)
+			req_record(cgid, ks->dir, ks->port, now - ks->ts);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(kp_send, struct sock *sk, int ret, int flags)
+{
+	return handle_msg(sk, ret, flags, true, true);
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(kp_send_raw, struct sock *sk, int ret, int flags)
+{
+	return handle_msg(sk, ret, flags, true, false);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(kp_recv, struct sock *sk, int ret, int flags)
+{
+	return handle_msg(sk, ret, flags, false, true);
+}
+
+SEC("raw_tp/sock_recv_length")
+int BPF_PROG(kp_recv_raw, struct sock *sk, int ret, int flags)
+{
+	return handle_msg(sk, ret, flags, false, false);
+}
+
+/* tcp_probe fires for every segment an established socket receives. */
+static __always_inline int handle_probe(struct sock *sk, bool btf)
+{
+	struct kp_tcp_stats *s;
+	__u32 srtt;
+	__u64 ns;
+
+	if (!sk)
+		return 0;
+	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);	/* 1/8 us */
+	if (!srtt)
+		return 0;
+	s = cg_get(sk_cgid(sk, btf));
+	if (!s)
+		return 0;
+	ns = (__u64)srtt * 125;
+	s->rtt_sum_ns += ns;
+	hist_add(s->rtt_hist, ns);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(kp_probe, struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_probe(sk, true);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(kp_probe_raw, struct sock *sk, const struct sk_buff *skb)
+{
+	return handle_probe(sk, false);
+}
+
+enum kp_tcp_event { EV_RETRANS, EV_RST_SENT, EV_RST_RECV };
+
+static __always_inline int handle_event(const struct sock *sk, int ev, bool btf)
+{
+	struct kp_tcp_stats *s;
+
+	/* resets for segments no socket owns have sk == NULL: no container */
+	if (!sk || !sk_full(sk, btf))
+		return 0;
+	s = cg_get(sk_cgid(sk, btf));
+	if (!s)
+		return 0;
+	if (ev == EV_RETRANS)
+		s->retrans++;
+	else if (ev == EV_RST_SENT)
+		s->rst_sent++;
+	else
+		s->rst_recv++;
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(kp_retrans, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___err, err) &&
+	    (int)ctx[2])
+		return 0;
+	return handle_event(sk, EV_RETRANS, true);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(kp_retrans_raw, const struct sock *sk, const struct sk_buff *skb)
+{
+	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___err, err) &&
+	    (int)ctx[2])
+		return 0;
+	return handle_event(sk, EV_RETRANS, false);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(kp_rst_sent, const struct sock *sk)
+{
+	return handle_event(sk, EV_RST_SENT, true);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(kp_rst_sent_raw, const struct sock *sk)
+{
+	return handle_event(sk, EV_RST_SENT, false);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(kp_rst_recv, struct sock *sk)
+{
+	return handle_event(sk, EV_RST_RECV, true);
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(kp_rst_recv_raw, struct sock *sk)
+{
+	return handle_event(sk, EV_RST_RECV, false);
+}
