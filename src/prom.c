@@ -39,25 +39,32 @@ void kp_prom_escape(FILE *f, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 
 	while (*s) {
-		int n = utf8_len(s);
+		const unsigned char *run = s;
+		int n;
 
+		/* the common case: a run of plain ASCII written at once */
+		while (*s >= 0x20 && *s < 0x80 && *s != '\\' && *s != '"')
+			s++;
+		if (s > run)
+			fwrite(run, 1, s - run, f);
+		if (!*s)
+			break;
+		n = utf8_len(s);
 		if (n == 0) {
 			fputs("\xef\xbf\xbd", f);
 			s++;
-			continue;
-		}
-		if (n > 1) {
+		} else if (n > 1) {
 			fwrite(s, 1, n, f);
 			s += n;
-			continue;
+		} else {
+			switch (*s) {
+			case '\\': fputs("\\\\", f); break;
+			case '"': fputs("\\\"", f); break;
+			case '\n': fputs("\\n", f); break;
+			default: fputc(*s, f);
+			}
+			s++;
 		}
-		switch (*s) {
-		case '\\': fputs("\\\\", f); break;
-		case '"': fputs("\\\"", f); break;
-		case '\n': fputs("\\n", f); break;
-		default: fputc(*s, f);
-		}
-		s++;
 	}
 }
 
