@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# tools/bench/tcp.sh - what kpulse's TCP and socket programs cost.
+#
+#   1. Throughput: wrk against nginx serving a small static file on loopback,
+#      BENCH_TCP_PAIRS interleaved pairs with and without the kpulse daemon
+#      (order alternating within pairs); median requests/s each way, the
+#      median of the per-pair ratios, and the target: ratio >= 0.97.
+#   2. ns per invocation of each kpulse TCP/socket program: Δrun_time_ns /
+#      Δrun_cnt from `bpftool prog show -j` around one wrk run, with
+#      kernel.bpf_stats_enabled=1 (the previous value is restored on exit),
+#      under keep-alive requests and under one connection per request.
+#
+# nginx and wrk are pinned to different CPUs when there are two or more
+# (BENCH_TCP_NGINX_CPU, BENCH_TCP_WRK_CPU), which steadies the figures.
+# Run as root after `make kpulse`: `bash tools/bench/tcp.sh`. The report goes
+# to stdout and tools/bench/results-tcp.md; progress to stderr. Exit status
+# 0 when everything was measured and cleaned up, 1 otherwise (a subject did
+# not start, kpulse did not stop on SIGTERM, BPF programs were left loaded).
+#
+# Environment: BENCH_TCP_PAIRS (7), BENCH_TCP_SECS (5), BENCH_TCP_CONNS (32),
+# BENCH_TCP_THREADS (1), BENCH_TCP_FILE_BYTES (1024).
+
+# shellcheck disable=SC2317 # cleanup is called through the trap
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+
+PAIRS=${BENCH_TCP_PAIRS:-7}
+SECS=${BENCH_TCP_SECS:-5}
+CONNS=${BENCH_TCP_CONNS:-32}
+THREADS=${BENCH_TCP_THREADS:-1}
+FILE_BYTES=${BENCH_TCP_FILE_BYTES:-1024}
+RESULTS=tools/bench/results-tcp.md
+KPULSE=./kpulse
+TARGET_RATIO=0.97
+
+log() { printf 'bench-tcp: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for v in PAIRS SECS CONNS THREADS FILE_BYTES; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_TCP_$v='${!v}' is not a number"
+done
+((PAIRS >= 1 && SECS >= 1 && CONNS >= 1 && THREADS >= 1)) || die "counts must be >= 1"
+
+[[ $(id -u) -eq 0 ]] || die "run as root (loading BPF programs needs it)"
+for t in bpftool nginx wrk curl python3 sysctl taskset; do
+	command -v "$t" >/dev/null || die "$t not found; run: bash tools/install-deps.sh"
+done
+[[ -x $KPULSE ]] || die "$KPULSE not built; run: make kpulse"
+
+NCPU=$(nproc)
+LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
+if ((NCPU >= 2)); then
+	NGINX_CPU=${BENCH_TCP_NGINX_CPU:-1}
+	WRK_CPU=${BENCH_TCP_WRK_CPU:-0}
+else
+	NGINX_CPU=0
+	WRK_CPU=0
+fi
+
+# ---------------------------------------------------------------------------
+# Everything started or changed is undone in cleanup.
+declare -A LIVE=()	# pid -> name
+STATS_PREV=""
+TMP=""
+NOTES=()
+KP_STOPS=0
+KP_BAD_STOPS=0
+
+alive()
+{
+	local st
+	[[ -r /proc/$1/stat ]] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[[ -n $st && $st != Z && $st != X ]]
+}
+
+# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL; STOP_RC = exit status.
+stop_pid()
+{
+	local pid=$1 i
+	STOP_RC=0
+	if alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			alive "$pid" || break
+			sleep 0.1
+		done
+		if alive "$pid"; then
+			log "${LIVE[$pid]:-process} (pid $pid) ignored SIGTERM: SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			STOP_RC=timeout
+		fi
+	fi
+	if [[ $STOP_RC != timeout ]]; then
+		wait "$pid" 2>/dev/null || STOP_RC=$?
+	else
+		wait "$pid" 2>/dev/null || true
+	fi
+	unset "LIVE[$pid]"
+}
+
+cleanup()
+{
+	local rc=$? pid
+	set +e
+	trap - EXIT INT TERM
+	for pid in "${!LIVE[@]}"; do
+		log "cleanup: stopping ${LIVE[$pid]} (pid $pid)"
+		stop_pid "$pid"
+	done
+	[[ -n $STATS_PREV ]] && sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
+	[[ -n $TMP ]] && rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+median()
+{
+	sort -g | awk '{ a[NR] = $1 } END {
+		if (NR == 0) exit
+		if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
+		else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# bpftool prog show -j on stdin -> "id name run_time_ns run_cnt" lines
+prog_table()
+{
+	python3 -c '
+import json, sys
+try:
+    progs = json.load(sys.stdin)
+except ValueError:
+    progs = []
+for p in progs:
+    print(p["id"], p.get("name", "?") or "?", p.get("run_time_ns", 0), p.get("run_cnt", 0))
+'
+}
+
+held_prog_ids()
+{
+	grep -hs '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u || true
+}
+
+# ---------------------------------------------------------------------------
+# nginx: our own instance, config and files in TMP, daemon off, pinned.
+
+TMP=$(mktemp -d /tmp/kpulse-bench-tcp.XXXXXX)
+chmod 755 "$TMP"
+mkdir -p "$TMP/www" "$TMP/nginx"
+head -c "$FILE_BYTES" /dev/zero | tr '\0' 'k' >"$TMP/www/index.html"
+NGINX_PORT=$(free_port)
+cat >"$TMP/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TMP/nginx/body;
+	proxy_temp_path $TMP/nginx/proxy;
+	fastcgi_temp_path $TMP/nginx/fastcgi;
+	uwsgi_temp_path $TMP/nginx/uwsgi;
+	scgi_temp_path $TMP/nginx/scgi;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		root $TMP/www;
+	}
+}
+EOF
+taskset -c "$NGINX_CPU" nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" -e "$TMP/nginx/error.log" >"$TMP/nginx.log" 2>&1 &
+NGINX_PID=$!
+LIVE[$NGINX_PID]=nginx
+URL="http://127.0.0.1:$NGINX_PORT/index.html"
+for ((i = 0; i < 100; i++)); do
+	curl -fsS --max-time 1 -o /dev/null "$URL" 2>/dev/null && break
+	alive "$NGINX_PID" || die "nginx exited: $(cat "$TMP/nginx.log" "$TMP/nginx/error.log" 2>/dev/null)"
+	sleep 0.1
+done
+curl -fsS --max-time 1 -o /dev/null "$URL" || die "nginx does not answer on $URL"
+# nginx forks its worker: pin that too (the master only waits)
+for p in $(pgrep -P "$NGINX_PID" || true); do taskset -pc "$NGINX_CPU" "$p" >/dev/null; done
+
+# wrk_rps [extra wrk args...] -> requests/s on stdout
+wrk_rps()
+{
+	local out
+	out=$(taskset -c "$WRK_CPU" wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" "$@" "$URL" 2>&1)
+	echo "$out" >>"$TMP/wrk.log"
+	if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+		NOTES+=("wrk reported errors in a run: $(grep 'Non-2xx\|Socket errors' <<<"$out" | tr -s ' ' | head -n1)")
+	fi
+	awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+}
+
+start_kpulse()
+{
+	local port i
+	port=$(free_port)
+	"$KPULSE" daemon --listen "127.0.0.1:$port" >>"$TMP/kpulse.log" 2>&1 &
+	KP_PID=$!
+	LIVE[$KP_PID]=kpulse
+	KP_URL="http://127.0.0.1:$port"
+	for ((i = 0; i < 150; i++)); do
+		if curl -fsS --max-time 1 -o /dev/null "$KP_URL/health" 2>/dev/null; then
+			return 0
+		fi
+		alive "$KP_PID" || break
+		sleep 0.1
+	done
+	tail -n 20 "$TMP/kpulse.log" >&2
+	die "kpulse did not come up"
+}
+
+stop_kpulse()
+{
+	stop_pid "$KP_PID"
+	KP_STOPS=$((KP_STOPS + 1))
+	if [[ $STOP_RC != 0 ]]; then
+		KP_BAD_STOPS=$((KP_BAD_STOPS + 1))
+		log "kpulse did not exit cleanly on SIGTERM: $STOP_RC"
+	fi
+}
+
+log "nginx on $URL (cpu $NGINX_CPU), wrk -t$THREADS -c$CONNS -d${SECS}s (cpu $WRK_CPU)"
+wrk_rps -d1s >/dev/null	# warm-up
+
+# ---------------------------------------------------------------------------
+# 1. Throughput pairs.
+
+: >"$TMP/pairs"
+log "1/2 throughput: $PAIRS interleaved pairs with/without kpulse"
+for ((pair = 1; pair <= PAIRS; pair++)); do
+	if ((pair % 2)); then order="without with"; else order="with without"; fi
+	for mode in $order; do
+		if [[ $mode == with ]]; then
+			start_kpulse
+			sleep 1
+			rps=$(wrk_rps)
+			stop_kpulse
+		else
+			rps=$(wrk_rps)
+		fi
+		[[ -n $rps ]] || die "cannot parse wrk output; see above"
+		log "  pair $pair $mode: $rps req/s"
+		echo "$pair $mode $rps" >>"$TMP/pairs"
+	done
+done
+RPS_WITHOUT=$(awk '$2 == "without" { print $3 }' "$TMP/pairs" | median)
+RPS_WITH=$(awk '$2 == "with" { print $3 }' "$TMP/pairs" | median)
+PAIR_RATIOS=$(awk '{ v[$1 " " $2] = $3 } END {
+	for (k in v) { split(k, a, " "); if (a[2] == "with" && ((a[1] " without") in v))
+		printf "%.4f\n", v[k] / v[a[1] " without"] } }' "$TMP/pairs" | sort -g)
+RATIO_MED=$(median <<<"$PAIR_RATIOS")
+RATIO_MIN=$(head -n1 <<<"$PAIR_RATIOS")
+RATIO_MAX=$(tail -n1 <<<"$PAIR_RATIOS")
+RATIO_OF_MEDIANS=$(awk -v a="$RPS_WITH" -v b="$RPS_WITHOUT" 'BEGIN { printf "%.4f", a / b }')
+VERDICT=$(awk -v r="$RATIO_MED" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
+
+# ---------------------------------------------------------------------------
+# 2. ns per invocation, kpulse running, stats on.
+
+STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+log "2/2 ns per invocation (kernel.bpf_stats_enabled=1, was $STATS_PREV)"
+start_kpulse
+sleep 1
+HELD=" $(held_prog_ids "$KP_PID" | tr '\n' ' ') "
+: >"$TMP/ns"
+for wl in keepalive close; do
+	args=()
+	[[ $wl == close ]] && args=(-H "Connection: close")
+	bpftool prog show -j | prog_table >"$TMP/s0"
+	rps=$(wrk_rps "${args[@]}")
+	bpftool prog show -j | prog_table >"$TMP/s1"
+	log "  $wl: $rps req/s"
+	echo "rps $wl $rps" >>"$TMP/ns"
+	while read -r id name ns cnt; do
+		[[ $HELD == *" $id "* ]] || continue
+		read -r ns0 cnt0 < <(awk -v id="$id" '$1 == id { print $3, $4 }' "$TMP/s0")
+		echo "$wl $name $((ns - ${ns0:-0})) $((cnt - ${cnt0:-0}))" >>"$TMP/ns"
+	done <"$TMP/s1"
+done
+stop_kpulse
+sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
+STATS_PREV=""
+
+stop_pid "$NGINX_PID"
+
+# nothing of kpulse's may remain loaded
+LEFT=""
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	LEFT=$(bpftool prog show -j | prog_table | awk -v held="$HELD" \
+		'index(held, " " $1 " ") { printf "%s:%s ", $1, $2 }')
+	[[ -z $LEFT ]] && break
+	sleep 0.5
+done
+FAILED=0
+if [[ -n $LEFT ]]; then
+	NOTES+=("BPF programs of kpulse still loaded after it stopped: $LEFT")
+	FAILED=1
+fi
+if ((KP_BAD_STOPS)); then
+	NOTES+=("kpulse did not exit with status 0 within 10 s of SIGTERM in $KP_BAD_STOPS of $KP_STOPS stops.")
+	FAILED=1
+fi
+
+# ---------------------------------------------------------------------------
+# Report.
+
+# tracepoint a kpulse TCP program serves, from its (15-character) name
+tp_of()
+{
+	case $1 in
+	kp_sk_state*) echo inet_sock_set_state ;;
+	kp_send*) echo sock_send_length ;;
+	kp_recv*) echo sock_recv_length ;;
+	kp_probe*) echo tcp_probe ;;
+	kp_retrans*) echo tcp_retransmit_skb ;;
+	kp_rst_sent*) echo tcp_send_reset ;;
+	kp_rst_recv*) echo tcp_receive_reset ;;
+	*) echo "" ;;
+	esac
+}
+
+report()
+{
+	local wl name ns cnt tp perreq rps
+	echo "# kpulse TCP benchmark"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- kernel: $(uname -r) ($(uname -m)), $NCPU CPUs: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "- kpulse: $("$KPULSE" --version 2>/dev/null || echo '?'), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf src include 2>/dev/null || echo ' (+ uncommitted changes)')"
+	echo "- tools: $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $(bpftool version 2>/dev/null | head -n1)"
+	echo "- load average before the run: $LOADAVG0 (well above 0: other work shared the CPUs, the figures are not clean)"
+	echo "- workload: wrk -t$THREADS -c$CONNS -d${SECS}s on cpu $WRK_CPU against nginx (1 worker, cpu $NGINX_CPU) serving a $FILE_BYTES-byte file on 127.0.0.1"
+	echo
+	echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved pairs)"
+	echo
+	echo "| | requests/s (median) |"
+	echo "| --- | ---: |"
+	printf '| without kpulse | %.0f |\n' "$RPS_WITHOUT"
+	printf '| with kpulse daemon (all programs) | %.0f |\n' "$RPS_WITH"
+	echo
+	echo "| target | measured | verdict |"
+	echo "| --- | ---: | --- |"
+	echo "| median per-pair throughput ratio with/without ≥ $TARGET_RATIO | $RATIO_MED (range $RATIO_MIN–$RATIO_MAX; ratio of medians $RATIO_OF_MEDIANS) | $VERDICT |"
+	echo
+	echo "Per pair (requests/s):"
+	echo
+	echo "| pair | without | with | with / without |"
+	echo "| ---: | ---: | ---: | ---: |"
+	awk '{ v[$1 " " $2] = $3; if ($1 > n) n = $1 } END {
+		for (i = 1; i <= n; i++) printf "| %d | %.0f | %.0f | %.4f |\n", i, v[i " without"], v[i " with"], v[i " with"] / v[i " without"] }' "$TMP/pairs"
+	echo
+	echo "## ns per invocation of each TCP/socket program (kpulse running, bpf stats on)"
+	echo
+	echo "| program | tracepoint | workload | ns/event | events | events per request |"
+	echo "| --- | --- | --- | ---: | ---: | ---: |"
+	for wl in keepalive close; do
+		rps=$(awk -v w="$wl" '$1 == "rps" && $2 == w { print $3 }' "$TMP/ns")
+		while read -r w name ns cnt; do
+			[[ $w == "$wl" ]] || continue
+			tp=$(tp_of "$name")
+			[[ -n $tp ]] || continue
+			if ((cnt > 0)); then
+				perreq=$(awk -v c="$cnt" -v r="$rps" -v s="$SECS" 'BEGIN { printf "%.2f", c / (r * s) }')
+				printf '| %s | %s | %s | %.0f | %d | %s |\n' "$name" "$tp" \
+					"$([[ $wl == close ]] && echo "Connection: close" || echo keep-alive)" \
+					"$(awk -v a="$ns" -v b="$cnt" 'BEGIN { print a / b }')" "$cnt" "$perreq"
+			else
+				printf '| %s | %s | %s | n/a | 0 | 0 |\n' "$name" "$tp" \
+					"$([[ $wl == close ]] && echo "Connection: close" || echo keep-alive)"
+			fi
+		done < <(grep -v '^rps ' "$TMP/ns" | sort -k1,1 -k2,2)
+	done
+	echo
+	echo "## Notes"
+	echo
+	echo "- ns/event = Δrun_time_ns / Δrun_cnt from \`bpftool prog show -j\` around one wrk run of ${SECS} s, kernel.bpf_stats_enabled=1 (restored to $(sysctl -n kernel.bpf_stats_enabled) afterwards). It is the program body plus the stats' own clock reads; the tracepoint dispatch is not in it."
+	echo "- \"with kpulse\" runs the whole daemon: the scheduler programs (sched_switch, sched_wakeup*) run too, and the daemon holds a BPF_ENABLE_STATS fd, whose clock reads are part of the cost it adds."
+	echo "- tcp_retransmit_skb and the reset programs rarely fire on a clean loopback; \"n/a\" means they did not run during the workload."
+	echo "- pairs alternate which run goes first; a 1 s pause after the daemon starts lets its first collection pass."
+	echo "- BPF programs left loaded at the end: $([[ -z $LEFT ]] && echo none || echo "$LEFT"); kpulse stopped cleanly on SIGTERM in $((KP_STOPS - KP_BAD_STOPS)) of $KP_STOPS stops."
+	local n
+	for n in "${NOTES[@]+"${NOTES[@]}"}"; do
+		echo "- $n"
+	done
+}
+
+report >"$TMP/report.md"
+cp "$TMP/report.md" "$RESULTS"
+cat "$TMP/report.md"
+log "report written to $RESULTS"
+exit "$FAILED"
