@@ -69,13 +69,32 @@ static unsigned int find(const struct kp_portset *ps, uint16_t port, bool *found
 	return lo;
 }
 
+static void lat_add(struct kp_lat *a, const struct kp_lat *b)
+{
+	a->count += b->count;
+	a->sum_ns += b->sum_ns;
+	for (int i = 0; i < KP_HIST_BUCKETS; i++)
+		a->hist[i] += b->hist[i];
+}
+
+/* a -= b, for b taken from an earlier state of a: no underflow */
+static void lat_sub(struct kp_lat *a, const struct kp_lat *b)
+{
+	a->count -= b->count;
+	a->sum_ns -= b->sum_ns;
+	for (int i = 0; i < KP_HIST_BUCKETS; i++)
+		a->hist[i] -= b->hist[i];
+}
+
 int kp_portset__update(struct kp_portset *ps, uint16_t port,
-		       const struct kp_lat *cum)
+		       const struct kp_lat *cum, struct kp_lat *delta)
 {
 	struct port_ent *e;
 	bool found;
 	unsigned int i = find(ps, port, &found);
 
+	if (delta)
+		memset(delta, 0, sizeof(*delta));
 	if (!found) {
 		if (ps->n == ps->cap) {
 			unsigned int cap = ps->cap ? 2 * ps->cap : 4;
@@ -95,6 +114,10 @@ int kp_portset__update(struct kp_portset *ps, uint16_t port,
 	e = &ps->ents[i];
 	if (cum->count < e->cum.count || cum->sum_ns < e->cum.sum_ns)
 		return 0;
+	if (delta) {
+		*delta = *cum;
+		lat_sub(delta, &e->cum);
+	}
 	e->cum = *cum;
 	return 0;
 }
@@ -195,23 +218,6 @@ unsigned int kp_portset__named_count(const struct kp_portset *ps)
 	return n;
 }
 
-static void lat_add(struct kp_lat *a, const struct kp_lat *b)
-{
-	a->count += b->count;
-	a->sum_ns += b->sum_ns;
-	for (int i = 0; i < KP_HIST_BUCKETS; i++)
-		a->hist[i] += b->hist[i];
-}
-
-/* a -= b, for b taken from an earlier state of a: no underflow */
-static void lat_sub(struct kp_lat *a, const struct kp_lat *b)
-{
-	a->count -= b->count;
-	a->sum_ns -= b->sum_ns;
-	for (int i = 0; i < KP_HIST_BUCKETS; i++)
-		a->hist[i] -= b->hist[i];
-}
-
 uint16_t kp_portset__named(const struct kp_portset *ps, unsigned int idx,
 			   struct kp_lat *out)
 {
@@ -246,4 +252,9 @@ bool kp_portset__other(const struct kp_portset *ps, struct kp_lat *out)
 unsigned int kp_portset__ports(const struct kp_portset *ps)
 {
 	return ps->n;
+}
+
+uint16_t kp_portset__port(const struct kp_portset *ps, unsigned int i)
+{
+	return i < ps->n ? ps->ents[i].port : 0;
 }

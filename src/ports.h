@@ -37,9 +37,11 @@ void kp_portset__free(struct kp_portset *ps);
 
 /* Cumulative figures of @port, as read from the kernel this round. Counts
  * must not go down; an update that does is ignored. Ports not updated in a
- * round keep their last figures. Returns 0 or -ENOMEM. */
+ * round keep their last figures. @delta (may be NULL) gets what the port
+ * gained since its last update, for totals that outlive the portset.
+ * Returns 0 or -ENOMEM. */
 int kp_portset__update(struct kp_portset *ps, uint16_t port,
-		       const struct kp_lat *cum);
+		       const struct kp_lat *cum, struct kp_lat *delta);
 
 /* End of a round: decay the rates to @now_ns and choose the named ports.
  * Call after the updates, before reading. */
@@ -53,7 +55,9 @@ uint16_t kp_portset__named(const struct kp_portset *ps, unsigned int i,
  * never counted a request, so an empty series is not shown. */
 bool kp_portset__other(const struct kp_portset *ps, struct kp_lat *out);
 
-/* Ports the set knows of (named or not). */
+/* Ports the set knows of (named or not), and the @i-th of them, ascending
+ * (to delete the kernel's keys when the container goes). */
 unsigned int kp_portset__ports(const struct kp_portset *ps);
+uint16_t kp_portset__port(const struct kp_portset *ps, unsigned int i);
 
 #endif

@@ -41,7 +41,7 @@ static void feed(struct kp_portset *ps, const struct fake *f, uint64_t now)
 {
 	for (unsigned int p = 0; p < 65536; p++)
 		if (f->lat[p].count)
-			assert_int_equal(kp_portset__update(ps, (uint16_t)p, &f->lat[p]), 0);
+			assert_int_equal(kp_portset__update(ps, (uint16_t)p, &f->lat[p], NULL), 0);
 	kp_portset__settle(ps, now);
 }
 
@@ -262,14 +262,46 @@ static void test_decreasing_update_ignored(void **s)
 	struct kp_lat a = { .count = 10, .sum_ns = 100 }, b = { .count = 5, .sum_ns = 50 }, l;
 
 	(void)s;
-	assert_int_equal(kp_portset__update(ps, 80, &a), 0);
+	assert_int_equal(kp_portset__update(ps, 80, &a, NULL), 0);
 	kp_portset__settle(ps, SEC);
-	assert_int_equal(kp_portset__update(ps, 80, &b), 0);
+	assert_int_equal(kp_portset__update(ps, 80, &b, &l), 0);
+	assert_int_equal(l.count, 0);	/* ignored: no gain */
 	kp_portset__settle(ps, 2 * SEC);
 	assert_int_equal(kp_portset__named(ps, 0, &l), 80);
 	assert_int_equal(l.count, 10);
 	assert_int_equal(l.sum_ns, 100);
 	kp_portset__free(ps);
+}
+
+/* What each update adds, for node totals that outlive the container. */
+static void test_delta_and_port_list(void **s)
+{
+	struct fake *f = fake_new();
+	struct kp_portset *ps = kp_portset__new(1);
+	struct kp_lat d;
+
+	(void)s;
+	hit(f, 8080, 3, 5000);
+	assert_int_equal(kp_portset__update(ps, 8080, &f->lat[8080], &d), 0);
+	assert_int_equal(d.count, 3);
+	assert_int_equal(d.sum_ns, 15000);
+	assert_int_equal(d.hist[kp_hist_bucket(5000)], 3);
+	hit(f, 8080, 2, 7000000);
+	hit(f, 22, 1, 10);
+	assert_int_equal(kp_portset__update(ps, 8080, &f->lat[8080], &d), 0);
+	assert_int_equal(d.count, 2);
+	assert_int_equal(d.sum_ns, 14000000);
+	assert_int_equal(d.hist[kp_hist_bucket(5000)], 0);
+	assert_int_equal(d.hist[kp_hist_bucket(7000000)], 2);
+	assert_int_equal(kp_portset__update(ps, 22, &f->lat[22], &d), 0);
+	assert_int_equal(d.count, 1);
+	kp_portset__settle(ps, SEC);
+	assert_int_equal(kp_portset__ports(ps), 2);
+	assert_int_equal(kp_portset__port(ps, 0), 22);
+	assert_int_equal(kp_portset__port(ps, 1), 8080);
+	assert_int_equal(kp_portset__port(ps, 2), 0);
+	kp_portset__free(ps);
+	free(f);
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
@@ -345,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_decay),
 		cmocka_unit_test(test_decreasing_update_ignored),
+		cmocka_unit_test(test_delta_and_port_list),
 		cmocka_unit_test(test_random_rounds_monotonic),
 	};
 
