@@ -27,16 +27,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched mem
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log metrics opts procstat prom session window
+LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log memevents memfiles memread metrics opts procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
-UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health
+UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents
 test_hist_SRCS := hist
 test_prom_SRCS := prom hist
 test_container_SRCS := container
 test_cgroup_SRCS := cgroup log
 test_window_SRCS := window hist
 test_health_SRCS := health
+test_memfiles_SRCS := memfiles
+test_memevents_SRCS := memevents container
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse

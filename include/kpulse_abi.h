@@ -28,6 +28,8 @@ enum kp_drop_reason {
 	KP_DROP_CGROUP_MAP_FULL = 0,	/* no room for a new cgroup */
 	KP_DROP_TASK_STORAGE,		/* task storage could not be created */
 	KP_DROP_PID_MAP_FULL,		/* raw_tp fallback: pid map update failed */
+	KP_DROP_MEM_MAP_FULL,		/* no room for a cgroup in mem_stats */
+	KP_DROP_EVENT_RING_FULL,	/* OOM event ring buffer full */
 	KP_DROP_MAX,
 };
 
@@ -45,6 +47,57 @@ struct kp_cg_stats {
 struct kp_cpu_slot {
 	__u64 ts;	/* when the current task got the CPU */
 	__u64 cgid;	/* its cgroup v2 id; 0 for the idle task */
+};
+
+/* ---- Memory (mem.bpf.c): reclaim stalls and OOM kills ---- */
+
+/* raw_tp fallback: tasks in reclaim at the same time (pid-keyed LRU). */
+#define KP_MAX_RECLAIM_PIDS 4096
+/* OOM kill events to userspace; a kill is rare, a burst of 400 fits. */
+#define KP_OOM_RING_BYTES (64 * 1024)
+
+enum kp_reclaim_kind {
+	KP_RECLAIM_DIRECT = 1,	/* page allocator out of free pages */
+	KP_RECLAIM_MEMCG = 2,	/* a memory cgroup at its limit */
+};
+
+/* Per cgroup, per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by cgroup v2 id).
+ * Reclaim is charged to the stalled task's cgroup, an OOM kill to the
+ * victim's. The histogram holds both kinds of reclaim. */
+struct kp_mem_stats {
+	__u64 direct_reclaims;
+	__u64 direct_reclaim_ns;
+	__u64 memcg_reclaims;
+	__u64 memcg_reclaim_ns;
+	__u64 oom_kills;
+	__u64 reclaim_hist[KP_HIST_BUCKETS];
+};
+
+/* Per task while it is in reclaim (task storage, or the pid-keyed LRU). */
+struct kp_reclaim_start {
+	__u64 ts;	/* bpf_ktime_get_ns() at begin; 0 = not in reclaim */
+	__u64 kind;	/* enum kp_reclaim_kind */
+};
+
+/* One OOM kill (oom:mark_victim), through the oom_events ring buffer.
+ * Memory figures are the kernel's own at the kill: the victim's mm
+ * counters (as the kernel's OOM report prints them) and the page counter
+ * of its memory cgroup (v1 or v2, whichever hierarchy has the controller). */
+struct kp_oom_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgid;		/* victim's cgroup v2 id */
+	__u32 pid;		/* victim thread (the kernel's pid) */
+	__u32 tgid;		/* victim process */
+	__u32 uid;
+	__u32 oom_score_adj;	/* an int, -1000..1000, two's complement */
+	__u64 total_vm_pages;
+	__u64 anon_rss_pages;
+	__u64 file_rss_pages;
+	__u64 shmem_rss_pages;
+	__u64 pgtables_bytes;
+	__u64 memcg_usage_pages;	/* 0 when the kernel has no memcg */
+	__u64 memcg_limit_pages;	/* huge when unlimited */
+	__u8 comm[16];
 };
 
 #endif

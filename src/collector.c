@@ -5,18 +5,24 @@
  * deltas also feed the node totals, which therefore outlive the cgroups that
  * made them. On-CPU time of slices still running is added from the per-CPU
  * slot map, and the exported figure is kept monotonic.
+ * The memory map (reclaim stalls, OOM kills) is read the same way; a cgroup
+ * may be in either map or both. Each collection also reads the PSI, usage
+ * and limit files of every shown container (memread.c), and drains the OOM
+ * event ring buffer into the bounded recent-kills list.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
 #include "cgroup.h"
 #include "loader.h"
 #include "log.h"
+#include "memread.h"
 
 #define BATCH_BYTES (4u << 20)
 #define UNRESOLVED_GIVE_UP 3
@@ -24,19 +30,28 @@
 struct kp_collector {
 	struct kp_loader *loader;
 	struct kp_cgroups *cg;
-	int stats_fd, slot_fd, drops_fd;
+	int stats_fd, slot_fd, drops_fd, mem_fd;
 	int ncpus;
-	size_t vsz;		/* per-CPU value stride */
-	unsigned int batch;
+	size_t vsz;		/* per-CPU value stride, cg_stats */
+	size_t mem_vsz;		/* the same, mem_stats */
+	unsigned int batch;	/* keys per batch lookup, for the larger value */
 	__u64 *keys;
 	void *vals;
 	bool batch_ok;
 	struct kp_container *by_id;
 	struct kp_sched_totals node;
+	struct kp_mem_totals node_mem;
+	struct kp_memread *mr;
+	struct ring_buffer *rb;
+	struct kp_oom_list *ooms;
+	FILE *oom_log;
+	long page_size;
 	uint64_t node_kernel_cpu_ns;
 	uint64_t gen;
 	struct kp_collector_stats st;
 };
+
+static int on_oom(void *ctx, void *data, size_t size);
 
 uint64_t kp_now_mono_ns(void)
 {
@@ -52,6 +67,7 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	struct kp_collector *c = calloc(1, sizeof(*c));
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int fd;
 
 	if (!c)
 		return -ENOMEM;
@@ -60,24 +76,39 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->stats_fd = kp_loader__map_fd(l, "cg_stats");
 	c->slot_fd = kp_loader__map_fd(l, "cpu_slot");
 	c->drops_fd = kp_loader__map_fd(l, "drops");
+	c->mem_fd = kp_loader__map_fd(l, "mem_stats");
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0)
 		c->ncpus = 1;
 	c->vsz = (sizeof(struct kp_cg_stats) + 7) & ~7ul;
-	c->batch = BATCH_BYTES / (c->vsz * c->ncpus);
+	c->mem_vsz = (sizeof(struct kp_mem_stats) + 7) & ~7ul;
+	c->batch = BATCH_BYTES / ((c->vsz > c->mem_vsz ? c->vsz : c->mem_vsz) * c->ncpus);
 	if (c->batch < 1)
 		c->batch = 1;
 	if (c->batch > 256)
 		c->batch = 256;
 	c->keys = calloc(c->batch, sizeof(*c->keys));
-	c->vals = malloc(c->batch * c->vsz * c->ncpus);
-	if (!c->keys || !c->vals) {
+	c->vals = malloc(c->batch * (c->vsz > c->mem_vsz ? c->vsz : c->mem_vsz) * c->ncpus);
+	c->mr = kp_memread__new(kp_cgroups__root(cg));
+	c->ooms = calloc(1, sizeof(*c->ooms));
+	if (!c->keys || !c->vals || !c->mr || !c->ooms) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
+	c->page_size = sysconf(_SC_PAGESIZE);
 	c->batch_ok = true;
 	if (c->stats_fd >= 0 && !bpf_obj_get_info_by_fd(c->stats_fd, &info, &len))
 		c->st.map_max_entries = info.max_entries;
+	len = sizeof(info);
+	if (c->mem_fd >= 0 && !bpf_obj_get_info_by_fd(c->mem_fd, &info, &len))
+		c->st.mem_map_max_entries = info.max_entries;
+	fd = kp_loader__map_fd(l, "oom_events");
+	if (fd >= 0) {
+		c->rb = ring_buffer__new(fd, on_oom, c, NULL);
+		if (!c->rb)
+			kp_err("collector: cannot read OOM events: %s; OOM kills are "
+			       "still counted, not listed", strerror(errno));
+	}
 	*out = c;
 	return 0;
 }
@@ -98,6 +129,9 @@ void kp_collector__free(struct kp_collector *c)
 		HASH_DEL(c->by_id, k);
 		container_free(k);
 	}
+	ring_buffer__free(c->rb);
+	kp_memread__free(c->mr);
+	free(c->ooms);
 	free(c->keys);
 	free(c->vals);
 	free(c);
@@ -172,7 +206,49 @@ static void account(struct kp_collector *c, __u64 id, const void *percpu,
 		resolve(c, k, now);
 }
 
-static int read_batch(struct kp_collector *c, uint64_t now, uint64_t *entries)
+/* Fold one key's per-CPU memory values into its container and the node. */
+static void account_mem(struct kp_collector *c, __u64 id, const void *percpu,
+			uint64_t now)
+{
+	struct kp_container *k = container_get(c, id);
+	struct kp_mem_totals sum = {}, *t;
+
+	if (!k)
+		return;
+	t = &k->mem;
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct kp_mem_stats *v = (const void *)((const char *)percpu + cpu * c->mem_vsz);
+
+		sum.direct_reclaims += v->direct_reclaims;
+		sum.direct_reclaim_ns += v->direct_reclaim_ns;
+		sum.memcg_reclaims += v->memcg_reclaims;
+		sum.memcg_reclaim_ns += v->memcg_reclaim_ns;
+		sum.oom_kills += v->oom_kills;
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			sum.reclaim_hist[b] += v->reclaim_hist[b];
+	}
+	sum.reclaim_sum_ns = sum.direct_reclaim_ns + sum.memcg_reclaim_ns;
+	/* deltas to the node; kernel values only grow for a given entry */
+	c->node_mem.direct_reclaims += sum.direct_reclaims - t->direct_reclaims;
+	c->node_mem.direct_reclaim_ns += sum.direct_reclaim_ns - t->direct_reclaim_ns;
+	c->node_mem.memcg_reclaims += sum.memcg_reclaims - t->memcg_reclaims;
+	c->node_mem.memcg_reclaim_ns += sum.memcg_reclaim_ns - t->memcg_reclaim_ns;
+	c->node_mem.oom_kills += sum.oom_kills - t->oom_kills;
+	c->node_mem.reclaim_sum_ns += sum.reclaim_sum_ns - t->reclaim_sum_ns;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		c->node_mem.reclaim_hist[b] += sum.reclaim_hist[b] - t->reclaim_hist[b];
+	sum.files = t->files;
+	*t = sum;
+	k->seen_gen = c->gen;
+	if (!k->path)
+		resolve(c, k, now);
+}
+
+typedef void (*account_fn)(struct kp_collector *c, __u64 id, const void *percpu,
+			   uint64_t now);
+
+static int read_batch(struct kp_collector *c, int fd, size_t vsz, account_fn fn,
+		      uint64_t now, uint64_t *entries)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	__u64 token = 0;
@@ -180,14 +256,13 @@ static int read_batch(struct kp_collector *c, uint64_t now, uint64_t *entries)
 
 	for (;;) {
 		__u32 n = c->batch;
-		int err = bpf_map_lookup_batch(c->stats_fd, first ? NULL : &token,
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &token,
 					       &token, c->keys, c->vals, &n, &o);
 
 		if (err && errno != ENOENT)
 			return -errno;
 		for (__u32 i = 0; i < n; i++)
-			account(c, c->keys[i],
-				(char *)c->vals + (size_t)i * c->vsz * c->ncpus, now);
+			fn(c, c->keys[i], (char *)c->vals + (size_t)i * vsz * c->ncpus, now);
 		*entries += n;
 		if (err)	/* ENOENT: that was the last batch */
 			return 0;
@@ -195,18 +270,63 @@ static int read_batch(struct kp_collector *c, uint64_t now, uint64_t *entries)
 	}
 }
 
-static int read_iter(struct kp_collector *c, uint64_t now, uint64_t *entries)
+static int read_iter(struct kp_collector *c, int fd, account_fn fn, uint64_t now,
+		     uint64_t *entries)
 {
 	__u64 key, next, *prev = NULL;
 
-	while (bpf_map_get_next_key(c->stats_fd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(c->stats_fd, &next, c->vals) == 0) {
-			account(c, next, c->vals, now);
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, c->vals) == 0) {
+			fn(c, next, c->vals, now);
 			(*entries)++;
 		}
 		key = next;
 		prev = &key;
 	}
+	return 0;
+}
+
+/* One map, by batches when the kernel can, else key by key. */
+static int read_map(struct kp_collector *c, int fd, size_t vsz, account_fn fn,
+		    uint64_t now, uint64_t *entries)
+{
+	int err;
+
+	*entries = 0;
+	if (fd < 0)
+		return 0;
+	if (c->batch_ok) {
+		err = read_batch(c, fd, vsz, fn, now, entries);
+		if (!err)
+			return 0;
+		kp_debug("collector: batch lookup unsupported (%s), iterating",
+			 strerror(-err));
+		c->batch_ok = false;
+		*entries = 0;
+	}
+	return read_iter(c, fd, fn, now, entries);
+}
+
+static int on_oom(void *ctx, void *data, size_t size)
+{
+	struct kp_collector *c = ctx;
+	struct kp_oom_record r;
+	struct kp_container *k;
+	struct timespec rt;
+	const char *path;
+	uint64_t now = kp_now_mono_ns();
+
+	if (size < sizeof(struct kp_oom_event))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	kp_oom_record_from_event(&r, data, (uint64_t)c->page_size, now,
+				 (uint64_t)rt.tv_sec * 1000000000ull + rt.tv_nsec);
+	HASH_FIND(hh, c->by_id, &r.cgid, sizeof(r.cgid), k);
+	path = k && k->path ? k->path : kp_cgroups__path(c->cg, r.cgid, now);
+	kp_oom_record_set_cgroup(&r, path);
+	kp_oom_list_push(c->ooms, &r);
+	if (c->oom_log)
+		kp_oom_record_log(c->oom_log, &r);
 	return 0;
 }
 
@@ -251,8 +371,11 @@ static void gc(struct kp_collector *c)
 			gone = true;
 		if (!gone)
 			continue;
-		if (k->seen_gen == c->gen)
+		if (k->seen_gen == c->gen) {
 			bpf_map_delete_elem(c->stats_fd, &k->cgid);
+			if (c->mem_fd >= 0)
+				bpf_map_delete_elem(c->mem_fd, &k->cgid);
+		}
 		HASH_DEL(c->by_id, k);
 		container_free(k);
 		c->st.removed++;
@@ -274,29 +397,38 @@ static void read_drops(struct kp_collector *c)
 	}
 }
 
+/* PSI, usage and limit: a few small files per shown container. */
+static void read_files(struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+
+	HASH_ITER(hh, c->by_id, k, tmp)
+		if (k->path)
+			kp_memread__cgroup(c->mr, k->path, &k->mem.files);
+	kp_memread__node(c->mr, &c->node_mem.files);
+}
+
 int kp_collector__collect(struct kp_collector *c, uint64_t now)
 {
-	uint64_t t0 = kp_now_mono_ns(), entries = 0;
-	int err = 0;
+	uint64_t t0 = kp_now_mono_ns(), entries = 0, mem_entries = 0;
+	int err = 0, err2;
 
-	if (c->stats_fd < 0)
+	if (c->stats_fd < 0 && c->mem_fd < 0)
 		return -ENOENT;
+	/* events first: a kill in a cgroup about to be collected away still
+	 * finds its name */
+	kp_collector__poll_events(c);
 	c->gen++;
-	if (c->batch_ok) {
-		err = read_batch(c, now, &entries);
-		if (err) {
-			kp_debug("collector: batch lookup unsupported (%s), iterating",
-				 strerror(-err));
-			c->batch_ok = false;
-			entries = 0;
-		}
-	}
-	if (!c->batch_ok)
-		err = read_iter(c, now, &entries);
+	err = read_map(c, c->stats_fd, c->vsz, account, now, &entries);
+	err2 = read_map(c, c->mem_fd, c->mem_vsz, account_mem, now, &mem_entries);
+	if (!err)
+		err = err2;
 	add_running(c, now);
 	gc(c);
 	read_drops(c);
+	read_files(c);
 	c->st.map_entries = entries;
+	c->st.mem_map_entries = mem_entries;
 	c->st.collections++;
 	c->st.last_mono_ns = now;
 	c->st.last_duration_s = (double)(kp_now_mono_ns() - t0) / 1e9;
@@ -316,4 +448,36 @@ const struct kp_sched_totals *kp_collector__node(const struct kp_collector *c)
 const struct kp_collector_stats *kp_collector__stats(const struct kp_collector *c)
 {
 	return &c->st;
+}
+
+const struct kp_mem_totals *kp_collector__node_mem(const struct kp_collector *c)
+{
+	return &c->node_mem;
+}
+
+int kp_collector__events_fd(const struct kp_collector *c)
+{
+	return c->rb ? ring_buffer__epoll_fd(c->rb) : -1;
+}
+
+int kp_collector__poll_events(struct kp_collector *c)
+{
+	int n;
+
+	if (!c->rb)
+		return 0;
+	n = ring_buffer__consume(c->rb);
+	if (n < 0)
+		kp_debug("collector: reading OOM events: %s", strerror(-n));
+	return n;
+}
+
+const struct kp_oom_list *kp_collector__oom_events(const struct kp_collector *c)
+{
+	return c->ooms;
+}
+
+void kp_collector__set_oom_log(struct kp_collector *c, FILE *f)
+{
+	c->oom_log = f;
 }

@@ -9,6 +9,8 @@
 #include <linux/types.h>
 #include "kpulse_abi.h"
 #include "container.h"
+#include "memevents.h"
+#include "memfiles.h"
 
 struct kp_loader;
 struct kp_cgroups;
@@ -22,12 +24,27 @@ struct kp_sched_totals {
 	uint64_t runq_hist[KP_HIST_BUCKETS];
 };
 
+/* Memory figures of a cgroup (or the node): reclaim stalls and OOM kills
+ * from the BPF map, cumulative; PSI, usage and limit from the cgroup's
+ * files at the last collection. */
+struct kp_mem_totals {
+	uint64_t direct_reclaims;
+	uint64_t direct_reclaim_ns;
+	uint64_t memcg_reclaims;
+	uint64_t memcg_reclaim_ns;
+	uint64_t oom_kills;
+	uint64_t reclaim_sum_ns;	/* both kinds */
+	uint64_t reclaim_hist[KP_HIST_BUCKETS];
+	struct kp_mem_files files;
+};
+
 struct kp_container {
 	uint64_t cgid;
 	char *path;		/* relative to the v2 root; NULL until resolved */
 	struct kp_identity ident;
 	char cgid_str[24];
 	struct kp_sched_totals t;
+	struct kp_mem_totals mem;
 	uint64_t kernel_cpu_ns;	/* completed slices only, as the map has it */
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
@@ -39,6 +56,8 @@ struct kp_collector_stats {
 	uint64_t removed;		/* cgroups gone and dropped */
 	uint64_t map_entries;		/* cg_stats entries at last read */
 	uint64_t map_max_entries;
+	uint64_t mem_map_entries;	/* mem_stats entries at last read */
+	uint64_t mem_map_max_entries;
 	uint64_t drops[KP_DROP_MAX];
 	double last_duration_s;
 	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of last collection */
@@ -56,6 +75,17 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
  * resolved yet and are not to be shown. */
 struct kp_container *kp_collector__containers(const struct kp_collector *c);
 const struct kp_sched_totals *kp_collector__node(const struct kp_collector *c);
+const struct kp_mem_totals *kp_collector__node_mem(const struct kp_collector *c);
+
+/* OOM kills arrive through a ring buffer: poll this fd (-1 when the memory
+ * programs are not loaded) and call kp_collector__poll_events when it is
+ * readable; kp_collector__collect also drains it. */
+int kp_collector__events_fd(const struct kp_collector *c);
+int kp_collector__poll_events(struct kp_collector *c);
+/* The most recent OOM kills (bounded); total counts every one seen. */
+const struct kp_oom_list *kp_collector__oom_events(const struct kp_collector *c);
+/* Write one line per OOM kill to @f as it arrives (NULL: do not). */
+void kp_collector__set_oom_log(struct kp_collector *c, FILE *f);
 const struct kp_collector_stats *kp_collector__stats(const struct kp_collector *c);
 
 uint64_t kp_now_mono_ns(void);

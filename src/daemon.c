@@ -1,9 +1,10 @@
 /* daemon.c - the long-running collector.
  *
- * One thread, one poll loop over three fds: a signalfd (SIGINT/SIGTERM end
+ * One thread, one poll loop over four fds: a signalfd (SIGINT/SIGTERM end
  * the loop; handlers never run code), a timerfd for the collection interval,
- * and the HTTP server's epoll fd. A scrape re-reads the maps when the last
- * read is older than SCRAPE_FRESH_NS, so /metrics is exact at scrape time.
+ * the HTTP server's epoll fd and the OOM event ring buffer's. A scrape
+ * re-reads the maps when the last read is older than SCRAPE_FRESH_NS, so
+ * /metrics is exact at scrape time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -180,14 +181,15 @@ static void usage(FILE *f)
 
 static int run_loop(struct daemon *d, int sfd, int tfd)
 {
-	struct pollfd pf[3] = {
+	struct pollfd pf[4] = {
 		{ .fd = sfd, .events = POLLIN },
 		{ .fd = tfd, .events = POLLIN },
 		{ .fd = kp_http__poll_fd(d->http), .events = POLLIN },
+		{ .fd = kp_collector__events_fd(d->col), .events = POLLIN },
 	};
 
 	for (;;) {
-		int n = poll(pf, 3, kp_http__timeout_ms(d->http));
+		int n = poll(pf, 4, kp_http__timeout_ms(d->http));
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -208,6 +210,8 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 				kp_analysis__update(d->an, d->col, now);
 			}
 		}
+		if (pf[3].revents & POLLIN)
+			kp_collector__poll_events(d->col);
 		kp_http__run(d->http);
 	}
 }
@@ -307,6 +311,7 @@ int do_daemon(int argc, char **argv)
 		kp_err("out of memory");
 		goto out;
 	}
+	kp_collector__set_oom_log(d.col, stderr);	/* one line per OOM kill */
 	{
 		struct kp_analysis_opts ao;
 

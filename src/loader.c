@@ -22,6 +22,7 @@
 #include "loader.h"
 #include "log.h"
 #include "sched.skel.h"
+#include "mem.skel.h"
 
 #define MAX_PROGS 32
 #define LOG_CAP (256 * 1024)
@@ -46,10 +47,16 @@ struct unit_ops {
 		return ((struct n##_bpf *)s)->obj;                            \
 	}
 UNIT(sched)
+UNIT(mem)
 
 static const struct unit_ops units[] = {
 	{ "sched", sched_open, sched_load, sched_destroy, sched_obj },
+	{ "mem", mem_open, mem_load, mem_destroy, mem_obj },
 };
+
+/* Maps every unit declares but that must exist once: the first unit to
+ * load creates them, later ones reuse its fd. */
+static const char *const shared_maps[] = { "drops" };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
 struct prog_slot {
@@ -215,18 +222,30 @@ static struct bpf_program *twin_of(struct bpf_object *obj, struct bpf_program *p
 }
 
 /* Test hook (KPULSE_TEST_BREAK_PROG=<tracepoint>): make the verifier reject
- * a program for real by turning its first instruction into `exit`, so r0 is
- * read before it is written. Same length, so line info stays valid. */
+ * a program for real by turning one of its first instructions into `exit`
+ * (the rest becomes unreachable, before r0 is even set). It picks one that no
+ * CO-RE relocation can point at (a helper call or a register-to-register
+ * ALU op), so libbpf still relocates the rest; same length, so line info
+ * stays valid. */
 static void break_program(struct bpf_program *p)
 {
-	size_t n = bpf_program__insn_cnt(p);
+	size_t n = bpf_program__insn_cnt(p), at = 0;
 	struct bpf_insn *copy = malloc(n * sizeof(*copy));
 
 	if (!copy)
 		return;
 	memcpy(copy, bpf_program__insns(p), n * sizeof(*copy));
-	memset(&copy[0], 0, sizeof(copy[0]));
-	copy[0].code = 0x95;	/* BPF_JMP | BPF_EXIT */
+	for (size_t i = 0; i < n && i < 64; i++) {
+		__u8 cls = copy[i].code & 0x07, src = copy[i].code & 0x08;
+
+		if ((copy[i].code == (BPF_JMP | BPF_CALL) && copy[i].src_reg == 0) ||
+		    ((cls == BPF_ALU || cls == BPF_ALU64) && src == BPF_X)) {
+			at = i;
+			break;
+		}
+	}
+	memset(&copy[at], 0, sizeof(copy[at]));
+	copy[at].code = BPF_JMP | BPF_EXIT;
 	bpf_program__set_insns(p, copy, n);
 	free(copy);
 }
@@ -327,12 +346,62 @@ static void record_disabled(struct kp_loader *l, const char *name,
 	l->ndisabled++;
 }
 
+/* Per-cgroup maps follow --max-cgroups. */
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(obj, "cg_stats");
+	static const char *const per_cgroup[] = { "cg_stats", "mem_stats" };
 
-	if (m && l->opts.max_cgroups)
-		bpf_map__set_max_entries(m, l->opts.max_cgroups);
+	for (size_t i = 0; i < sizeof(per_cgroup) / sizeof(per_cgroup[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, per_cgroup[i]);
+
+		if (m && l->opts.max_cgroups)
+			bpf_map__set_max_entries(m, l->opts.max_cgroups);
+	}
+}
+
+static void share_maps(struct kp_loader *l, struct bpf_object *obj)
+{
+	for (size_t i = 0; i < sizeof(shared_maps) / sizeof(shared_maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(obj, shared_maps[i]);
+		int fd = kp_loader__map_fd(l, shared_maps[i]);
+
+		if (m && fd >= 0 && bpf_map__reuse_fd(m, fd))
+			kp_debug("loader: cannot share map %s: %s", shared_maps[i],
+				 strerror(errno));
+	}
+}
+
+static struct prog_slot *add_prog(struct kp_loader *l, struct bpf_program *p,
+				  const char *why, const char *log);
+
+/* A unit that will not run still gets one row per tracepoint, saying why:
+ * the twin it would have run first, then the others. */
+static void unit_rows_failed(struct kp_loader *l, struct bpf_object *obj,
+			     const char *why)
+{
+	struct bpf_program *p;
+	char kind[16], tp[48];
+
+	for (int chosen = 1; chosen >= 0; chosen--) {
+		bpf_object__for_each_program(p, obj) {
+			int d = disabled_idx(l, bpf_program__name(p));
+			struct prog_slot *s;
+
+			if (bpf_program__autoload(p) != chosen)
+				continue;
+			split_section(bpf_program__section_name(p), kind, sizeof(kind), tp, sizeof(tp));
+			if (d >= 0)
+				s = add_prog(l, p, l->disabled_why[d], l->disabled_log[d]);
+			else if (!tracepoint_exists(kind, bpf_program__section_name(p), tp))
+				s = add_prog(l, p, "tracepoint not found on this kernel", NULL);
+			else
+				s = add_prog(l, p, why, NULL);
+			if (s) {
+				s->prog = NULL;	/* the object is about to go */
+				s->info.loaded = false;
+			}
+		}
+	}
 }
 
 static int load_unit(struct kp_loader *l, unsigned int u)
@@ -349,7 +418,9 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			return -errno;
 		obj = ops->object(skel);
 		size_maps(l, obj);
+		share_maps(l, obj);
 		if (choose_programs(l, obj) == 0) {
+			unit_rows_failed(l, obj, "no usable program for this tracepoint");
 			ops->destroy(skel);
 			return -ENOENT;
 		}
@@ -360,10 +431,15 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			l->skel[u] = skel;
 			return 0;
 		}
-		ops->destroy(skel);
 		if (!find_culprit(cap_buf, culprit, sizeof(culprit), why, sizeof(why)) ||
-		    disabled_idx(l, culprit) >= 0)
+		    disabled_idx(l, culprit) >= 0) {
+			snprintf(why, sizeof(why), "BPF object '%s' failed to load: %s",
+				 ops->name, strerror(-err));
+			unit_rows_failed(l, obj, why);
+			ops->destroy(skel);
 			break;
+		}
+		ops->destroy(skel);
 		record_disabled(l, culprit, why, cap_buf);
 	}
 	kp_err("loader: BPF object '%s' failed to load: %s", ops->name, strerror(-err));

@@ -14,6 +14,8 @@ static const char *const drop_reason[KP_DROP_MAX] = {
 	[KP_DROP_CGROUP_MAP_FULL] = "cgroup_map_full",
 	[KP_DROP_TASK_STORAGE] = "task_storage",
 	[KP_DROP_PID_MAP_FULL] = "pid_map_full",
+	[KP_DROP_MEM_MAP_FULL] = "mem_map_full",
+	[KP_DROP_EVENT_RING_FULL] = "event_ring_full",
 };
 
 /* Label set of a container; @extra_name/@extra_value add one more pair. */
@@ -35,6 +37,86 @@ static void container_labels(const struct kp_container *k, struct kp_label *l,
 
 #define FOR_EACH_SHOWN(c, k, tmp)                                              \
 	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path)
+
+/* kpulse_<scope>_pressure_<res>_<some|full>_seconds_total for every
+ * resource and kind, from the PSI files' cumulative totals (µs). */
+static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
+{
+	static const char *const kinds[2] = { "some", "full" };
+	struct kp_container *k, *tmp;
+	struct kp_label l[8];
+	char name[96], help[192];
+
+	for (int r = 0; r < KP_PSI_NRES; r++) {
+		for (int s = 0; s < 2; s++) {
+			const struct kp_mem_files *nf = &kp_collector__node_mem(c)->files;
+
+			snprintf(name, sizeof(name), "kpulse_%s_pressure_%s_%s_seconds_total",
+				 node ? "node" : "container", kp_psi_res_name(r), kinds[s]);
+			snprintf(help, sizeof(help), s ?
+				 "Time all non-idle tasks%s were stalled on %s at once (PSI full), from %s%s%s." :
+				 "Time at least one task%s was stalled on %s (PSI some), from %s%s%s.",
+				 node ? "" : " of the container", kp_psi_res_name(r),
+				 node ? "/proc/pressure/" : "the cgroup's ", kp_psi_res_name(r),
+				 node ? "" : ".pressure");
+			kp_prom_family(f, name, "counter", help);
+#define PSI_LINE(files) (s ? &(files)->psi[r].full : &(files)->psi[r].some)
+			if (node) {
+				if (nf->has_psi[r] && PSI_LINE(nf)->present)
+					kp_prom_sample(f, name, NULL, (double)PSI_LINE(nf)->total_us / 1e6);
+				continue;
+			}
+			FOR_EACH_SHOWN(c, k, tmp) {
+				const struct kp_mem_files *kf = &k->mem.files;
+
+				if (!kf->has_psi[r] || !PSI_LINE(kf)->present)
+					continue;
+				container_labels(k, l, NULL, NULL);
+				kp_prom_sample(f, name, l, (double)PSI_LINE(kf)->total_us / 1e6);
+			}
+#undef PSI_LINE
+		}
+	}
+}
+
+static void render_container_mem(FILE *f, const struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+	struct kp_label l[8];
+
+	kp_prom_family(f, "kpulse_container_memory_reclaim_seconds", "histogram",
+		       "Time the container's tasks stalled in memcg or direct reclaim, per stall.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_histogram(f, "kpulse_container_memory_reclaim_seconds", l,
+				  k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
+	}
+	kp_prom_family(f, "kpulse_container_oom_kills_total", "counter",
+		       "Tasks of the container killed by the OOM killer (oom:mark_victim).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_oom_kills_total", l, k->mem.oom_kills);
+	}
+	render_pressure(f, c, false);
+	kp_prom_family(f, "kpulse_container_memory_usage_bytes", "gauge",
+		       "Memory charged to the container's memory cgroup (memory.current, or v1 memory.usage_in_bytes).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (!k->mem.files.has_usage)
+			continue;
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_memory_usage_bytes", l,
+				   k->mem.files.usage_bytes);
+	}
+	kp_prom_family(f, "kpulse_container_memory_limit_bytes", "gauge",
+		       "Memory limit of the container's memory cgroup; no series when unlimited.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (!k->mem.files.has_limit)
+			continue;
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_memory_limit_bytes", l,
+				   k->mem.files.limit_bytes);
+	}
+}
 
 static void render_containers(FILE *f, const struct kp_collector *c)
 {
@@ -63,11 +145,13 @@ static void render_containers(FILE *f, const struct kp_collector *c)
 		kp_prom_histogram(f, "kpulse_container_runqueue_latency_seconds", l,
 				  k->t.runq_hist, k->t.runq_sum_ns);
 	}
+	render_container_mem(f, c);
 }
 
 static void render_node(FILE *f, const struct kp_collector *c)
 {
 	const struct kp_sched_totals *n = kp_collector__node(c);
+	const struct kp_mem_totals *m = kp_collector__node_mem(c);
 	struct kp_label kind[2] = { { "kind", NULL }, { NULL, NULL } };
 
 	kp_prom_family(f, "kpulse_node_cpu_seconds_total", "counter",
@@ -83,6 +167,14 @@ static void render_node(FILE *f, const struct kp_collector *c)
 		       "Run-queue latency of all tasks, host-wide.");
 	kp_prom_histogram(f, "kpulse_node_runqueue_latency_seconds", NULL,
 			  n->runq_hist, n->runq_sum_ns);
+	kp_prom_family(f, "kpulse_node_memory_reclaim_seconds", "histogram",
+		       "Time tasks stalled in memcg or direct reclaim, host-wide, per stall.");
+	kp_prom_histogram(f, "kpulse_node_memory_reclaim_seconds", NULL,
+			  m->reclaim_hist, m->reclaim_sum_ns);
+	kp_prom_family(f, "kpulse_node_oom_kills_total", "counter",
+		       "Tasks killed by the OOM killer, host-wide.");
+	kp_prom_sample_u64(f, "kpulse_node_oom_kills_total", NULL, m->oom_kills);
+	render_pressure(f, c, true);
 }
 
 static void render_self(FILE *f, const struct kp_collector *c,
@@ -124,8 +216,13 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_family(f, "kpulse_bpf_map_entries", "gauge", "Entries in the map at the last collection.");
 	l[0] = (struct kp_label){ "map", "cg_stats" };
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);
+	l[0].value = "mem_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->mem_map_entries);
 	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
+	l[0].value = "cg_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
+	l[0].value = "mem_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->mem_map_max_entries);
 	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
 		       "Events the BPF programs could not record, by reason.");
 	l[0].name = "reason";
