@@ -270,3 +270,133 @@ def kpulse_prog_ids():
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
                          text=True, check=True).stdout
     return [p["id"] for p in json.loads(out or "[]") if p.get("name", "").startswith("kp_")]
+
+
+# ---- Memory limits on test cgroups, on pure v2 and on hybrid hosts ----
+
+UNLIMITED_MIN = (1 << 63) - (1 << 20)  # v1 prints "no limit" as ~2^63
+
+
+def v1_mount(controller):
+    """(mount point, root inside the hierarchy) of the v1 hierarchy that
+    has `controller`, from mountinfo; None when there is none."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            r, l = right.split(), left.split()
+            if len(r) >= 3 and len(l) >= 5 and r[0] == "cgroup" and controller in r[2].split(","):
+                return l[4].replace("\\040", " "), l[3].replace("\\040", " ")
+    return None
+
+
+def memory_layout():
+    """'v2' when cgroups under the v2 root get memory files (the root
+    delegates the memory controller), 'v1' when a v1 memory hierarchy is
+    mounted (hybrid host), None when neither."""
+    with open(os.path.join(v2_root(), "cgroup.subtree_control")) as f:
+        if "memory" in f.read().split():
+            return "v2"
+    return "v1" if v1_mount("memory") else None
+
+
+def _read_kv(path):
+    with open(path) as f:
+        return {k: int(v) for k, v in (line.split() for line in f if line.strip())}
+
+
+class MemCgroups(Cgroups):
+    """Test cgroups with a memory cgroup that can be limited, whatever the
+    layout. v2: the test cgroup itself (memory enabled in our base cgroup),
+    limit in memory.max. v1 (hybrid): a child of this process's own v1
+    memory cgroup, limit in memory.limit_in_bytes; workloads run in both
+    it and the v2 test cgroup. Everything is removed on cleanup."""
+
+    def __init__(self):
+        super().__init__()
+        self.layout = memory_layout()
+        self.mem = {}  # v2 test cgroup -> its memory cgroup
+
+    def make_mem(self, name, limit=None):
+        path = self.make(name)
+        if self.layout == "v2":
+            ctl = os.path.join(self.base, "cgroup.subtree_control")
+            with open(ctl) as f:
+                on = "memory" in f.read().split()
+            if not on:
+                with open(ctl, "w") as f:
+                    f.write("+memory")
+            mem = path
+            if limit is not None:
+                with open(os.path.join(mem, "memory.max"), "w") as f:
+                    f.write(str(limit))
+        elif self.layout == "v1":
+            mnt, root = v1_mount("memory")
+            with open("/proc/self/cgroup") as f:
+                own = [l.rstrip("\n").split(":", 2)[2] for l in f
+                       if "memory" in l.split(":")[1].split(",")][0]
+            if root != "/":
+                own = own[len(root):] if own.startswith(root) else None
+            if own is None:
+                raise RuntimeError("our v1 memory cgroup is outside the mounted tree")
+            mem = os.path.join(mnt + own.rstrip("/"), "%s-%s" % (TEST_PREFIX, name))
+            os.mkdir(mem)
+            self.made.append(mem)
+            if limit is not None:
+                with open(os.path.join(mem, "memory.limit_in_bytes"), "w") as f:
+                    f.write(str(limit))
+        else:
+            raise RuntimeError("no memory controller: neither delegated in v2 nor a v1 mount")
+        self.mem[path] = mem
+        return path
+
+    def run_mem(self, path, argv, cpu=None, **kw):
+        """Start argv in v2 cgroup `path` and its memory cgroup (moved
+        before exec), pinned to `cpu` when given."""
+        files = [os.path.join(path, "cgroup.procs")]
+        if self.mem[path] != path:
+            files.append(os.path.join(self.mem[path], "cgroup.procs"))
+
+        def enter():
+            if cpu is not None:
+                os.sched_setaffinity(0, {cpu})
+            for fn in files:
+                with open(fn, "w") as f:
+                    f.write(str(os.getpid()))
+
+        p = subprocess.Popen(argv, preexec_fn=enter, **kw)
+        self.procs.append(p)
+        return p
+
+    # The kernel's own figures for the memory cgroup of `path`.
+    def _file(self, path, name):
+        with open(os.path.join(self.mem[path], name)) as f:
+            return f.read().strip()
+
+    def usage(self, path):
+        return int(self._file(path, "memory.current" if self.layout == "v2"
+                              else "memory.usage_in_bytes"))
+
+    def limit(self, path):
+        """Bytes, or None when unlimited."""
+        v = self._file(path, "memory.max" if self.layout == "v2" else "memory.limit_in_bytes")
+        return None if v == "max" or int(v) >= UNLIMITED_MIN else int(v)
+
+    def limit_hits(self, path):
+        """Times a charge hit the limit: v2 memory.events max, v1 failcnt.
+        Every memcg reclaim of the cgroup's tasks follows at least one."""
+        if self.layout == "v2":
+            return _read_kv(os.path.join(self.mem[path], "memory.events"))["max"]
+        return int(self._file(path, "memory.failcnt"))
+
+    def oom_kills(self, path):
+        """v2 memory.events oom_kill, v1 memory.oom_control oom_kill."""
+        name = "memory.events" if self.layout == "v2" else "memory.oom_control"
+        return _read_kv(os.path.join(self.mem[path], name))["oom_kill"]
+
+    def psi_total_us(self, path, res="memory", kind="some"):
+        """Cumulative stall time from the v2 cgroup's PSI file."""
+        with open(os.path.join(path, "%s.pressure" % res)) as f:
+            for line in f:
+                if line.startswith(kind + " "):
+                    return int(line.split("total=")[1])
+        raise RuntimeError("no %s line in %s/%s.pressure" % (kind, path, res))
