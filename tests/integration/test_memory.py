@@ -125,7 +125,9 @@ class MemoryTest(unittest.TestCase):
         self.assertGreater(n, 100)
         self.assertGreater(secs, 0)
         self.assertLessEqual(n, hits)          # each one follows a failed charge
-        self.assertGreaterEqual(n, hits / 8)   # a few failed charges per reclaim
+        # a few failed charges per reclaim (batch, then exact size; large
+        # folios that do not fit fall back smaller): a gross undercount only
+        self.assertGreaterEqual(n, hits / 32)
         self.assertLessEqual(secs, 1.1 * psi + 0.005)
         self.assertGreaterEqual(secs, 0.2 * psi)
         hist = h.histogram(m, rc, **self.labels(lim))
