@@ -25,9 +25,9 @@ PKGS := libbpf libmicrohttpd jansson libcurl
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
-BPF_UNITS := sched mem
+BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log memevents memfiles memread metrics opts procstat prom session window
+LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log memevents memfiles memread metrics opts ports procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents
@@ -39,6 +39,8 @@ test_window_SRCS := window hist
 test_health_SRCS := health
 test_memfiles_SRCS := memfiles
 test_memevents_SRCS := memevents container
+UNIT_TESTS += test_ports
+test_ports_SRCS := ports hist
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse
@@ -75,13 +77,17 @@ $(OUT)/workload: tests/workload.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
 
+$(OUT)/delay_server: tests/delay_server.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
+
 run: deps kpulse
 	./kpulse daemon
 
 unit-test: $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
 	$(Q)for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-integration-test: kpulse $(OUT)/workload
+integration-test: kpulse $(OUT)/workload $(OUT)/delay_server
 	$(Q)$(PYTHON) tests/integration/run.py
 
 test: deps

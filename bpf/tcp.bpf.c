@@ -26,7 +26,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
-#include "kp_tcp_abi.h"
+#include "kpulse_abi.h"
 #include "kp_hist_bucket.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -39,13 +39,21 @@ char LICENSE[] SEC("license") = "GPL";
 #define barrier_var(var) asm volatile("" : "+r"(var))
 #endif
 
+/* preallocated: counters must not miss a new cgroup (see kpulse_abi.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, KP_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct kp_tcp_stats);
+} tcp_stats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KP_MAX_CGROUPS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u64);
-	__type(value, struct kp_tcp_stats);
-} tcp_stats SEC(".maps");
+	__type(value, struct kp_tcp_hist);
+} tcp_hist SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -55,12 +63,13 @@ struct {
 	__type(value, struct kp_req_stats);
 } req_stats SEC(".maps");
 
+/* shared with the other units (the loader reuses one map for all) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KP_TCP_DROP_MAX);
+	__uint(max_entries, KP_DROP_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} tcp_drops SEC(".maps");
+} drops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -77,6 +86,7 @@ struct {
 } sock_lru SEC(".maps");
 
 static const struct kp_tcp_stats zero_tcp;
+static const struct kp_tcp_hist zero_hist;
 static const struct kp_req_stats zero_req;
 static const struct kp_sock zero_sock;
 
@@ -97,7 +107,7 @@ struct trace_event_raw_tcp_retransmit_skb___err {
 
 static __always_inline void count_drop(__u32 reason)
 {
-	__u64 *n = bpf_map_lookup_elem(&tcp_drops, &reason);
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
 
 	if (n)
 		*n += 1;
@@ -112,8 +122,21 @@ static __always_inline struct kp_tcp_stats *cg_get(__u64 cgid)
 	bpf_map_update_elem(&tcp_stats, &cgid, &zero_tcp, BPF_NOEXIST);
 	s = bpf_map_lookup_elem(&tcp_stats, &cgid);
 	if (!s)
-		count_drop(KP_TCP_DROP_CGROUP_MAP_FULL);
+		count_drop(KP_DROP_TCP_MAP_FULL);
 	return s;
+}
+
+static __always_inline struct kp_tcp_hist *hist_get(__u64 cgid)
+{
+	struct kp_tcp_hist *h = bpf_map_lookup_elem(&tcp_hist, &cgid);
+
+	if (h)
+		return h;
+	bpf_map_update_elem(&tcp_hist, &cgid, &zero_hist, BPF_NOEXIST);
+	h = bpf_map_lookup_elem(&tcp_hist, &cgid);
+	if (!h)
+		count_drop(KP_DROP_TCP_HIST_MAP_FULL);
+	return h;
 }
 
 /* The cgroup v2 id the socket was created in. */
@@ -151,7 +174,7 @@ static __always_inline struct kp_sock *sock_get(const struct sock *sk,
 		ks = bpf_sk_storage_get(&sock_state, (void *)sk, 0,
 					create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 		if (!ks && create)
-			count_drop(KP_TCP_DROP_SK_STORAGE);
+			count_drop(KP_DROP_SK_STORAGE);
 		return ks;
 	}
 	key = (__u64)sk;
@@ -159,20 +182,29 @@ static __always_inline struct kp_sock *sock_get(const struct sock *sk,
 	if (ks || !create)
 		return ks;
 	if (bpf_map_update_elem(&sock_lru, &key, &zero_sock, BPF_ANY)) {
-		count_drop(KP_TCP_DROP_SOCK_MAP_FULL);
+		count_drop(KP_DROP_SOCK_MAP_FULL);
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&sock_lru, &key);
 }
 
-static __always_inline void hist_add(__u64 *hist, __u64 d)
+/* Per-CPU values need no atomics, except where a program in task context
+ * (e.g. a socket's backlog processed at release_sock) can be interrupted on
+ * the same CPU by another one in softirq updating the same field: those
+ * fields are added to atomically (an uncontended lock add). */
+#define ADD(field, v) __sync_fetch_and_add(&(field), (v))
+
+static __always_inline void hist_add(__u64 *hist, __u64 d, bool atomic)
 {
 	__u32 b = kp_hist_bucket_of(d);
 
 	barrier_var(b);
 	if (b >= KP_HIST_BUCKETS)
 		b = KP_HIST_BUCKETS - 1;
-	hist[b]++;
+	if (atomic)
+		ADD(hist[b], 1);
+	else
+		hist[b]++;
 }
 
 static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d)
@@ -200,11 +232,12 @@ static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d
 		}
 	}
 	if (!r) {
-		count_drop(KP_TCP_DROP_REQ_MAP_FULL);
+		count_drop(KP_DROP_REQ_MAP_FULL);
 		return;
 	}
+	/* task context only (sendmsg/recvmsg) */
 	r->sum_ns += d;
-	hist_add(r->hist, d);
+	hist_add(r->hist, d, false);
 }
 
 static __always_inline int handle_state(const struct sock *sk, int oldstate,
@@ -231,24 +264,30 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 	}
 	if (newstate == TCP_ESTABLISHED) {
 		bool out = oldstate == TCP_SYN_SENT;
+		__u64 cgid;
 
 		if (!out && oldstate != TCP_SYN_RECV)
 			return 0;
-		s = cg_get(sk_cgid(sk, btf));
+		cgid = sk_cgid(sk, btf);
+		s = cg_get(cgid);
 		ks = sock_get(sk, !out, btf);
 		if (s) {
 			if (out)
-				s->conn_out++;
+				ADD(s->conn_out, 1);
 			else
-				s->conn_in++;
+				ADD(s->conn_in, 1);
 		}
 		if (!ks)
 			return 0;
 		if (out) {
 			now = bpf_ktime_get_ns();
-			if (ks->phase == KP_PHASE_CONNECTING && ks->ts && now > ks->ts && s) {
-				s->connect_sum_ns += now - ks->ts;
-				hist_add(s->connect_hist, now - ks->ts);
+			if (ks->phase == KP_PHASE_CONNECTING && ks->ts && now > ks->ts) {
+				struct kp_tcp_hist *h = hist_get(cgid);
+
+				if (h) {
+					ADD(h->connect_sum_ns, now - ks->ts);
+					hist_add(h->connect_hist, now - ks->ts, true);
+				}
 			}
 			ks->port = bpf_ntohs(btf ? sk->__sk_common.skc_dport
 						 : BPF_CORE_READ(sk, __sk_common.skc_dport));
@@ -257,12 +296,14 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 			ks->port = btf ? sk->__sk_common.skc_num
 				       : BPF_CORE_READ(sk, __sk_common.skc_num);
 		}
+		/* a socket becomes ESTABLISHED once: what ks says before is
+		 * stale (raw_tp: a freed socket at this address whose close a
+		 * nested program run missed) */
 		ks->phase = KP_PHASE_IDLE;
 		ks->ts = 0;
-		if (s && !ks->counted) {
-			ks->counted = 1;
-			s->established++;
-		}
+		ks->counted = s != NULL;
+		if (s)
+			ADD(s->established, 1);
 		return 0;
 	}
 	if (oldstate == TCP_ESTABLISHED) {
@@ -271,7 +312,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 			ks->counted = 0;
 			s = cg_get(sk_cgid(sk, btf));
 			if (s)
-				s->established--;
+				ADD(s->established, -1);
 		}
 	}
 	if (newstate == TCP_CLOSE && !btf) {
@@ -311,7 +352,7 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 		return 0;
 	cgid = sk_cgid(sk, btf);
 	s = cg_get(cgid);
-	if (s) {
+	if (s) {	/* task context only */
 		if (send)
 			s->tx_bytes += ret;
 		else
@@ -362,7 +403,7 @@ int BPF_PROG(kp_recv_raw, struct sock *sk, int ret, int flags)
 /* tcp_probe fires for every segment an established socket receives. */
 static __always_inline int handle_probe(struct sock *sk, bool btf)
 {
-	struct kp_tcp_stats *s;
+	struct kp_tcp_hist *h;
 	__u32 srtt;
 	__u64 ns;
 
@@ -371,12 +412,12 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);	/* 1/8 us */
 	if (!srtt)
 		return 0;
-	s = cg_get(sk_cgid(sk, btf));
-	if (!s)
+	h = hist_get(sk_cgid(sk, btf));
+	if (!h)
 		return 0;
 	ns = (__u64)srtt * 125;
-	s->rtt_sum_ns += ns;
-	hist_add(s->rtt_hist, ns);
+	ADD(h->rtt_sum_ns, ns);
+	hist_add(h->rtt_hist, ns, true);
 	return 0;
 }
 
@@ -394,7 +435,18 @@ int BPF_PROG(kp_probe_raw, struct sock *sk, const struct sk_buff *skb)
 
 enum kp_tcp_event { EV_RETRANS, EV_RST_SENT, EV_RST_RECV };
 
-static __always_inline int handle_event(const struct sock *sk, int ev, bool btf)
+/* Segments in a retransmitted skb (tcp_skb_pcount): usually 1, more when
+ * the MSS shrank since it was queued or GSO is on. The kernel's RetransSegs
+ * counts these, so we do too. */
+static __always_inline __u64 skb_segs(const struct sk_buff *skb)
+{
+	__u16 segs = BPF_CORE_READ((struct tcp_skb_cb *)skb->cb, tcp_gso_segs);
+
+	return segs ? segs : 1;
+}
+
+static __always_inline int handle_event(const struct sock *sk, int ev, __u64 n,
+					bool btf)
 {
 	struct kp_tcp_stats *s;
 
@@ -405,11 +457,11 @@ static __always_inline int handle_event(const struct sock *sk, int ev, bool btf)
 	if (!s)
 		return 0;
 	if (ev == EV_RETRANS)
-		s->retrans++;
+		ADD(s->retrans, n);
 	else if (ev == EV_RST_SENT)
-		s->rst_sent++;
+		ADD(s->rst_sent, 1);
 	else
-		s->rst_recv++;
+		ADD(s->rst_recv, 1);
 	return 0;
 }
 
@@ -419,7 +471,7 @@ int BPF_PROG(kp_retrans, const struct sock *sk, const struct sk_buff *skb)
 	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___err, err) &&
 	    (int)ctx[2])
 		return 0;
-	return handle_event(sk, EV_RETRANS, true);
+	return handle_event(sk, EV_RETRANS, skb_segs(skb), true);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
@@ -428,29 +480,29 @@ int BPF_PROG(kp_retrans_raw, const struct sock *sk, const struct sk_buff *skb)
 	if (bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___err, err) &&
 	    (int)ctx[2])
 		return 0;
-	return handle_event(sk, EV_RETRANS, false);
+	return handle_event(sk, EV_RETRANS, skb_segs(skb), false);
 }
 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(kp_rst_sent, const struct sock *sk)
 {
-	return handle_event(sk, EV_RST_SENT, true);
+	return handle_event(sk, EV_RST_SENT, 1, true);
 }
 
 SEC("raw_tp/tcp_send_reset")
 int BPF_PROG(kp_rst_sent_raw, const struct sock *sk)
 {
-	return handle_event(sk, EV_RST_SENT, false);
+	return handle_event(sk, EV_RST_SENT, 1, false);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(kp_rst_recv, struct sock *sk)
 {
-	return handle_event(sk, EV_RST_RECV, true);
+	return handle_event(sk, EV_RST_RECV, 1, true);
 }
 
 SEC("raw_tp/tcp_receive_reset")
 int BPF_PROG(kp_rst_recv_raw, struct sock *sk)
 {
-	return handle_event(sk, EV_RST_RECV, false);
+	return handle_event(sk, EV_RST_RECV, 1, false);
 }

@@ -30,6 +30,11 @@ enum kp_drop_reason {
 	KP_DROP_PID_MAP_FULL,		/* raw_tp fallback: pid map update failed */
 	KP_DROP_MEM_MAP_FULL,		/* no room for a cgroup in mem_stats */
 	KP_DROP_EVENT_RING_FULL,	/* OOM event ring buffer full */
+	KP_DROP_TCP_MAP_FULL,		/* no room for a cgroup in tcp_stats */
+	KP_DROP_TCP_HIST_MAP_FULL,	/* tcp_hist: full, or no memory at hand */
+	KP_DROP_SK_STORAGE,		/* socket storage could not be created */
+	KP_DROP_REQ_MAP_FULL,		/* req_stats: full (even port 0), or no memory */
+	KP_DROP_SOCK_MAP_FULL,		/* raw_tp fallback: socket LRU update failed */
 	KP_DROP_MAX,
 };
 
@@ -98,6 +103,82 @@ struct kp_oom_event {
 	__u64 memcg_usage_pages;	/* 0 when the kernel has no memcg */
 	__u64 memcg_limit_pages;	/* huge when unlimited */
 	__u8 comm[16];
+};
+
+/* ---- TCP and sockets (tcp.bpf.c) ---- */
+
+/* Default bound on (cgroup, direction, port) request-latency keys; the
+ * loader sizes req_stats to twice --max-cgroups. When it is full a request
+ * falls back to port 0 ("other") of its cgroup. */
+#define KP_MAX_REQ_KEYS (2 * KP_MAX_CGROUPS)
+/* Bound on the socket-keyed LRU hash used only by the raw_tp fallback
+ * (tp_btf keeps socket state in socket-local storage). */
+#define KP_MAX_SOCKS 65536
+
+/* Direction of a socket, from how it was opened. */
+enum kp_dir {
+	KP_DIR_NONE = 0,	/* not opened while kpulse watched */
+	KP_DIR_INBOUND = 1,	/* passive open (accepted) */
+	KP_DIR_OUTBOUND = 2,	/* active open (connect) */
+};
+
+/* Counters per cgroup, per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by the
+ * cgroup v2 id of the socket, never of the current task). Small and
+ * preallocated: a new key never fails for want of memory, which per-CPU
+ * maps without preallocation do when several new keys come in a burst (their
+ * allocation caches hold one element per CPU and refill asynchronously). */
+struct kp_tcp_stats {
+	__u64 conn_in;		/* passive opens that reached ESTABLISHED */
+	__u64 conn_out;		/* active opens that reached ESTABLISHED */
+	__u64 established;	/* +1 entering ESTABLISHED, -1 leaving it: the
+				 * per-CPU values wrap, their sum (as __s64)
+				 * is the gauge */
+	__u64 retrans;		/* retransmitted segments that went out */
+	__u64 rst_sent;
+	__u64 rst_recv;
+	__u64 rx_bytes;		/* sock_recv_length, ret > 0, not MSG_PEEK */
+	__u64 tx_bytes;		/* sock_send_length, ret > 0 */
+};
+
+/* Histograms per cgroup, per CPU (same key; not preallocated, too large:
+ * a sample that finds no entry and no memory is dropped and counted). */
+struct kp_tcp_hist {
+	__u64 rtt_sum_ns;
+	__u64 connect_sum_ns;
+	__u64 rtt_hist[KP_HIST_BUCKETS];	/* smoothed RTT per received segment */
+	__u64 connect_hist[KP_HIST_BUCKETS];	/* SYN_SENT -> ESTABLISHED */
+};
+
+/* Request latency key. port: the local listening port for inbound, the
+ * remote port for outbound; 0 when the map had no room for the real one. */
+struct kp_req_key {
+	__u64 cgid;
+	__u16 port;
+	__u8 dir;		/* enum kp_dir */
+	__u8 pad[5];
+};
+
+/* Per key, per CPU. The count is the sum of the buckets. */
+struct kp_req_stats {
+	__u64 sum_ns;
+	__u64 hist[KP_HIST_BUCKETS];
+};
+
+enum kp_sock_phase {
+	KP_PHASE_IDLE = 0,	/* waiting for the next request */
+	KP_PHASE_CONNECTING,	/* SYN sent, ts = when */
+	KP_PHASE_REQUEST,	/* request under way, ts = its first bytes */
+};
+
+/* Per socket: socket-local storage (tp_btf) or an LRU hash keyed by the
+ * socket's address (raw_tp fallback). */
+struct kp_sock {
+	__u64 ts;
+	__u16 port;		/* as in kp_req_key */
+	__u8 dir;		/* enum kp_dir */
+	__u8 phase;		/* enum kp_sock_phase */
+	__u8 counted;		/* counted in the established gauge */
+	__u8 pad[3];
 };
 
 #endif

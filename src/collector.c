@@ -9,6 +9,9 @@
  * may be in either map or both. Each collection also reads the PSI, usage
  * and limit files of every shown container (memread.c), and drains the OOM
  * event ring buffer into the bounded recent-kills list.
+ * The TCP map too; request latency comes per (cgroup, direction, port) and
+ * goes through each container's portsets (ports.h), which bound the ports
+ * shown and keep every series monotonic.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +34,12 @@ struct kp_collector {
 	struct kp_loader *loader;
 	struct kp_cgroups *cg;
 	int stats_fd, slot_fd, drops_fd, mem_fd;
+	int tcp_fd, hist_fd, req_fd;
+	size_t tcp_vsz, hist_vsz, req_vsz;	/* per-CPU value strides */
+	struct kp_req_key *req_keys;	/* batch keys of req_stats */
+	unsigned int max_ports;
+	struct kp_tcp_totals node_tcp, tcp_tmp;
+	struct kp_lat node_req[2], lat_tmp, lat_delta;
 	int ncpus;
 	size_t vsz;		/* per-CPU value stride, cg_stats */
 	size_t mem_vsz;		/* the same, mem_stats */
@@ -67,6 +76,7 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	struct kp_collector *c = calloc(1, sizeof(*c));
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	size_t vmax;
 	int fd;
 
 	if (!c)
@@ -77,21 +87,34 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->slot_fd = kp_loader__map_fd(l, "cpu_slot");
 	c->drops_fd = kp_loader__map_fd(l, "drops");
 	c->mem_fd = kp_loader__map_fd(l, "mem_stats");
+	c->tcp_fd = kp_loader__map_fd(l, "tcp_stats");
+	c->hist_fd = kp_loader__map_fd(l, "tcp_hist");
+	c->req_fd = kp_loader__map_fd(l, "req_stats");
+	c->max_ports = 16;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0)
 		c->ncpus = 1;
 	c->vsz = (sizeof(struct kp_cg_stats) + 7) & ~7ul;
 	c->mem_vsz = (sizeof(struct kp_mem_stats) + 7) & ~7ul;
-	c->batch = BATCH_BYTES / ((c->vsz > c->mem_vsz ? c->vsz : c->mem_vsz) * c->ncpus);
+	c->tcp_vsz = (sizeof(struct kp_tcp_stats) + 7) & ~7ul;
+	c->hist_vsz = (sizeof(struct kp_tcp_hist) + 7) & ~7ul;
+	c->req_vsz = (sizeof(struct kp_req_stats) + 7) & ~7ul;
+	vmax = c->vsz > c->mem_vsz ? c->vsz : c->mem_vsz;
+	if (c->hist_vsz > vmax)
+		vmax = c->hist_vsz;
+	if (c->req_vsz > vmax)
+		vmax = c->req_vsz;
+	c->batch = BATCH_BYTES / (vmax * c->ncpus);
 	if (c->batch < 1)
 		c->batch = 1;
 	if (c->batch > 256)
 		c->batch = 256;
 	c->keys = calloc(c->batch, sizeof(*c->keys));
-	c->vals = malloc(c->batch * (c->vsz > c->mem_vsz ? c->vsz : c->mem_vsz) * c->ncpus);
+	c->vals = malloc(c->batch * vmax * c->ncpus);
+	c->req_keys = calloc(c->batch, sizeof(*c->req_keys));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
 	c->ooms = calloc(1, sizeof(*c->ooms));
-	if (!c->keys || !c->vals || !c->mr || !c->ooms) {
+	if (!c->keys || !c->vals || !c->req_keys || !c->mr || !c->ooms) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -102,6 +125,15 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	len = sizeof(info);
 	if (c->mem_fd >= 0 && !bpf_obj_get_info_by_fd(c->mem_fd, &info, &len))
 		c->st.mem_map_max_entries = info.max_entries;
+	len = sizeof(info);
+	if (c->tcp_fd >= 0 && !bpf_obj_get_info_by_fd(c->tcp_fd, &info, &len))
+		c->st.tcp_map_max_entries = info.max_entries;
+	len = sizeof(info);
+	if (c->hist_fd >= 0 && !bpf_obj_get_info_by_fd(c->hist_fd, &info, &len))
+		c->st.hist_map_max_entries = info.max_entries;
+	len = sizeof(info);
+	if (c->req_fd >= 0 && !bpf_obj_get_info_by_fd(c->req_fd, &info, &len))
+		c->st.req_map_max_entries = info.max_entries;
 	fd = kp_loader__map_fd(l, "oom_events");
 	if (fd >= 0) {
 		c->rb = ring_buffer__new(fd, on_oom, c, NULL);
@@ -116,6 +148,9 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 static void container_free(struct kp_container *k)
 {
 	free(k->path);
+	free(k->tcp);
+	kp_portset__free(k->req[0]);
+	kp_portset__free(k->req[1]);
 	free(k);
 }
 
@@ -133,6 +168,7 @@ void kp_collector__free(struct kp_collector *c)
 	kp_memread__free(c->mr);
 	free(c->ooms);
 	free(c->keys);
+	free(c->req_keys);
 	free(c->vals);
 	free(c);
 }
@@ -155,10 +191,15 @@ static struct kp_container *container_get(struct kp_collector *c, uint64_t id)
 
 static void resolve(struct kp_collector *c, struct kp_container *k, uint64_t now)
 {
+	uint64_t walks = kp_cgroups__walks(c->cg);
 	const char *p = kp_cgroups__path(c->cg, k->cgid, now);
 
 	if (!p) {
-		k->unresolved_tries++;
+		/* walks are rate-limited: only a walk that missed the id counts,
+		 * else scrapes in quick succession give up on a new cgroup (and
+		 * delete its map entries) before any walk could have seen it */
+		if (kp_cgroups__walks(c->cg) != walks)
+			k->unresolved_tries++;
 		return;
 	}
 	k->path = strdup(p);
@@ -330,6 +371,207 @@ static int on_oom(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* ---- TCP and request latency (tcp.bpf.c) ---- */
+
+/* Figures of a container with TCP activity; allocated on first sight, so
+ * cgroups without sockets cost nothing. */
+static struct kp_tcp_totals *tcp_of(struct kp_container *k)
+{
+	if (!k->tcp)
+		k->tcp = calloc(1, sizeof(*k->tcp));
+	return k->tcp;
+}
+
+/* Fold one key's per-CPU TCP counters into its container and the node. */
+static void account_tcp(struct kp_collector *c, __u64 id, const void *percpu,
+			uint64_t now)
+{
+	struct kp_container *k = container_get(c, id);
+	struct kp_tcp_totals *t, *n = &c->node_tcp;
+	struct kp_tcp_stats sum = {};
+	int64_t est = 0;
+
+	if (!k || !(t = tcp_of(k)))
+		return;
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct kp_tcp_stats *v = (const void *)((const char *)percpu + cpu * c->tcp_vsz);
+
+		sum.conn_in += v->conn_in;
+		sum.conn_out += v->conn_out;
+		est += (int64_t)v->established;
+		sum.retrans += v->retrans;
+		sum.rst_sent += v->rst_sent;
+		sum.rst_recv += v->rst_recv;
+		sum.rx_bytes += v->rx_bytes;
+		sum.tx_bytes += v->tx_bytes;
+	}
+	/* deltas to the node; the gauge's too, so sockets that outlive
+	 * their cgroup's entry still close out node-wide */
+	n->conn_in += sum.conn_in - t->conn_in;
+	n->conn_out += sum.conn_out - t->conn_out;
+	n->established += est - t->established;
+	n->retrans += sum.retrans - t->retrans;
+	n->rst_sent += sum.rst_sent - t->rst_sent;
+	n->rst_recv += sum.rst_recv - t->rst_recv;
+	n->rx_bytes += sum.rx_bytes - t->rx_bytes;
+	n->tx_bytes += sum.tx_bytes - t->tx_bytes;
+	t->conn_in = sum.conn_in;
+	t->conn_out = sum.conn_out;
+	t->established = est;
+	t->retrans = sum.retrans;
+	t->rst_sent = sum.rst_sent;
+	t->rst_recv = sum.rst_recv;
+	t->rx_bytes = sum.rx_bytes;
+	t->tx_bytes = sum.tx_bytes;
+	k->seen_gen = c->gen;
+	if (!k->path)
+		resolve(c, k, now);
+}
+
+/* The same for the RTT and connect histograms (tcp_hist). */
+static void account_tcp_hist(struct kp_collector *c, __u64 id, const void *percpu,
+			     uint64_t now)
+{
+	struct kp_container *k = container_get(c, id);
+	struct kp_tcp_totals *t, *sum = &c->tcp_tmp, *n = &c->node_tcp;
+
+	if (!k || !(t = tcp_of(k)))
+		return;
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct kp_tcp_hist *v = (const void *)((const char *)percpu + cpu * c->hist_vsz);
+
+		sum->rtt_sum_ns += v->rtt_sum_ns;
+		sum->connect_sum_ns += v->connect_sum_ns;
+		for (int b = 0; b < KP_HIST_BUCKETS; b++) {
+			sum->rtt_hist[b] += v->rtt_hist[b];
+			sum->connect_hist[b] += v->connect_hist[b];
+		}
+	}
+	n->rtt_sum_ns += sum->rtt_sum_ns - t->rtt_sum_ns;
+	n->connect_sum_ns += sum->connect_sum_ns - t->connect_sum_ns;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++) {
+		n->rtt_hist[b] += sum->rtt_hist[b] - t->rtt_hist[b];
+		n->connect_hist[b] += sum->connect_hist[b] - t->connect_hist[b];
+	}
+	t->rtt_sum_ns = sum->rtt_sum_ns;
+	t->connect_sum_ns = sum->connect_sum_ns;
+	memcpy(t->rtt_hist, sum->rtt_hist, sizeof(t->rtt_hist));
+	memcpy(t->connect_hist, sum->connect_hist, sizeof(t->connect_hist));
+	k->seen_gen = c->gen;
+	if (!k->path)
+		resolve(c, k, now);
+}
+
+static void lat_add(struct kp_lat *a, const struct kp_lat *b)
+{
+	a->count += b->count;
+	a->sum_ns += b->sum_ns;
+	for (int i = 0; i < KP_HIST_BUCKETS; i++)
+		a->hist[i] += b->hist[i];
+}
+
+/* One (cgroup, direction, port) key into the container's portset. */
+static void account_req(struct kp_collector *c, const struct kp_req_key *key,
+			const void *percpu, uint64_t now)
+{
+	struct kp_lat *sum = &c->lat_tmp, *d = &c->lat_delta;
+	struct kp_container *k;
+	struct kp_portset **ps;
+	unsigned int dir = key->dir - 1u;
+
+	if (dir > 1 || !(k = container_get(c, key->cgid)))
+		return;
+	ps = &k->req[dir];
+	if (!*ps && !(*ps = kp_portset__new(c->max_ports)))
+		return;
+	memset(sum, 0, sizeof(*sum));
+	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+		const struct kp_req_stats *v = (const void *)((const char *)percpu + cpu * c->req_vsz);
+
+		sum->sum_ns += v->sum_ns;
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			sum->hist[b] += v->hist[b];
+	}
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		sum->count += sum->hist[b];
+	if (!kp_portset__update(*ps, key->port, sum, d))
+		lat_add(&c->node_req[dir], d);
+	k->seen_gen = c->gen;
+	if (!k->path)
+		resolve(c, k, now);
+}
+
+/* req_stats has struct keys: its own batch loop, key by key as fallback. */
+static int read_req(struct kp_collector *c, uint64_t now, uint64_t *entries)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct kp_container *k, *tmp;
+	struct kp_req_key key, next, *prev = NULL;
+	__u64 token = 0;
+	bool first = true;
+
+	*entries = 0;
+	if (c->req_fd < 0)
+		return 0;
+	while (c->batch_ok) {
+		__u32 n = c->batch;
+		int err = bpf_map_lookup_batch(c->req_fd, first ? NULL : &token, &token,
+					       c->req_keys, c->vals, &n, &o);
+
+		if (err && errno != ENOENT) {
+			*entries = 0;
+			c->batch_ok = false;
+			break;
+		}
+		for (__u32 i = 0; i < n; i++)
+			account_req(c, &c->req_keys[i],
+				    (char *)c->vals + (size_t)i * c->req_vsz * c->ncpus, now);
+		*entries += n;
+		if (err)
+			goto settle;
+		first = false;
+	}
+	while (bpf_map_get_next_key(c->req_fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(c->req_fd, &next, c->vals) == 0) {
+			account_req(c, &next, c->vals, now);
+			(*entries)++;
+		}
+		key = next;
+		prev = &key;
+	}
+settle:
+	HASH_ITER(hh, c->by_id, k, tmp)
+		for (int d = 0; d < 2; d++)
+			if (k->req[d])
+				kp_portset__settle(k->req[d], now);
+	return 0;
+}
+
+/* A container that is gone leaves the TCP maps too. */
+static void tcp_forget(struct kp_collector *c, const struct kp_container *k)
+{
+	struct kp_req_key key;
+
+	if (c->tcp_fd >= 0)
+		bpf_map_delete_elem(c->tcp_fd, &k->cgid);
+	if (c->hist_fd >= 0)
+		bpf_map_delete_elem(c->hist_fd, &k->cgid);
+	if (c->req_fd < 0)
+		return;
+	for (int d = 0; d < 2; d++) {
+		if (!k->req[d])
+			continue;
+		for (unsigned int i = 0; i < kp_portset__ports(k->req[d]); i++) {
+			memset(&key, 0, sizeof(key));
+			key.cgid = k->cgid;
+			key.dir = (__u8)(d + 1);
+			key.port = kp_portset__port(k->req[d], i);
+			bpf_map_delete_elem(c->req_fd, &key);
+		}
+	}
+}
+
 /* Add the slices running right now, so a task that has not been switched
  * out for seconds is still counted up to this instant. */
 static void add_running(struct kp_collector *c, uint64_t now)
@@ -375,6 +617,7 @@ static void gc(struct kp_collector *c)
 			bpf_map_delete_elem(c->stats_fd, &k->cgid);
 			if (c->mem_fd >= 0)
 				bpf_map_delete_elem(c->mem_fd, &k->cgid);
+			tcp_forget(c, k);
 		}
 		HASH_DEL(c->by_id, k);
 		container_free(k);
@@ -411,9 +654,10 @@ static void read_files(struct kp_collector *c)
 int kp_collector__collect(struct kp_collector *c, uint64_t now)
 {
 	uint64_t t0 = kp_now_mono_ns(), entries = 0, mem_entries = 0;
+	uint64_t tcp_entries = 0, hist_entries = 0, req_entries = 0;
 	int err = 0, err2;
 
-	if (c->stats_fd < 0 && c->mem_fd < 0)
+	if (c->stats_fd < 0 && c->mem_fd < 0 && c->tcp_fd < 0)
 		return -ENOENT;
 	/* events first: a kill in a cgroup about to be collected away still
 	 * finds its name */
@@ -423,12 +667,22 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now)
 	err2 = read_map(c, c->mem_fd, c->mem_vsz, account_mem, now, &mem_entries);
 	if (!err)
 		err = err2;
+	err2 = read_map(c, c->tcp_fd, c->tcp_vsz, account_tcp, now, &tcp_entries);
+	if (!err)
+		err = err2;
+	err2 = read_map(c, c->hist_fd, c->hist_vsz, account_tcp_hist, now, &hist_entries);
+	if (!err)
+		err = err2;
+	read_req(c, now, &req_entries);
 	add_running(c, now);
 	gc(c);
 	read_drops(c);
 	read_files(c);
 	c->st.map_entries = entries;
 	c->st.mem_map_entries = mem_entries;
+	c->st.tcp_map_entries = tcp_entries;
+	c->st.hist_map_entries = hist_entries;
+	c->st.req_map_entries = req_entries;
 	c->st.collections++;
 	c->st.last_mono_ns = now;
 	c->st.last_duration_s = (double)(kp_now_mono_ns() - t0) / 1e9;
@@ -453,6 +707,21 @@ const struct kp_collector_stats *kp_collector__stats(const struct kp_collector *
 const struct kp_mem_totals *kp_collector__node_mem(const struct kp_collector *c)
 {
 	return &c->node_mem;
+}
+
+const struct kp_tcp_totals *kp_collector__node_tcp(const struct kp_collector *c)
+{
+	return &c->node_tcp;
+}
+
+const struct kp_lat *kp_collector__node_req(const struct kp_collector *c, int dir)
+{
+	return &c->node_req[dir ? 1 : 0];
+}
+
+void kp_collector__set_max_ports(struct kp_collector *c, unsigned int n)
+{
+	c->max_ports = n;
 }
 
 int kp_collector__events_fd(const struct kp_collector *c)

@@ -11,6 +11,7 @@
 #include "container.h"
 #include "memevents.h"
 #include "memfiles.h"
+#include "ports.h"
 
 struct kp_loader;
 struct kp_cgroups;
@@ -38,6 +39,23 @@ struct kp_mem_totals {
 	struct kp_mem_files files;
 };
 
+/* TCP and socket figures of a cgroup (or the node), charged to the cgroup
+ * that created the socket; cumulative but for the established gauge. */
+struct kp_tcp_totals {
+	uint64_t conn_in;	/* passive opens established */
+	uint64_t conn_out;	/* active opens established */
+	int64_t established;	/* ESTABLISHED now (opened while kpulse ran) */
+	uint64_t retrans;
+	uint64_t rst_sent;
+	uint64_t rst_recv;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	uint64_t rtt_sum_ns;
+	uint64_t connect_sum_ns;
+	uint64_t rtt_hist[KP_HIST_BUCKETS];
+	uint64_t connect_hist[KP_HIST_BUCKETS];
+};
+
 struct kp_container {
 	uint64_t cgid;
 	char *path;		/* relative to the v2 root; NULL until resolved */
@@ -45,6 +63,9 @@ struct kp_container {
 	char cgid_str[24];
 	struct kp_sched_totals t;
 	struct kp_mem_totals mem;
+	struct kp_tcp_totals *tcp;	/* NULL until its sockets did something */
+	struct kp_portset *req[2];	/* request latency by port: [0] inbound,
+					 * [1] outbound; NULL until seen */
 	uint64_t kernel_cpu_ns;	/* completed slices only, as the map has it */
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
@@ -58,6 +79,12 @@ struct kp_collector_stats {
 	uint64_t map_max_entries;
 	uint64_t mem_map_entries;	/* mem_stats entries at last read */
 	uint64_t mem_map_max_entries;
+	uint64_t tcp_map_entries;	/* tcp_stats entries at last read */
+	uint64_t tcp_map_max_entries;
+	uint64_t hist_map_entries;	/* tcp_hist entries at last read */
+	uint64_t hist_map_max_entries;
+	uint64_t req_map_entries;	/* req_stats entries at last read */
+	uint64_t req_map_max_entries;
 	uint64_t drops[KP_DROP_MAX];
 	double last_duration_s;
 	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of last collection */
@@ -76,6 +103,12 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
 struct kp_container *kp_collector__containers(const struct kp_collector *c);
 const struct kp_sched_totals *kp_collector__node(const struct kp_collector *c);
 const struct kp_mem_totals *kp_collector__node_mem(const struct kp_collector *c);
+const struct kp_tcp_totals *kp_collector__node_tcp(const struct kp_collector *c);
+/* Request latency over every port, host-wide: @dir 0 inbound, 1 outbound. */
+const struct kp_lat *kp_collector__node_req(const struct kp_collector *c, int dir);
+/* Ports with a request-latency series of their own, per container and
+ * direction (default 16); set before the first collection. */
+void kp_collector__set_max_ports(struct kp_collector *c, unsigned int n);
 
 /* OOM kills arrive through a ring buffer: poll this fd (-1 when the memory
  * programs are not loaded) and call kp_collector__poll_events when it is

@@ -95,6 +95,12 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 		json_array_append_new(missing, json_string("tp_btf"));
 	if (!kp_loader__stats_enabled(d->loader))
 		json_array_append_new(missing, json_string("bpf_stats"));
+	/* bytes and request latency need both (Linux 6.3+) */
+	if (!kp_loader__running(d->loader, "sock_send_length") ||
+	    !kp_loader__running(d->loader, "sock_recv_length")) {
+		json_array_append_new(missing, json_string("network_bytes"));
+		json_array_append_new(missing, json_string("request_latency"));
+	}
 	if (kp_loader__degraded(d->loader))
 		status = "degraded";
 	if (!kp_loader__attached(d->loader) || age < 0 ||
@@ -170,10 +176,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: kpulse daemon [--listen ADDR:PORT] [--interval DURATION]\n"
-		"                     [--max-cgroups N] [-v]\n"
+		"                     [--max-cgroups N] [--max-ports N] [-v]\n"
 		"  --listen ADDR:PORT  where to serve HTTP (default 0.0.0.0:9477)\n"
 		"  --interval DUR      map read interval (default 2s; 100ms..1h)\n"
 		"  --max-cgroups N     cgroups tracked in the kernel (default %d)\n"
+		"  --max-ports N       ports with their own request-latency series per\n"
+		"                      container and direction, the rest are \"other\" (16)\n"
 		"  -v, --verbose       show libbpf's messages\n"
 		"example: kpulse daemon --listen 127.0.0.1:9477\n",
 		KP_MAX_CGROUPS);
@@ -222,11 +230,13 @@ int do_daemon(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-cgroups", required_argument, NULL, 'm' },
+		{ "max-ports", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
+	long max_ports = -1;
 	const char *listen_spec = "0.0.0.0:9477";
 	struct daemon d = { .interval_ns = 2000000000ull };
 	char why[512], root[4096];
@@ -254,6 +264,10 @@ int do_daemon(int argc, char **argv)
 			lo.max_cgroups = (unsigned int)n;
 			break;
 		}
+		case 'P':
+			if (kp_opt_count("daemon", "--max-ports", optarg, 0, 1024, &max_ports))
+				return KP_EXIT_USAGE;
+			break;
 		case 'v':
 			kp_verbose++;
 			break;
@@ -312,6 +326,8 @@ int do_daemon(int argc, char **argv)
 		goto out;
 	}
 	kp_collector__set_oom_log(d.col, stderr);	/* one line per OOM kill */
+	if (max_ports >= 0)
+		kp_collector__set_max_ports(d.col, (unsigned int)max_ports);
 	{
 		struct kp_analysis_opts ao;
 

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "sched.skel.h"
 #include "mem.skel.h"
+#include "tcp.skel.h"
 
 #define MAX_PROGS 32
 #define LOG_CAP (256 * 1024)
@@ -48,10 +49,12 @@ struct unit_ops {
 	}
 UNIT(sched)
 UNIT(mem)
+UNIT(tcp)
 
 static const struct unit_ops units[] = {
 	{ "sched", sched_open, sched_load, sched_destroy, sched_obj },
 	{ "mem", mem_open, mem_load, mem_destroy, mem_obj },
+	{ "tcp", tcp_open, tcp_load, tcp_destroy, tcp_obj },
 };
 
 /* Maps every unit declares but that must exist once: the first unit to
@@ -189,11 +192,31 @@ static int disabled_idx(const struct kp_loader *l, const char *name)
 	return -1;
 }
 
+/* Test hook (KPULSE_TEST_HIDE_TP=<tp>[,<tp>...]): act as if the kernel
+ * lacked these tracepoints, e.g. sock_send_length before Linux 6.3. */
+static bool hidden_for_test(const char *tp)
+{
+	const char *p = getenv("KPULSE_TEST_HIDE_TP");
+	size_t n = strlen(tp);
+
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && !strncmp(p, tp, n))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
 static bool tracepoint_exists(const char *kind, const char *sec, const char *tp)
 {
 	char p[512];
 	struct stat st;
 
+	if (hidden_for_test(tp))
+		return false;
 	if (strcmp(kind, "tracepoint")) {
 		if (!vmlinux_btf)
 			return false;
@@ -349,7 +372,9 @@ static void record_disabled(struct kp_loader *l, const char *name,
 /* Per-cgroup maps follow --max-cgroups. */
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 {
-	static const char *const per_cgroup[] = { "cg_stats", "mem_stats" };
+	static const char *const per_cgroup[] = { "cg_stats", "mem_stats", "tcp_stats",
+						     "tcp_hist" };
+	struct bpf_map *m;
 
 	for (size_t i = 0; i < sizeof(per_cgroup) / sizeof(per_cgroup[0]); i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, per_cgroup[i]);
@@ -357,6 +382,10 @@ static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 		if (m && l->opts.max_cgroups)
 			bpf_map__set_max_entries(m, l->opts.max_cgroups);
 	}
+	/* (cgroup, direction, port) keys: most containers use a port or two */
+	m = bpf_object__find_map_by_name(obj, "req_stats");
+	if (m && l->opts.max_cgroups)
+		bpf_map__set_max_entries(m, 2 * l->opts.max_cgroups);
 }
 
 static void share_maps(struct kp_loader *l, struct bpf_object *obj)
@@ -645,6 +674,14 @@ unsigned int kp_loader__attached(const struct kp_loader *l)
 bool kp_loader__degraded(const struct kp_loader *l)
 {
 	return kp_loader__attached(l) < l->nprogs;
+}
+
+bool kp_loader__running(const struct kp_loader *l, const char *tracepoint)
+{
+	for (unsigned int i = 0; i < l->nprogs; i++)
+		if (!strcmp(l->progs[i].info.tracepoint, tracepoint))
+			return l->progs[i].info.attached;
+	return false;
 }
 
 bool kp_loader__tp_btf(const struct kp_loader *l)

@@ -39,6 +39,8 @@ const struct kp_prog_info *kp_loader__prog(const struct kp_loader *l,
 int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
 			  uint64_t *run_ns, uint64_t *runs, uint64_t *misses);
 bool kp_loader__degraded(const struct kp_loader *l);
+/* Whether the program for @tracepoint is attached. */
+bool kp_loader__running(const struct kp_loader *l, const char *tracepoint);
 unsigned int kp_loader__attached(const struct kp_loader *l);
 bool kp_loader__tp_btf(const struct kp_loader *l);
 bool kp_loader__stats_enabled(const struct kp_loader *l);

@@ -16,6 +16,11 @@ static const char *const drop_reason[KP_DROP_MAX] = {
 	[KP_DROP_PID_MAP_FULL] = "pid_map_full",
 	[KP_DROP_MEM_MAP_FULL] = "mem_map_full",
 	[KP_DROP_EVENT_RING_FULL] = "event_ring_full",
+	[KP_DROP_TCP_MAP_FULL] = "tcp_map_full",
+	[KP_DROP_TCP_HIST_MAP_FULL] = "tcp_hist_map_full",
+	[KP_DROP_SK_STORAGE] = "sk_storage",
+	[KP_DROP_REQ_MAP_FULL] = "req_map_full",
+	[KP_DROP_SOCK_MAP_FULL] = "sock_map_full",
 };
 
 /* Label set of a container; @extra_name/@extra_value add one more pair. */
@@ -115,6 +120,162 @@ static void render_container_mem(FILE *f, const struct kp_collector *c)
 		container_labels(k, l, NULL, NULL);
 		kp_prom_sample_u64(f, "kpulse_container_memory_limit_bytes", l,
 				   k->mem.files.limit_bytes);
+	}
+}
+
+#define FOR_EACH_TCP(c, k, tmp)                                                \
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path && k->tcp)
+
+/* Request latency of one container and direction: a series per named
+ * port and one for port="other" (src/ports.h keeps the set small). */
+static void render_requests(FILE *f, const struct kp_container *k, int dir,
+			    struct kp_lat *lat)
+{
+	static const char *const dir_name[2] = { "inbound", "outbound" };
+	const struct kp_portset *ps = k->req[dir];
+	struct kp_label l[10];
+	char port[8];
+	int n;
+
+	if (!ps)
+		return;
+	container_labels(k, l, "direction", dir_name[dir]);
+	for (n = 0; l[n].name; n++)
+		;
+	l[n] = (struct kp_label){ "port", port };
+	l[n + 1] = (struct kp_label){ NULL, NULL };
+	for (unsigned int i = 0; i < kp_portset__named_count(ps); i++) {
+		snprintf(port, sizeof(port), "%u", kp_portset__named(ps, i, lat));
+		kp_prom_histogram(f, "kpulse_container_request_latency_seconds", l,
+				  lat->hist, lat->sum_ns);
+	}
+	if (kp_portset__other(ps, lat)) {
+		snprintf(port, sizeof(port), "other");
+		kp_prom_histogram(f, "kpulse_container_request_latency_seconds", l,
+				  lat->hist, lat->sum_ns);
+	}
+}
+
+/* Containers whose sockets did anything while kpulse ran; the figures are
+ * charged to the cgroup that created the socket. Without the socket length
+ * tracepoints (@sock_len false: before Linux 6.3) bytes and request
+ * latency are not shown at all, rather than as zeros. */
+static void render_container_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+{
+	struct kp_lat lat;
+	struct kp_container *k, *tmp;
+	struct kp_label l[10];
+
+	kp_prom_family(f, "kpulse_container_tcp_rtt_seconds", "histogram",
+		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment.");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_histogram(f, "kpulse_container_tcp_rtt_seconds", l,
+				  k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
+	}
+	kp_prom_family(f, "kpulse_container_tcp_connect_latency_seconds", "histogram",
+		       "Active opens from SYN_SENT to ESTABLISHED.");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_histogram(f, "kpulse_container_tcp_connect_latency_seconds", l,
+				  k->tcp->connect_hist, k->tcp->connect_sum_ns);
+	}
+	kp_prom_family(f, "kpulse_container_tcp_connections_total", "counter",
+		       "TCP connections established: inbound = passive open (accepted), outbound = active open.");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, "direction", "inbound");
+		kp_prom_sample_u64(f, "kpulse_container_tcp_connections_total", l, k->tcp->conn_in);
+		container_labels(k, l, "direction", "outbound");
+		kp_prom_sample_u64(f, "kpulse_container_tcp_connections_total", l, k->tcp->conn_out);
+	}
+	kp_prom_family(f, "kpulse_container_tcp_established", "gauge",
+		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs).");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample(f, "kpulse_container_tcp_established", l,
+			       k->tcp->established > 0 ? (double)k->tcp->established : 0);
+	}
+	kp_prom_family(f, "kpulse_container_tcp_retransmits_total", "counter",
+		       "Successful TCP retransmissions (tcp_retransmit_skb) of the container's sockets.");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_tcp_retransmits_total", l, k->tcp->retrans);
+	}
+	kp_prom_family(f, "kpulse_container_tcp_resets_total", "counter",
+		       "TCP resets sent and received by the container's sockets.");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, "direction", "sent");
+		kp_prom_sample_u64(f, "kpulse_container_tcp_resets_total", l, k->tcp->rst_sent);
+		container_labels(k, l, "direction", "received");
+		kp_prom_sample_u64(f, "kpulse_container_tcp_resets_total", l, k->tcp->rst_recv);
+	}
+	if (!sock_len)
+		return;
+	kp_prom_family(f, "kpulse_container_network_receive_bytes_total", "counter",
+		       "Bytes the container's inet sockets returned to it (sock_recv_length, no MSG_PEEK).");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_network_receive_bytes_total", l, k->tcp->rx_bytes);
+	}
+	kp_prom_family(f, "kpulse_container_network_transmit_bytes_total", "counter",
+		       "Bytes the container's inet sockets accepted from it (sock_send_length).");
+	FOR_EACH_TCP(c, k, tmp) {
+		container_labels(k, l, NULL, NULL);
+		kp_prom_sample_u64(f, "kpulse_container_network_transmit_bytes_total", l, k->tcp->tx_bytes);
+	}
+	kp_prom_family(f, "kpulse_container_request_latency_seconds", "histogram",
+		       "First bytes of a request to first bytes of its response on one socket; inbound: port is the local listening port, outbound: the remote port; quieter ports fold into port=\"other\".");
+	FOR_EACH_TCP(c, k, tmp)
+		for (int d = 0; d < 2; d++)
+			render_requests(f, k, d, &lat);
+}
+
+static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+{
+	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+	struct kp_label dir[2] = { { "direction", NULL }, { NULL, NULL } };
+
+	kp_prom_family(f, "kpulse_node_tcp_rtt_seconds", "histogram",
+		       "Smoothed RTT of all TCP sockets, per received segment, host-wide.");
+	kp_prom_histogram(f, "kpulse_node_tcp_rtt_seconds", NULL, n->rtt_hist, n->rtt_sum_ns);
+	kp_prom_family(f, "kpulse_node_tcp_connect_latency_seconds", "histogram",
+		       "Active opens from SYN_SENT to ESTABLISHED, host-wide.");
+	kp_prom_histogram(f, "kpulse_node_tcp_connect_latency_seconds", NULL,
+			  n->connect_hist, n->connect_sum_ns);
+	kp_prom_family(f, "kpulse_node_tcp_connections_total", "counter",
+		       "TCP connections established, host-wide, by direction.");
+	dir[0].value = "inbound";
+	kp_prom_sample_u64(f, "kpulse_node_tcp_connections_total", dir, n->conn_in);
+	dir[0].value = "outbound";
+	kp_prom_sample_u64(f, "kpulse_node_tcp_connections_total", dir, n->conn_out);
+	kp_prom_family(f, "kpulse_node_tcp_established", "gauge",
+		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs), host-wide.");
+	kp_prom_sample(f, "kpulse_node_tcp_established", NULL,
+		       n->established > 0 ? (double)n->established : 0);
+	kp_prom_family(f, "kpulse_node_tcp_retransmits_total", "counter",
+		       "Successful TCP retransmissions, host-wide.");
+	kp_prom_sample_u64(f, "kpulse_node_tcp_retransmits_total", NULL, n->retrans);
+	kp_prom_family(f, "kpulse_node_tcp_resets_total", "counter",
+		       "TCP resets sent and received by sockets, host-wide (not those sent for no socket).");
+	dir[0].value = "sent";
+	kp_prom_sample_u64(f, "kpulse_node_tcp_resets_total", dir, n->rst_sent);
+	dir[0].value = "received";
+	kp_prom_sample_u64(f, "kpulse_node_tcp_resets_total", dir, n->rst_recv);
+	if (!sock_len)
+		return;
+	kp_prom_family(f, "kpulse_node_network_receive_bytes_total", "counter",
+		       "Bytes inet sockets returned to their tasks, host-wide.");
+	kp_prom_sample_u64(f, "kpulse_node_network_receive_bytes_total", NULL, n->rx_bytes);
+	kp_prom_family(f, "kpulse_node_network_transmit_bytes_total", "counter",
+		       "Bytes inet sockets accepted from their tasks, host-wide.");
+	kp_prom_sample_u64(f, "kpulse_node_network_transmit_bytes_total", NULL, n->tx_bytes);
+	kp_prom_family(f, "kpulse_node_request_latency_seconds", "histogram",
+		       "Request latency over all sockets and ports, host-wide, by direction.");
+	for (int d = 0; d < 2; d++) {
+		const struct kp_lat *r = kp_collector__node_req(c, d);
+
+		dir[0].value = d ? "outbound" : "inbound";
+		kp_prom_histogram(f, "kpulse_node_request_latency_seconds", dir, r->hist, r->sum_ns);
 	}
 }
 
@@ -218,11 +379,23 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);
 	l[0].value = "mem_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->mem_map_entries);
+	l[0].value = "tcp_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->tcp_map_entries);
+	l[0].value = "tcp_hist";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hist_map_entries);
+	l[0].value = "req_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->req_map_entries);
 	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
 	l[0].value = "cg_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
 	l[0].value = "mem_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->mem_map_max_entries);
+	l[0].value = "tcp_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->tcp_map_max_entries);
+	l[0].value = "tcp_hist";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hist_map_max_entries);
+	l[0].value = "req_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->req_map_max_entries);
 	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
 		       "Events the BPF programs could not record, by reason.");
 	l[0].name = "reason";
@@ -279,7 +452,12 @@ static void render_self(FILE *f, const struct kp_collector *c,
 void kp_metrics_render(FILE *f, const struct kp_collector *c,
 		       const struct kp_loader *l, const struct kp_cgroups *cg)
 {
+	bool sock_len = kp_loader__running(l, "sock_send_length") &&
+			kp_loader__running(l, "sock_recv_length");
+
 	render_containers(f, c);
+	render_container_tcp(f, c, sock_len);
 	render_node(f, c);
+	render_node_tcp(f, c, sock_len);
 	render_self(f, c, l, cg);
 }

@@ -17,6 +17,7 @@ import harness as h
 DELAY_SERVER = os.path.join(h.ROOT, ".output", "delay_server")
 DELAY_S = 0.020
 SECS = 4
+BODY = 16 << 10
 
 RTT = "kpulse_container_tcp_rtt_seconds"
 CONNECT = "kpulse_container_tcp_connect_latency_seconds"
@@ -45,10 +46,13 @@ def wrk_duration(s):
 
 def parse_wrk(out):
     """wrk's own figures: completed requests, mean and median latency (s)."""
-    r = {"requests": int(re.search(r"(\d+) requests in", out).group(1))}
-    r["mean"] = wrk_duration(re.search(r"Latency\s+(\S+)", out).group(1))
-    p50 = re.search(r"50%\s+(\S+)", out)
-    r["p50"] = wrk_duration(p50.group(1)) if p50 else None
+    try:
+        r = {"requests": int(re.search(r"(\d+) requests in", out).group(1))}
+        r["mean"] = wrk_duration(re.search(r"^\s*Latency\s+(\S+)", out, re.M).group(1))
+        p50 = re.search(r"^\s*50%\s+(\S+)", out, re.M)
+        r["p50"] = wrk_duration(p50.group(1)) if p50 else None
+    except (AttributeError, ValueError):
+        raise AssertionError("cannot read wrk's output:\n" + out)
     errors = re.search(r"Socket errors: (.*)", out)
     r["errors"] = errors.group(1) if errors else ""
     return r
@@ -79,8 +83,9 @@ def stop_delay_server(p):
     return dict(zip(("requests", "connections", "rx", "tx"), map(int, f.groups())))
 
 
-def start_delay_server(cg, path, delay_ms=int(DELAY_S * 1000)):
-    p = cg.run(path, [DELAY_SERVER, "-d", str(delay_ms)], stdout=subprocess.PIPE, text=True)
+def start_delay_server(cg, path, delay_ms=int(DELAY_S * 1000), body=64):
+    p = cg.run(path, [DELAY_SERVER, "-d", str(delay_ms), "-b", str(body)],
+               stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
     if not line.startswith("listening "):
         raise AssertionError("delay_server did not start: %r" % line)
@@ -99,17 +104,13 @@ def run_in(cg, path, code, *args, timeout=30):
 
 class TcpBase(unittest.TestCase):
     env = None
+    args = ()
 
     @classmethod
     def setUpClass(cls):
         if not os.access(DELAY_SERVER, os.X_OK):
             raise unittest.SkipTest("%s not built (make %s)" % (DELAY_SERVER, DELAY_SERVER))
-        cls.d = h.Daemon(env=cls.env)
-        # PHASE-1 GUARD, removed when the tcp unit joins the loader
-        progs = [p["tracepoint"] for p in cls.d.health()[1]["programs"]]
-        if "inet_sock_set_state" not in progs:
-            cls.d.stop()
-            raise unittest.SkipTest("the tcp BPF unit is not loaded by kpulse yet")
+        cls.d = h.Daemon(*cls.args, env=cls.env)
 
     @classmethod
     def tearDownClass(cls):
@@ -121,11 +122,30 @@ class TcpBase(unittest.TestCase):
         self.cg = h.Cgroups()
         self.addCleanup(self.cg.cleanup)
 
+    def until(self, pred, timeout=6.0):
+        """The first scrape for which pred(m) holds, or the last one after
+        `timeout` s (the caller's assertions then say what is wrong). New
+        cgroups are named by the next walk of the tree (<= 1 s), and on a
+        busy host softirq work can trail the task that caused it."""
+        deadline = time.time() + timeout
+        while True:
+            m = self.d.metrics()
+            if pred(m) or time.time() > deadline:
+                return m
+            time.sleep(0.2)
+
+    def shown(self, *paths, name=TX, timeout=6.0):
+        """A scrape in which every cgroup in `paths` has a `name` series."""
+        return self.until(lambda m: all(h.series(m, name, cgroup=self.cg.rel(p))
+                                        for p in paths), timeout)
+
     def wrk_against_delay_server(self, secs):
-        """Delay server in cgroup A, wrk in cgroup B; returns everything."""
+        """Delay server in cgroup A, wrk in cgroup B; returns everything.
+        Responses carry BODY bytes, so this traffic dwarfs the host's
+        background (other cgroups' share is checked against 1% of it)."""
         a, b = self.cg.make("server"), self.cg.make("client")
-        srv, port = start_delay_server(self.cg, a)
-        m0 = self.d.metrics()
+        srv, port = start_delay_server(self.cg, a, body=BODY)
+        m0 = self.shown(a, name="kpulse_container_cpu_seconds_total")
         w = self.cg.run(b, ["wrk", "-t2", "-c10", "-d%ds" % secs, "--latency",
                             "http://127.0.0.1:%d/" % port],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -133,14 +153,13 @@ class TcpBase(unittest.TestCase):
         self.assertEqual(w.returncode, 0, out)
         time.sleep(0.2)  # responses to requests wrk gave up on at the end
         srv_totals = stop_delay_server(srv)
-        scrape_bytes = len(self.d.metrics_text())  # traffic of the m0 scrape
-        m1 = self.d.metrics()
-        return a, b, port, parse_wrk(out), srv_totals, m0, m1, scrape_bytes
+        m1 = self.shown(a, b)
+        return a, b, port, parse_wrk(out), srv_totals, m0, m1
 
 
 class TcpTest(TcpBase):
     def test_delay_server_under_wrk(self):
-        a, b, port, wrk, srv, m0, m1, scrape_bytes = self.wrk_against_delay_server(SECS)
+        a, b, port, wrk, srv, m0, m1 = self.wrk_against_delay_server(SECS)
         A, B = {"cgroup": self.cg.rel(a)}, {"cgroup": self.cg.rel(b)}
         print("\n  wrk: %d requests, mean %.2f ms, p50 %.2f ms; server: %s"
               % (wrk["requests"], wrk["mean"] * 1e3, wrk["p50"] * 1e3, srv))
@@ -160,18 +179,20 @@ class TcpTest(TcpBase):
         self.assertEqual(len(h.series(m1, REQ + "_count", direction="outbound",
                                       port=str(port), **B)), 1)
 
-        # latency: p50 bucket holds D and wrk's p50; means within 10%
-        for who, lab, direction, ref in (("A", A, "inbound", DELAY_S),
-                                         ("B", B, "outbound", wrk["mean"])):
+        # latency. The p50 bucket of /metrics holds D and wrk's own p50
+        # (or its bound is within 10% of them); the mean (from _sum/_count,
+        # not quantised) is within 10% of wrk's mean and never below D.
+        for who, lab, direction in (("A", A, "inbound"), ("B", B, "outbound")):
             hist = req_hist(m1, lab["cgroup"], direction)
             lo, up = bucket_of(hist, 0.5)
             s = delta(m1, m0, REQ + "_sum", direction=direction, **lab)
             n = delta(m1, m0, REQ + "_count", direction=direction, **lab)
-            print("  %s %s: p50 in (%g, %g], mean %.3f ms" % (who, direction, lo, up, s / n * 1e3))
-            self.assertTrue(lo < DELAY_S <= up or abs(up - DELAY_S) <= 0.1 * DELAY_S)
-            self.assertTrue(lo < wrk["p50"] <= up or abs(up - wrk["p50"]) <= 0.1 * wrk["p50"])
-            self.assertAlmostEqual(s / n, ref, delta=0.1 * ref)
+            print("  %s %s: p50 in (%g, %g], mean %.3f ms (wrk: p50 %.3f ms, mean %.3f ms)"
+                  % (who, direction, lo, up, s / n * 1e3, wrk["p50"] * 1e3, wrk["mean"] * 1e3))
+            for ref in (DELAY_S, wrk["p50"]):
+                self.assertTrue(lo < ref <= up or abs(up - ref) <= 0.1 * ref, (lo, up, ref))
             self.assertAlmostEqual(s / n, wrk["mean"], delta=0.1 * wrk["mean"])
+            self.assertGreaterEqual(s / n, DELAY_S)
 
         # connections: as many as the server accepted (wrk's -c plus its probe)
         conns = srv["connections"]
@@ -195,20 +216,16 @@ class TcpTest(TcpBase):
         self.assertGreater(total(m1, RTT + "_count", **A), 0)
         self.assertGreater(total(m1, RTT + "_count", **B), 0)
 
-        # >= 99% of this traffic lands in A or B: what every other cgroup
-        # gained is at most 1% of it, beyond the one scrape in between
-        ours_bytes = sum(delta(m1, m0, n, **lab) for n in (RX, TX) for lab in (A, B))
-        all_bytes = sum(delta(m1, m0, n) for n in (RX, TX))
-        other = all_bytes - ours_bytes - 2 * (scrape_bytes + 1024)
-        print("  bytes elsewhere beyond the scrape: %d of %d" % (other, ours_bytes))
-        self.assertLessEqual(other, 0.01 * ours_bytes)
-        ours_req = a_in + b_out
+        # >= 99% of this traffic lands in A or B. Requests carry the port:
+        # exact. Bytes do not: everything every other cgroup on the host
+        # moved meanwhile (scrapes, other work) must stay under 1% of it.
         all_req = delta(m1, m0, REQ + "_count", port=str(port))
-        self.assertGreaterEqual(ours_req, 0.99 * all_req)
-        ours_conns = (delta(m1, m0, CONNS, direction="inbound", **A)
-                      + delta(m1, m0, CONNS, direction="outbound", **B))
-        all_conns = delta(m1, m0, CONNS) - 2  # the scrape's own connection
-        self.assertGreaterEqual(ours_conns, 0.99 * all_conns)
+        self.assertGreaterEqual(a_in + b_out, 0.99 * all_req)
+        ours_bytes = sum(delta(m1, m0, n, **lab) for n in (RX, TX) for lab in (A, B))
+        other = sum(delta(m1, m0, n) for n in (RX, TX)) - ours_bytes
+        print("  bytes in other cgroups meanwhile: %d (%.3f%% of %d)"
+              % (other, 100.0 * other / ours_bytes, ours_bytes))
+        self.assertLessEqual(other, 0.01 * ours_bytes)
 
     def test_socket_keeps_its_cgroup_when_task_moves(self):
         """A socket created in cgroup C, used after its task moved to D,
@@ -233,8 +250,9 @@ print(len(req) * 50, got)
         out = run_in(self.cg, c, code, port, os.path.join(d, "cgroup.procs"))
         sent, got = map(int, out.split())
         srv_totals = stop_delay_server(srv)
-        m = self.d.metrics()
         C, D = {"cgroup": self.cg.rel(c)}, {"cgroup": self.cg.rel(d)}
+        m = self.until(lambda m: total(m, TX, **C) >= sent and total(m, RX, **C) >= got
+                       and h.series(m, "kpulse_container_cpu_seconds_total", **D))
         self.assertEqual(total(m, TX, **C), sent)
         self.assertEqual(total(m, RX, **C), got)
         self.assertEqual(srv_totals["rx"], sent)
@@ -262,8 +280,12 @@ print("up", flush=True)
 sys.stdin.readline()
 """, str(port), str(k)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.assertEqual(cli.stdout.readline().strip(), "up")
-        time.sleep(0.2)
-        m = self.d.metrics()
+        m = self.until(lambda m: all(total(m, ESTAB, cgroup=self.cg.rel(p)) == k
+                                     for p in (srv_cg, cli_cg)))
+        print("\n  established: server %s (conns %s), client %s (conns %s); drops %s"
+              % (total(m, ESTAB, cgroup=self.cg.rel(srv_cg)), total(m, CONNS, cgroup=self.cg.rel(srv_cg)),
+                 total(m, ESTAB, cgroup=self.cg.rel(cli_cg)), total(m, CONNS, cgroup=self.cg.rel(cli_cg)),
+                 {l["reason"]: v for l, v in h.series(m, "kpulse_bpf_events_dropped_total") if v}))
         for path in (srv_cg, cli_cg):
             ss = subprocess.run(["ss", "-Htn", "state", "established", "cgroup", self.cg.rel(path)],
                                 capture_output=True, text=True)
@@ -272,8 +294,8 @@ sys.stdin.readline()
             self.assertEqual(total(m, ESTAB, cgroup=self.cg.rel(path)), k)
         cli.communicate("\n", timeout=10)
         srv.communicate("\n", timeout=10)
-        time.sleep(0.2)
-        m = self.d.metrics()
+        m = self.until(lambda m: all(total(m, ESTAB, cgroup=self.cg.rel(p)) == 0
+                                     for p in (srv_cg, cli_cg)))
         self.assertEqual(total(m, ESTAB, cgroup=self.cg.rel(srv_cg)), 0)
         self.assertEqual(total(m, ESTAB, cgroup=self.cg.rel(cli_cg)), 0)
 
@@ -323,8 +345,9 @@ except ConnectionResetError:
         out, _ = cli.communicate("\n", timeout=10)
         srv.communicate("\n", timeout=10)
         self.assertEqual(out.strip(), "reset")
-        m = self.d.metrics()
         C, S = {"cgroup": self.cg.rel(c)}, {"cgroup": self.cg.rel(s)}
+        m = self.until(lambda m: total(m, RESETS, direction="received", **C) >= 6
+                       and total(m, RESETS, direction="sent", **S) >= 1)
         self.assertEqual(total(m, RESETS, direction="received", **C), 6)
         self.assertEqual(total(m, RESETS, direction="sent", **C), 0)
         self.assertEqual(total(m, RESETS, direction="sent", **S), 1)
@@ -369,14 +392,14 @@ http {{
             except OSError:
                 time.sleep(0.05)
         open(os.path.join(tmp, "access.log"), "w").close()  # the probe is not counted
-        m0 = self.d.metrics()
+        m0 = self.shown(n_cg)
         w = self.cg.run(w_cg, ["wrk", "-t1", "-c8", "-d3s", "http://127.0.0.1:%d/index.html" % port],
                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         out, _ = w.communicate(timeout=40)
         time.sleep(0.2)
         ngx.send_signal(signal.SIGTERM)  # nginx: SIGTERM is fast shutdown
         ngx.wait(timeout=10)
-        m1 = self.d.metrics()
+        m1 = self.shown(n_cg, w_cg)
         wrk = parse_wrk(out)
         with open(os.path.join(tmp, "access.log")) as f:
             logged = sum(1 for line in f if '" 200 ' in line)
@@ -400,6 +423,18 @@ class NetnsRetransmitTest(TcpBase):
     def sh(self, *argv):
         subprocess.run(argv, check=True, capture_output=True, text=True)
 
+    @staticmethod
+    def netns_mib(ns):
+        """The namespace's own TCP counters: Tcp (snmp) and TcpExt (netstat)."""
+        mib = {}
+        for f in ("/proc/net/snmp", "/proc/net/netstat"):
+            text = subprocess.run(["ip", "netns", "exec", ns, "cat", f],
+                                  capture_output=True, text=True, check=True).stdout
+            lines = [l.split() for l in text.splitlines() if l.startswith(("Tcp:", "TcpExt:"))]
+            for names, values in zip(lines[0::2], lines[1::2]):
+                mib.update(zip(names[1:], map(int, values[1:])))
+        return mib
+
     def test_retransmits_charged_to_sender(self):
         if subprocess.run(["which", "nft"], capture_output=True).returncode:
             self.skipTest("nft not installed")
@@ -418,8 +453,9 @@ class NetnsRetransmitTest(TcpBase):
                 "peer", "name", tag + "t", "netns", tx_ns)
         self.sh("ip", "-n", rx_ns, "addr", "add", "10.213.0.1/24", "dev", tag + "r")
         self.sh("ip", "-n", tx_ns, "addr", "add", "10.213.0.2/24", "dev", tag + "t")
-        # one segment per skb, so a retransmission event is one segment
-        self.sh("ip", "-n", tx_ns, "link", "set", tag + "t", "gso_max_segs", "1")
+        # skbs of at most 4 segments: enough packets for the 5% drop to
+        # cause dozens of retransmissions, some of several segments
+        self.sh("ip", "-n", tx_ns, "link", "set", tag + "t", "gso_max_segs", "4")
         for ns, dev in ((rx_ns, tag + "r"), (tx_ns, tag + "t")):
             self.sh("ip", "-n", ns, "link", "set", dev, "up")
             self.sh("ip", "-n", ns, "link", "set", "lo", "up")
@@ -455,20 +491,126 @@ s.recv(1)
         snd.communicate(timeout=60)
         out, _ = rcv.communicate(timeout=30)
         self.assertEqual(int(out), size)
-        snmp = subprocess.run(["ip", "netns", "exec", tx_ns, "cat", "/proc/net/snmp"],
-                              capture_output=True, text=True, check=True).stdout
-        tcp = [l.split() for l in snmp.splitlines() if l.startswith("Tcp:")]
-        retrans_segs = int(dict(zip(tcp[0][1:], tcp[1][1:]))["RetransSegs"])
-        m = self.d.metrics()
+        mib = self.netns_mib(tx_ns)
+        # RetransSegs counts attempts; those whose transmit failed are
+        # TCPRetransFail; kpulse counts the ones that went out
+        sent = mib["RetransSegs"] - mib["TCPRetransFail"]
+        m = self.shown(s_cg, r_cg)
         S, R = {"cgroup": self.cg.rel(s_cg)}, {"cgroup": self.cg.rel(r_cg)}
         got = total(m, RETRANS, **S)
-        print("\n  retransmits: kpulse sender %d, netns RetransSegs %d, receiver %d"
-              % (got, retrans_segs, total(m, RETRANS, **R)))
+        print("\n  retransmits: kpulse sender %d, netns RetransSegs %d - TCPRetransFail %d, "
+              "receiver %d; program runs %d, all cgroups %d, recursion misses %d"
+              % (got, mib["RetransSegs"], mib["TCPRetransFail"], total(m, RETRANS, **R),
+                 total(m, "kpulse_bpf_program_runs_total", program="tcp_retransmit_skb"),
+                 total(m, RETRANS), total(m, "kpulse_bpf_events_dropped_total")))
+        retrans_segs = sent
         self.assertGreater(retrans_segs, 10)
         self.assertAlmostEqual(got, retrans_segs, delta=0.02 * retrans_segs + 2)
         self.assertLessEqual(total(m, RETRANS, **R), 0.02 * retrans_segs + 2)
         self.assertAlmostEqual(total(m, TX, **S), size, delta=0.001 * size)
         self.assertAlmostEqual(total(m, RX, **R), size, delta=0.001 * size)
+
+
+class NetnsRetransmitRawTpTest(NetnsRetransmitTest):
+    """The same through the raw_tp twin (its own detection of `err`)."""
+    env = {"KPULSE_FORCE_RAW_TP": "1"}
+
+
+class TcpRawTpTest(TcpTest):
+    """The raw_tp twins (socket state in an LRU hash instead of socket
+    storage), with --max-ports 1 to see ports fold into "other"."""
+    env = {"KPULSE_FORCE_RAW_TP": "1"}
+    args = ("--max-ports", "1")
+
+    def test_attach_type(self):
+        _, body = self.d.health()
+        tcp = [p for p in body["programs"] if p["tracepoint"] in
+               ("inet_sock_set_state", "sock_send_length", "tcp_probe", "tcp_retransmit_skb")]
+        self.assertEqual(len(tcp), 4)
+        for p in tcp:
+            self.assertEqual((p["attach"], p["attached"]), ("raw_tp", True), p)
+
+    def test_nginx_request_counts(self):
+        self.skipTest("covered by the tp_btf variant; nginx adds nothing to the raw_tp path")
+
+    def test_ports_fold_into_other(self):
+        """One container serving two ports, --max-ports 1: the busier port
+        has its series, the other is port="other"; nothing is lost."""
+        s, c = self.cg.make("twoports"), self.cg.make("twoclient")
+        busy, busy_port = start_delay_server(self.cg, s, delay_ms=1)
+        quiet, quiet_port = start_delay_server(self.cg, s, delay_ms=1)
+        code = r"""
+import socket, sys
+for port, n in ((int(sys.argv[1]), 40), (int(sys.argv[2]), 5)):
+    s = socket.create_connection(("127.0.0.1", port))
+    for _ in range(n):
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
+            buf += s.recv(4096)
+    s.close()
+"""
+        dropped0 = total(self.d.metrics(), "kpulse_bpf_events_dropped_total", reason="req_map_full")
+        run_in(self.cg, c, code, busy_port, quiet_port)
+        stop_delay_server(busy)
+        stop_delay_server(quiet)
+        m = self.shown(s, c)
+        # a request whose (cgroup, direction, port) key is new when the
+        # kernel has no memory at hand for it is dropped, and counted
+        dropped = total(m, "kpulse_bpf_events_dropped_total", reason="req_map_full") - dropped0
+        S, C = {"cgroup": self.cg.rel(s)}, {"cgroup": self.cg.rel(c)}
+        seen = 0
+        for lab, direction in ((S, "inbound"), (C, "outbound")):
+            ports = {l["port"]: v for l, v in h.series(m, REQ + "_count", direction=direction, **lab)}
+            print("\n  %s %s: %s (dropped: %d)" % (lab["cgroup"], direction, ports, dropped))
+            self.assertEqual(set(ports), {str(busy_port), "other"})
+            self.assertGreaterEqual(ports[str(busy_port)], 40 - dropped)
+            self.assertGreaterEqual(ports["other"], 5 - dropped)
+            seen += sum(ports.values())
+        self.assertLessEqual(seen, 90)
+        self.assertGreaterEqual(seen, 90 - dropped)
+
+
+class TcpWithoutSocketLengthTest(TcpBase):
+    """A kernel without sock_send_length / sock_recv_length (before 6.3),
+    made by hiding them from the loader: bytes and request latency are
+    unavailable in /health and absent from /metrics, the rest works."""
+    env = {"KPULSE_TEST_HIDE_TP": "sock_send_length,sock_recv_length"}
+
+    def test_degrades_cleanly(self):
+        status, body = self.d.health()
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], "degraded")
+        for f in ("sock_send_length", "sock_recv_length", "network_bytes", "request_latency"):
+            self.assertIn(f, body["features_missing"])
+        rows = {p["tracepoint"]: p for p in body["programs"]}
+        for tp in ("sock_send_length", "sock_recv_length"):
+            self.assertFalse(rows[tp]["attached"])
+            self.assertIn("not found", rows[tp]["reason"])
+        for tp in ("inet_sock_set_state", "tcp_probe", "tcp_retransmit_skb",
+                   "tcp_send_reset", "tcp_receive_reset", "sched_switch"):
+            self.assertTrue(rows[tp]["attached"], tp)
+
+        a, b = self.cg.make("srv"), self.cg.make("cli")
+        srv, port = start_delay_server(self.cg, a, delay_ms=1)
+        run_in(self.cg, b, r"""
+import socket, sys
+for _ in range(3):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.recv(4096)
+    s.close()
+""", port)
+        stop_delay_server(srv)
+        m = self.until(lambda m: total(m, CONNS, direction="inbound", cgroup=self.cg.rel(a)) >= 3
+                       and total(m, CONNS, direction="outbound", cgroup=self.cg.rel(b)) >= 3)
+        self.assertEqual(total(m, CONNS, direction="inbound", cgroup=self.cg.rel(a)), 3)
+        self.assertEqual(total(m, CONNS, direction="outbound", cgroup=self.cg.rel(b)), 3)
+        self.assertGreater(total(m, RTT + "_count", cgroup=self.cg.rel(b)), 0)
+        text = self.d.metrics_text()
+        for name in (RX, TX, REQ, "kpulse_node_network_receive_bytes_total",
+                     "kpulse_node_request_latency_seconds"):
+            self.assertNotIn(name, text)
 
 
 if __name__ == "__main__":
