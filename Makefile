@@ -21,16 +21,17 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc
-PKGS := libbpf libmicrohttpd jansson libcurl
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl) -lelf -lz -lm
+PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml) -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := analysis api cgroup cli cmd_check collector container daemon health hist http loader log memevents memfiles memread metrics opts ports procstat prom session window
+LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon health hist http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
-UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents
+UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
+	test_config test_alerts test_notify
 test_hist_SRCS := hist
 test_prom_SRCS := prom hist
 test_container_SRCS := container
@@ -41,6 +42,9 @@ test_memfiles_SRCS := memfiles
 test_memevents_SRCS := memevents container
 UNIT_TESTS += test_ports
 test_ports_SRCS := ports hist
+test_config_SRCS := config opts log health
+test_alerts_SRCS := alerts config opts log health prom hist
+test_notify_SRCS := notify prom hist log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse

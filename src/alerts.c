@@ -454,7 +454,7 @@ static json_t *labels_json(const struct kp_alert *a)
 	return l;
 }
 
-static json_t *alert_json(const struct kp_alert *a, int64_t to_unix)
+json_t *kp_alert_json(const struct kp_alert *a, int64_t to_unix)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:f, s:f, s:o, s:s}",
 			      "id", a->id, "alertname", a->rule,
@@ -497,11 +497,11 @@ json_t *kp_alerts__json(const struct kp_alerts *e, int64_t to_unix)
 			v[n++] = a;
 		qsort(v, n, sizeof(*v), by_state_then_age);
 		for (unsigned int i = 0; i < n; i++)
-			json_array_append_new(list, alert_json(v[i], to_unix));
+			json_array_append_new(list, kp_alert_json(v[i], to_unix));
 		free(v);
 	}
 	for (unsigned int i = 1; i <= e->res_n; i++)
-		json_array_append_new(list, alert_json(e->resolved[(e->res_head + KP_ALERTS_RESOLVED_KEPT - i) %
+		json_array_append_new(list, kp_alert_json(e->resolved[(e->res_head + KP_ALERTS_RESOLVED_KEPT - i) %
 							       KP_ALERTS_RESOLVED_KEPT], to_unix));
 	for (unsigned int i = 0; i < e->n_rules; i++) {
 		const struct kp_rule *r = &e->rules[i];

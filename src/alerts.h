@@ -134,6 +134,8 @@ uint64_t kp_alerts__dropped(const struct kp_alerts *e);
  * first], "rules": [...], "dropped_total": n}. Times are unix seconds:
  * @to_unix_ns is added to the engine's clock. */
 json_t *kp_alerts__json(const struct kp_alerts *e, int64_t to_unix_ns);
+/* One alert as listed there. */
+json_t *kp_alert_json(const struct kp_alert *a, int64_t to_unix_ns);
 /* kpulse_alerts{alertname,severity,state} for every rule and the states
  * pending and firing (an acknowledged alert still fires), and
  * kpulse_alerts_dropped_total. */

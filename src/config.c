@@ -187,7 +187,7 @@ static const struct field top_fields[] = {
 	  OFF(struct kp_config, n_windows), "1m,5m", 10 * S_S, 24 * S_H, NULL, NULL, NULL },
 	{ "history", F_DUR, OFF(struct kp_config, history_ns), 0, 0, "15m", 1 * S_M, 24 * S_H, NULL, NULL, NULL },
 	{ "max_cgroups", F_UINT, OFF(struct kp_config, max_cgroups), 0, 0, "4096", 16, 1000000, NULL, NULL, NULL },
-	{ "max_ports", F_UINT, OFF(struct kp_config, max_ports), 0, 0, "16", 1, 1024, NULL, NULL, NULL },
+	{ "max_ports", F_UINT, OFF(struct kp_config, max_ports), 0, 0, "16", 0, 1024, NULL, NULL, NULL },
 	{ "max_alerts", F_UINT, OFF(struct kp_config, max_alerts), 0, 0, "1000", 1, 100000, NULL, NULL, NULL },
 	{ "admin_token", F_STR, OFF(struct kp_config, admin_token), SZ(struct kp_config, admin_token), 0, NULL,
 	  0, 0, NULL, check_token, NULL },
@@ -526,6 +526,8 @@ static int parse_list_items(struct pctx *p, const yaml_node_t *n, const struct f
 	yaml_node_item_t *it;
 
 	*count = 0;
+	if (f->type == F_DURLIST)	/* unused slots are 0: arrays compare whole */
+		memset((char *)base + f->off, 0, f->size * sizeof(uint64_t));
 	if (is_null(n))
 		return 0;
 	if (n->type == YAML_SCALAR_NODE && f->type == F_URLLIST && n->data.scalar.length) {
@@ -730,7 +732,7 @@ static int parse_field(struct pctx *p, const yaml_node_t *v, const struct field 
 {
 	void *dst = (char *)base + f->off;
 	enum vkind kind;
-	int err = 0, iv;
+	int err = 0, iv = 0;
 
 	switch (f->type) {
 	case F_STR:

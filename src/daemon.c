@@ -1,7 +1,8 @@
 /* daemon.c - the long-running collector.
  *
  * One thread, one poll loop over four fds: a signalfd (SIGINT/SIGTERM end
- * the loop; handlers never run code), a timerfd for the collection interval,
+ * the loop, SIGHUP re-reads the config file; handlers never run code), a
+ * timerfd for the collection interval (collect, analyse, evaluate alerts),
  * the HTTP server's epoll fd and the OOM event ring buffer's. A scrape
  * re-reads the maps when the last read is older than SCRAPE_FRESH_NS, so
  * /metrics is exact at scrape time.
@@ -17,8 +18,10 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <jansson.h>
+#include "alerting.h"
 #include "analysis.h"
 #include "api.h"
+#include "config.h"
 #include "daemon.h"
 #include "cgroup.h"
 #include "collector.h"
@@ -36,9 +39,16 @@ struct daemon {
 	struct kp_collector *col;
 	struct kp_http *http;
 	struct kp_analysis *an;
+	struct kp_alerting *al;
+	struct kp_config *cfg;		/* running; NULL only before setup */
+	const char *config_path;	/* NULL: defaults, SIGHUP does nothing */
+	bool cli_log_format;		/* flags beat the file, at reloads too */
+	bool cli_listen, cli_interval, cli_max_cgroups, cli_max_ports;
 	uint64_t started_ns;
 	uint64_t interval_ns;
 };
+
+_Static_assert(KP_CFG_MAX_WINDOWS == KP_MAX_WINDOWS, "config and analysis windows differ");
 
 static void refresh(struct daemon *d)
 {
@@ -58,6 +68,7 @@ static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_r
 		return;
 	refresh(d);
 	kp_metrics_render(f, d->col, d->loader, d->cg);
+	kp_alerting__prom(d->al, f);
 	if (fclose(f)) {
 		free(r->body);
 		r->body = NULL;
@@ -162,29 +173,156 @@ static void h_history(void *ctx, const struct kp_http_req *req, struct kp_http_r
 		kp_http_error(r, strcmp(err, "no such container") ? 400 : 404, err);
 }
 
+static void h_alerts(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+
+	(void)req;
+	kp_http_json(r, 200, kp_alerting__json(d->al));
+}
+
+/* POST /api/v1/alerts/{id}/ack with Authorization: Bearer <admin token> */
+static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct daemon *d = ctx;
+	const char *rest = req->url + strlen("/api/v1/alerts/");
+	const char *slash = strchr(rest, '/');
+	const char *msg = "no such endpoint";
+	char id[64];
+	json_t *alert;
+	unsigned int status;
+
+	if (!slash || strcmp(slash, "/ack") || slash == rest || slash - rest >= (long)sizeof(id)) {
+		kp_http_error(r, 404, msg);
+		return;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
+	status = kp_alerting__ack(d->al, id, kp_http_header(req, "Authorization"),
+				  kp_now_mono_ns(), &alert, &msg);
+	if (alert)
+		kp_http_json(r, status, alert);
+	else
+		kp_http_error(r, status, msg);
+}
+
 static const struct kp_http_route routes[] = {
-	{ "/metrics", h_metrics },
-	{ "/health", h_health },
-	{ "/api/v1/containers", h_containers },
-	{ "/api/v1/containers/", h_container },
-	{ "/api/v1/node", h_node },
-	{ "/api/v1/history", h_history },
-	{ NULL, NULL },
+	{ "/metrics", h_metrics, NULL },
+	{ "/health", h_health, NULL },
+	{ "/api/v1/containers", h_containers, NULL },
+	{ "/api/v1/containers/", h_container, NULL },
+	{ "/api/v1/node", h_node, NULL },
+	{ "/api/v1/history", h_history, NULL },
+	{ "/api/v1/alerts", h_alerts, NULL },
+	{ "/api/v1/alerts/", h_alert_ack, "POST" },
+	{ NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpulse daemon [--listen ADDR:PORT] [--interval DURATION]\n"
-		"                     [--max-cgroups N] [--max-ports N] [-v]\n"
+		"usage: kpulse daemon [--config FILE [--check]] [--listen ADDR:PORT]\n"
+		"                     [--interval DURATION] [--max-cgroups N] [--max-ports N]\n"
+		"                     [--log-format text|json] [-v]\n"
+		"  --config FILE       YAML settings, alert rules and receivers (see README);\n"
+		"                      SIGHUP re-reads it, a bad file keeps the running one\n"
+		"  --check             validate --config FILE and exit (0 ok, 64 bad)\n"
 		"  --listen ADDR:PORT  where to serve HTTP (default 0.0.0.0:9477)\n"
 		"  --interval DUR      map read interval (default 2s; 100ms..1h)\n"
 		"  --max-cgroups N     cgroups tracked in the kernel (default %d)\n"
 		"  --max-ports N       ports with their own request-latency series per\n"
 		"                      container and direction, the rest are \"other\" (16)\n"
+		"  --log-format FMT    text (default) or json, one object per line\n"
 		"  -v, --verbose       show libbpf's messages\n"
-		"example: kpulse daemon --listen 127.0.0.1:9477\n",
+		"flags override the file. example: kpulse daemon --listen 127.0.0.1:9477\n",
 		KP_MAX_CGROUPS);
+}
+
+/* "http://<addr or host name>:<port>/api/v1/alerts", for generatorURL */
+static void generator_url(const char *listen_spec, char *buf, size_t len)
+{
+	const char *colon = strrchr(listen_spec, ':');
+	char host[256] = "";
+	int n = colon ? (int)(colon - listen_spec) : 0;
+
+	if (n && n < (int)sizeof(host))
+		snprintf(host, sizeof(host), "%.*s", n, listen_spec);
+	if (!host[0] || !strcmp(host, "0.0.0.0") || !strcmp(host, "[::]")) {
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = 0;
+	}
+	snprintf(buf, len, "http://%s:%s/api/v1/alerts", host, colon ? colon + 1 : "9477");
+}
+
+/* Settings read once at start; a reload that changes them says so and
+ * keeps the running values. */
+static void keep_restart_settings(const struct kp_config *run, struct kp_config *nc)
+{
+	static const struct {
+		const char *key;
+		size_t off, size;
+	} fixed[] = {
+#define F(key, m) { key, offsetof(struct kp_config, m), sizeof(((struct kp_config *)0)->m) }
+		F("listen", listen), F("interval", interval_ns), F("windows", windows_ns),
+		F(NULL, n_windows), F("history", history_ns), F("max_cgroups", max_cgroups),
+		F("max_ports", max_ports), F("health", factors),
+#undef F
+	};
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		char *to = (char *)nc + fixed[i].off;
+		const char *from = (const char *)run + fixed[i].off;
+
+		if (fixed[i].key && memcmp(to, from, fixed[i].size))
+			kp_info("config: '%s' changed; it takes effect at the next start",
+				fixed[i].key);
+		memcpy(to, from, fixed[i].size);
+	}
+}
+
+/* SIGHUP: a bad file is reported as at start, and changes nothing. */
+static void reload(struct daemon *d)
+{
+	struct kp_config *nc;
+	char err[512];
+
+	if (!d->config_path) {
+		kp_info("SIGHUP: no --config file to re-read");
+		return;
+	}
+	nc = malloc(sizeof(*nc));
+	if (!nc) {
+		kp_err("config: out of memory; keeping the running configuration");
+		return;
+	}
+	if (kp_config_load(d->config_path, nc, err, sizeof(err))) {
+		kp_err("%s; keeping the running configuration", err);
+		free(nc);
+		return;
+	}
+	if (d->cli_log_format)
+		nc->log_format = d->cfg->log_format;
+	if (d->cli_listen)
+		memcpy(nc->listen, d->cfg->listen, sizeof(nc->listen));
+	if (d->cli_interval)
+		nc->interval_ns = d->cfg->interval_ns;
+	if (d->cli_max_cgroups)
+		nc->max_cgroups = d->cfg->max_cgroups;
+	if (d->cli_max_ports)
+		nc->max_ports = d->cfg->max_ports;
+	keep_restart_settings(d->cfg, nc);
+	if (kp_alerting__reconfigure(d->al, nc, kp_now_mono_ns())) {
+		kp_err("config: out of memory applying %s; keeping the running configuration",
+		       d->config_path);
+		free(nc);
+		return;
+	}
+	kp_log_json = nc->log_format == KP_LOG_JSON;
+	*d->cfg = *nc;
+	free(nc);
+	nc = d->cfg;
+	kp_info("config: reloaded %s (%u alert rules, %u receivers)", d->config_path,
+		nc->n_rules, nc->receivers.n_alertmanager + nc->receivers.n_webhook);
 }
 
 static int run_loop(struct daemon *d, int sfd, int tfd)
@@ -204,9 +342,12 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 		if (pf[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
-			    (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM))
-				return 0;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM)
+					return 0;
+				if (si.ssi_signo == SIGHUP)
+					reload(d);
+			}
 		}
 		if (pf[1].revents & POLLIN) {
 			uint64_t ticks;
@@ -216,6 +357,7 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 
 				kp_collector__collect(d->col, now);
 				kp_analysis__update(d->an, d->col, now);
+				kp_alerting__eval(d->al, d->col, d->an, now);
 			}
 		}
 		if (pf[3].revents & POLLIN)
@@ -231,16 +373,21 @@ int do_daemon(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-cgroups", required_argument, NULL, 'm' },
 		{ "max-ports", required_argument, NULL, 'P' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static struct kp_config cfg;	/* large; one per process */
 	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
 	long max_ports = -1;
-	const char *listen_spec = "0.0.0.0:9477";
-	struct daemon d = { .interval_ns = 2000000000ull };
-	char why[512], root[4096];
-	int c, lfd, sfd = -1, tfd = -1, ret = KP_EXIT_OTHER, err;
+	const char *listen_spec = NULL;
+	struct daemon d = { .interval_ns = 0, .cfg = &cfg };
+	char why[512], root[4096], url[512];
+	int c, lfd, sfd = -1, tfd = -1, ret = KP_EXIT_OTHER, err, log_format = -1;
+	bool check = false;
 	long long v;
 	sigset_t mask;
 
@@ -268,6 +415,19 @@ int do_daemon(int argc, char **argv)
 			if (kp_opt_count("daemon", "--max-ports", optarg, 0, 1024, &max_ports))
 				return KP_EXIT_USAGE;
 			break;
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
+				kp_err("daemon: --log-format '%s': expected text or json", optarg);
+				return KP_EXIT_USAGE;
+			}
+			log_format = strcmp(optarg, "json") ? KP_LOG_TEXT : KP_LOG_JSON;
+			break;
 		case 'v':
 			kp_verbose++;
 			break;
@@ -284,6 +444,42 @@ int do_daemon(int argc, char **argv)
 		usage(stderr);
 		return KP_EXIT_USAGE;
 	}
+	if (check && !d.config_path) {
+		kp_err("daemon: --check needs --config FILE");
+		return KP_EXIT_USAGE;
+	}
+	kp_config_defaults(&cfg);
+	if (d.config_path && kp_config_load(d.config_path, &cfg, why, sizeof(why))) {
+		kp_err("%s", why);
+		return KP_EXIT_USAGE;
+	}
+	if (check) {
+		printf("%s: ok (%u alert rules, %u Alertmanager and %u webhook receivers)\n",
+		       d.config_path, cfg.n_rules, cfg.receivers.n_alertmanager,
+		       cfg.receivers.n_webhook);
+		return KP_EXIT_OK;
+	}
+	/* flags beat the file */
+	d.cli_listen = listen_spec != NULL;
+	d.cli_interval = d.interval_ns != 0;
+	d.cli_max_cgroups = lo.max_cgroups != 0;
+	d.cli_max_ports = max_ports >= 0;
+	if (listen_spec)
+		snprintf(cfg.listen, sizeof(cfg.listen), "%s", listen_spec);
+	listen_spec = cfg.listen;
+	if (d.interval_ns)
+		cfg.interval_ns = d.interval_ns;
+	d.interval_ns = cfg.interval_ns;
+	if (lo.max_cgroups)
+		cfg.max_cgroups = lo.max_cgroups;
+	lo.max_cgroups = cfg.max_cgroups;
+	if (max_ports >= 0)
+		cfg.max_ports = (unsigned int)max_ports;
+	max_ports = cfg.max_ports;
+	d.cli_log_format = log_format >= 0;
+	if (d.cli_log_format)
+		cfg.log_format = (enum kp_log_format)log_format;
+	kp_log_json = cfg.log_format == KP_LOG_JSON;
 	if (kp_check_privileges(why, sizeof(why))) {
 		kp_err("%s", why);
 		return KP_EXIT_NOPERM;
@@ -332,11 +528,20 @@ int do_daemon(int argc, char **argv)
 		struct kp_analysis_opts ao;
 
 		kp_analysis_opts_default(&ao, d.interval_ns);
+		memset(ao.windows_ns, 0, sizeof(ao.windows_ns));
+		memcpy(ao.windows_ns, cfg.windows_ns, cfg.n_windows * sizeof(cfg.windows_ns[0]));
+		ao.history_ns = cfg.history_ns;
+		memcpy(ao.factors, cfg.factors, sizeof(ao.factors));
 		d.an = kp_analysis__new(&ao, kp_now_mono_ns());
 		if (!d.an) {
 			kp_err("out of memory");
 			goto out;
 		}
+	}
+	generator_url(listen_spec, url, sizeof(url));
+	if (kp_alerting__new(&d.al, &cfg, url, kp_now_mono_ns())) {
+		kp_err("cannot start alerting (out of memory)");
+		goto out;
 	}
 	kp_collector__collect(d.col, kp_now_mono_ns());
 	kp_analysis__update(d.an, d.col, kp_now_mono_ns());
@@ -361,6 +566,7 @@ out:
 	kp_http__stop(d.http);
 	if (lfd >= 0)
 		close(lfd);
+	kp_alerting__free(d.al);
 	kp_analysis__free(d.an);
 	kp_collector__free(d.col);
 	kp_cgroups__free(d.cg);

@@ -1,8 +1,9 @@
 /* http.c - routing and limits on top of libmicrohttpd.
  *
  * One thread: MHD runs in epoll mode and the daemon's loop polls its epoll
- * fd, so handlers read the model without locks. Only GET and HEAD are
- * served; request bodies are never buffered.
+ * fd, so handlers read the model without locks. GET and HEAD are served,
+ * and POST on the routes that ask for it; request bodies are never
+ * buffered.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -144,8 +145,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	rt = route(h, url);
 	if (!rt)
 		kp_http_error(&r, MHD_HTTP_NOT_FOUND, "no such endpoint");
-	else if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		kp_http_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET");
+	else if (rt->method ? strcmp(method, rt->method) :
+		 strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		kp_http_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, rt->method ?
+			      "method not allowed; use POST" : "method not allowed; use GET");
 	else {
 		struct kp_http_req req = { url, method, conn };
 
@@ -165,7 +168,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r.content_type);
 	if (r.status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
+					rt && rt->method ? rt->method : "GET, HEAD");
+	if (r.status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					"Bearer realm=\"kpulse\"");
 	ret = MHD_queue_response(conn, r.status, resp);
 	MHD_destroy_response(resp);
 	return ret;

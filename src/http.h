@@ -1,6 +1,8 @@
 /* http.h - the daemon's HTTP server: libmicrohttpd driven from the daemon's
  * own poll loop (no extra threads), bounded in connections, time and memory.
- * Routes are exact paths or prefixes ending in '/'; every error is JSON. */
+ * Routes are exact paths or prefixes ending in '/'; every error is JSON.
+ * A route serves GET and HEAD, or the one method it names (a POST without
+ * a body: request bodies are never buffered). */
 #ifndef KPULSE_HTTP_H
 #define KPULSE_HTTP_H
 
@@ -33,6 +35,7 @@ void kp_http_json(struct kp_http_resp *r, unsigned int status, void *json);
 struct kp_http_route {
 	const char *path;	/* "/metrics"; "/api/v1/containers/" = prefix */
 	kp_http_fn fn;
+	const char *method;	/* the one method served; NULL = GET and HEAD */
 };
 
 /* Parse "ADDR:PORT", "[v6]:PORT" or ":PORT" and bind+listen. Returns the

@@ -228,7 +228,7 @@ static void test_errors_top_level(void **s)
 	expect_error("history: 15m\nhistory: 10m\n", 2, 1, "duplicate key 'history' (first at line 1)");
 	expect_error("max_cgroups: -5\n", 1, 14, "not a whole number");
 	expect_error("max_cgroups: 4.5\n", 1, 14, "not a whole number");
-	expect_error("max_ports: 0\n", 1, 12, "out of range (1 to 1024)");
+	expect_error("max_ports: 2000\n", 1, 12, "out of range (0 to 1024)");
 	expect_error("log_format: yaml\n", 1, 13, "'yaml' is not one of text, json");
 	expect_error("listen: localhost\n", 1, 9, "expected ADDR:PORT");
 	expect_error("listen: ':99999'\n", 1, 9, "port must be a number");
