@@ -61,6 +61,15 @@ struct {
 	__type(value, __u64);
 } pid_enq SEC(".maps");
 
+/* `kpulse slow --runq`: events at or over this many ns go to slow_events;
+ * 0 (the daemon) makes the verifier drop the whole path. */
+const volatile __u64 slow_runq_ns = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);	/* resized by the loader when used */
+} slow_events SEC(".maps");
+
 static const struct kp_cg_stats zero_stats;
 
 static __always_inline void count_drop(__u32 reason)
@@ -131,6 +140,28 @@ static __always_inline __u64 enq_take(struct task_struct *p, bool btf)
 	return t;
 }
 
+/* Off the hot path: only with `kpulse slow`, only over the threshold. */
+static __noinline void emit_slow_runq(struct task_struct *prev, struct task_struct *next,
+				      __u64 cgid, __u64 d, __u64 now)
+{
+	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(KP_DROP_SLOW_RING_FULL);
+		return;
+	}
+	e->ts_ns = now;
+	e->cgid = cgid;
+	e->value_ns = d;
+	e->kind = KP_SLOW_RUNQ;
+	e->pid = BPF_CORE_READ(next, pid);
+	e->other_pid = BPF_CORE_READ(prev, pid);
+	e->tgid = BPF_CORE_READ(next, tgid);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), next->comm);
+	bpf_probe_read_kernel_str(e->other_comm, sizeof(e->other_comm), prev->comm);
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next,
 					 unsigned int prev_state, bool btf)
@@ -180,6 +211,8 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 				ns->runq_sum_ns += d;
 				ns->runq_hist[b]++;
 			}
+			if (slow_runq_ns && d >= slow_runq_ns)
+				emit_slow_runq(prev, next, next_cgid, d, now);
 		}
 	}
 	slot->ts = now;

@@ -35,6 +35,7 @@ enum kp_drop_reason {
 	KP_DROP_SK_STORAGE,		/* socket storage could not be created */
 	KP_DROP_REQ_MAP_FULL,		/* req_stats: full (even port 0), or no memory */
 	KP_DROP_SOCK_MAP_FULL,		/* raw_tp fallback: socket LRU update failed */
+	KP_DROP_SLOW_RING_FULL,		/* `kpulse slow` ring buffer full */
 	KP_DROP_MAX,
 };
 
@@ -103,6 +104,24 @@ struct kp_oom_event {
 	__u64 memcg_usage_pages;	/* 0 when the kernel has no memcg */
 	__u64 memcg_limit_pages;	/* huge when unlimited */
 	__u8 comm[16];
+};
+
+/* `kpulse slow`: one record per event over a threshold set before load
+ * (rodata), so nothing below it leaves the kernel. */
+enum kp_slow_kind {
+	KP_SLOW_RUNQ = 1,	/* other_*: the task that held the CPU */
+};
+
+struct kp_slow_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 cgid;
+	__u64 value_ns;
+	__u32 kind;
+	__u32 pid;		/* thread id (the kernel's pid) */
+	__u32 other_pid;
+	__u32 tgid;		/* process id */
+	char comm[16];
+	char other_comm[16];
 };
 
 /* ---- TCP and sockets (tcp.bpf.c) ---- */

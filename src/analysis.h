@@ -19,8 +19,25 @@ enum kp_series {	/* figures kept in the history ring */
 	KP_S_CPU_CORES = 0,
 	KP_S_RUNQ_P99,
 	KP_S_HEALTH,
+	KP_S_MEM_USAGE,		/* bytes */
+	KP_S_OOM_KILLS,		/* cumulative: differences give kills in a window */
+	KP_S_RECLAIM_SECONDS,	/* cumulative */
+	KP_S_RETRANSMITS,	/* cumulative */
+	KP_S_TX_SEGMENTS,	/* cumulative bytes sent / 1448, a segment estimate */
 	KP_S_MAX,
 };
+
+/* Latency distributions kept over sliding windows. */
+enum kp_lat_kind {
+	KP_L_RUNQ = 0,
+	KP_L_RECLAIM,
+	KP_L_RTT,
+	KP_L_CONNECT,
+	KP_L_REQ_IN,
+	KP_L_REQ_OUT,
+	KP_L_MAX,
+};
+extern const char *const kp_lat_names[KP_L_MAX];
 extern const char *const kp_series_names[KP_S_MAX];
 
 struct kp_history {
@@ -32,9 +49,13 @@ struct kp_history {
 struct kp_astate {
 	uint64_t cgid;
 	uint64_t gen;
-	struct kp_window *runq;
+	/* made when the cgroup first has that kind of event (NULL before) */
+	struct kp_window *lat[KP_L_MAX];
 	uint64_t prev_ns, prev_cpu_ns, prev_nvcsw, prev_nivcsw;
 	double cpu_cores, vcsw_rate, ivcsw_rate;
+	uint64_t prev_rx, prev_tx;
+	double rx_rate, tx_rate;	/* bytes per second */
+	double oom_kills_window;	/* in the longest window */
 	struct kp_health health;
 	struct kp_history hist[KP_S_MAX];
 };
@@ -58,7 +79,11 @@ const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t c
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);
 uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
 
-/* Dense histogram of the last @span_ns of a window into @out (zeroed here). */
+/* Change of a cumulative series over the last @span_ns (0 when unknown). */
+double kp_history_delta(const struct kp_history *h, uint64_t span_ns);
+
+/* Dense histogram of the last @span_ns of a window into @out (zeroed here);
+ * a NULL window (no events of that kind yet) gives 0 events. */
 uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span_ns,
 			    uint64_t now_ns, uint64_t *out);
 

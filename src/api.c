@@ -35,7 +35,8 @@ static void window_name(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%llus", (unsigned long long)s);
 }
 
-/* {"1m": {count, p50, ..., max}, "5m": {...}} for one latency window */
+/* {"1m": {count, p50, ..., max}, "5m": {...}} for one latency window; a
+ * kind with no events yet has count 0 and null percentiles. */
 static json_t *latency_json(const struct kp_analysis *a, const struct kp_window *w,
 			    uint64_t now)
 {
@@ -45,7 +46,7 @@ static json_t *latency_json(const struct kp_analysis *a, const struct kp_window 
 	char name[16];
 
 	for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++) {
-		uint64_t n = kp_analysis_window(w, o->windows_ns[i], now, buf);
+		uint64_t n = w ? kp_analysis_window(w, o->windows_ns[i], now, buf) : 0;
 		json_t *q = json_pack("{s:I}", "count", (json_int_t)n);
 
 		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
@@ -83,7 +84,10 @@ static json_t *histogram_json(const struct kp_window *w, uint64_t span, uint64_t
 	json_t *rows = json_array();
 	char name[16];
 
-	kp_analysis_window(w, span, now, buf);
+	if (w)
+		kp_analysis_window(w, span, now, buf);
+	else
+		memset(buf, 0, sizeof(buf));
 	for (unsigned int b = 0; b < KP_HIST_BUCKETS; b++)
 		if (buf[b])
 			json_array_append_new(rows, json_pack("[f, f, I]",
@@ -93,6 +97,74 @@ static json_t *histogram_json(const struct kp_window *w, uint64_t span, uint64_t
 	window_name(span, name, sizeof(name));
 	return json_pack("{s:s, s:s, s:o}", "window", name,
 			 "columns", "lower_seconds, upper_seconds, count", "buckets", rows);
+}
+
+/* runq always; other kinds once they have had an event */
+static json_t *latencies_json(const struct kp_astate *s, const struct kp_analysis *a,
+			      uint64_t now)
+{
+	json_t *j = json_object();
+
+	for (int i = 0; i < KP_L_MAX; i++)
+		if (i == KP_L_RUNQ || s->lat[i])
+			json_object_set_new(j, kp_lat_names[i], latency_json(a, s->lat[i], now));
+	return j;
+}
+
+static json_t *psi_line_json(const struct kp_psi_line *l)
+{
+	return json_pack("{s:f, s:f, s:f, s:f}", "avg10", l->avg10, "avg60", l->avg60,
+			 "avg300", l->avg300, "total_seconds", (double)l->total_us / 1e6);
+}
+
+/* {"cpu": {"some": {...}, "full": {...}}, "memory": ..., "io": ...} */
+static json_t *pressure_json(const struct kp_mem_files *f)
+{
+	json_t *j = json_object();
+
+	for (int r = 0; r < KP_PSI_NRES; r++) {
+		json_t *o;
+
+		if (!f->has_psi[r])
+			continue;
+		o = json_object();
+		if (f->psi[r].some.present)
+			json_object_set_new(o, "some", psi_line_json(&f->psi[r].some));
+		if (f->psi[r].full.present)
+			json_object_set_new(o, "full", psi_line_json(&f->psi[r].full));
+		json_object_set_new(j, kp_psi_res_name(r), o);
+	}
+	return j;
+}
+
+static json_t *memory_json(const struct kp_mem_totals *m, const struct kp_astate *s)
+{
+	json_t *j = json_pack("{s:{s:I, s:I, s:f}, s:I, s:f}",
+		"reclaim", "stalls_total", (json_int_t)(m->direct_reclaims + m->memcg_reclaims),
+		"direct_stalls_total", (json_int_t)m->direct_reclaims,
+		"seconds_total", (double)m->reclaim_sum_ns / 1e9,
+		"oom_kills_total", (json_int_t)m->oom_kills,
+		"oom_kills_window", s->oom_kills_window);
+
+	if (m->files.has_usage)
+		json_object_set_new(j, "usage_bytes", json_integer((json_int_t)m->files.usage_bytes));
+	if (m->files.has_limit)
+		json_object_set_new(j, "limit_bytes", json_integer((json_int_t)m->files.limit_bytes));
+	return j;
+}
+
+static json_t *tcp_json(const struct kp_tcp_totals *t, const struct kp_astate *s)
+{
+	return json_pack("{s:{s:I, s:I, s:I}, s:I, s:{s:I, s:I}, s:{s:I, s:I, s:f, s:f}}",
+		"connections", "inbound_total", (json_int_t)t->conn_in,
+		"outbound_total", (json_int_t)t->conn_out,
+		"established", (json_int_t)t->established,
+		"retransmits_total", (json_int_t)t->retrans,
+		"resets", "sent_total", (json_int_t)t->rst_sent,
+		"received_total", (json_int_t)t->rst_recv,
+		"bytes", "received_total", (json_int_t)t->rx_bytes,
+		"sent_total", (json_int_t)t->tx_bytes,
+		"receive_per_second", s->rx_rate, "transmit_per_second", s->tx_rate);
 }
 
 static const char *container_id(const struct kp_container *k)
@@ -127,16 +199,22 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 		"involuntary_per_second", s->ivcsw_rate,
 		"voluntary_total", (json_int_t)k->t.nvcsw,
 		"involuntary_total", (json_int_t)k->t.nivcsw));
-	json_object_set_new(j, "latency", json_pack("{s:o}", "runq",
-		latency_json(a, s->runq, now)));
+	json_object_set_new(j, "latency", latencies_json(s, a, now));
+	json_object_set_new(j, "memory", memory_json(&k->mem, s));
+	json_object_set_new(j, "pressure", pressure_json(&k->mem.files));
+	if (k->tcp)
+		json_object_set_new(j, "tcp", tcp_json(k->tcp, s));
 	if (detail) {
 		const struct kp_analysis_opts *o = kp_analysis__opts(a);
 		uint64_t span = o->windows_ns[0];
+		json_t *h = json_object();
 
 		for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++)
 			span = o->windows_ns[i];
-		json_object_set_new(j, "histograms", json_pack("{s:o}", "runq",
-			histogram_json(s->runq, span, now)));
+		for (int i = 0; i < KP_L_MAX; i++)
+			if (i == KP_L_RUNQ || s->lat[i])
+				json_object_set_new(h, kp_lat_names[i], histogram_json(s->lat[i], span, now));
+		json_object_set_new(j, "histograms", h);
 	}
 	return j;
 }
@@ -237,18 +315,39 @@ json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
 		    uint64_t now)
 {
 	const struct kp_sched_totals *t = kp_collector__node(c);
+	const struct kp_mem_totals *m = kp_collector__node_mem(c);
+	const struct kp_oom_list *ol = kp_collector__oom_events(c);
 	const struct kp_astate *s = kp_analysis__get(a, 0);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	json_t *ooms = json_array(), *mem = meminfo_json();
 
-	return json_pack("{s:o, s:{s:I, s:f, s:f}, s:o, s:o, s:{s:f, s:f}, s:{s:o}}",
+	for (unsigned int i = 0; ol && i < kp_oom_list_count(ol); i++) {
+		const struct kp_oom_record *r = kp_oom_list_get(ol, i);
+
+		json_array_append_new(ooms, json_pack("{s:f, s:i, s:i, s:s, s:s, s:s, s:I, s:I}",
+			"time", (double)r->unix_ns / 1e9, "pid", (int)r->tgid, "tid", (int)r->pid,
+			"comm", r->comm, "container", r->cgroup[0] ? r->ident.name : "",
+			"cgroup", r->cgroup, "anon_rss_bytes", (json_int_t)r->anon_rss_bytes,
+			"memcg_usage_bytes", (json_int_t)r->memcg_usage_bytes));
+	}
+	if (json_is_object(mem)) {
+		json_object_set_new(mem, "reclaim", json_pack("{s:I, s:f}",
+			"stalls_total", (json_int_t)(m->direct_reclaims + m->memcg_reclaims),
+			"seconds_total", (double)m->reclaim_sum_ns / 1e9));
+		json_object_set_new(mem, "oom_kills_total", json_integer((json_int_t)m->oom_kills));
+	}
+	return json_pack("{s:o, s:{s:I, s:f, s:f}, s:o, s:o, s:o, s:{s:f, s:f}, s:o, s:o, s:o}",
 		"health", health_json(&s->health, a),
 		"cpu", "count", (json_int_t)ncpu, "cores_busy", s->cpu_cores,
 		"seconds_total", (double)t->cpu_ns / 1e9,
-		"memory", meminfo_json(),
+		"memory", mem,
+		"pressure", pressure_json(&m->files),
 		"load", loadavg_json(),
 		"context_switches", "voluntary_per_second", s->vcsw_rate,
 		"involuntary_per_second", s->ivcsw_rate,
-		"latency", "runq", latency_json(a, s->runq, now));
+		"network", tcp_json(kp_collector__node_tcp(c), s),
+		"latency", latencies_json(s, a, now),
+		"oom_events", ooms);
 }
 
 json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a,
@@ -269,7 +368,9 @@ json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a
 		if (metric && !strcmp(metric, kp_series_names[i]))
 			m = i;
 	if (m < 0) {
-		*err = "unknown or missing metric; one of cpu_cores, runq_p99_seconds, health_score";
+		*err = "unknown or missing metric; one of cpu_cores, runq_p99_seconds, "
+		       "health_score, memory_usage_bytes, oom_kills_total, reclaim_seconds_total, "
+		       "tcp_retransmits_total, tcp_segments_sent_estimate_total";
 		return NULL;
 	}
 	if (span <= 0) {

@@ -13,8 +13,13 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <curl/curl.h>
+#include <poll.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <uthash.h>
 #include "analysis.h"
+#include "cgroup.h"
+#include "container.h"
 #include "api.h"
 #include "cli.h"
 #include "collector.h"
@@ -52,32 +57,89 @@ static json_t *first_window(json_t *lat)
 	return NULL;
 }
 
+static void fmt_bytes(char *buf, size_t len, json_t *v)
+{
+	double b;
+
+	if (!json_is_number(v)) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	b = json_number_value(v);
+	if (b >= 1024.0 * 1024 * 1024)
+		snprintf(buf, len, "%.1fG", b / (1024.0 * 1024 * 1024));
+	else if (b >= 1024.0 * 1024)
+		snprintf(buf, len, "%.0fM", b / (1024.0 * 1024));
+	else
+		snprintf(buf, len, "%.0fK", b / 1024.0);
+}
+
+static void fmt_pct(char *buf, size_t len, json_t *psi_res)
+{
+	json_t *v = json_object_get(json_object_get(psi_res, "some"), "avg10");
+
+	if (json_is_number(v))
+		snprintf(buf, len, "%.1f", json_number_value(v));
+	else
+		snprintf(buf, len, "-");
+}
+
+static json_t *lat_p(json_t *c, const char *kind, const char *q)
+{
+	return json_object_get(first_window(json_object_get(json_object_get(c, "latency"), kind)), q);
+}
+
+/* Full columns, or a compact set when the terminal is narrower than them. */
 void kp_table_print(FILE *f, json_t *containers, int width)
 {
-	char line[1024], p50[16], p99[16];
+	bool compact = width > 0 && width < 132;
+	int nw = compact ? 22 : 28;
+	char line[1024], rq50[16], rq99[16], mem[16], lim[16], pc[16], pm[16], rcl[16],
+		req[16], rtt[16];
 	size_t i;
 	json_t *c;
 
-	snprintf(line, sizeof(line), "%-28s %6s %8s %8s %8s %6s  %s", "CONTAINER", "CPU%",
-		 "RUNQ50", "RUNQ99", "CSW/s", "HEALTH", "REASON");
+	if (compact)
+		snprintf(line, sizeof(line), "%-*s %6s %7s %6s %5s %4s %7s %6s  %s", nw, "CONTAINER",
+			 "CPU%", "RUNQ99", "MEM", "MPSI", "OOM", "REQ99", "HEALTH", "REASON");
+	else
+		snprintf(line, sizeof(line), "%-*s %6s %7s %7s %6s %6s %5s %5s %7s %4s %7s %7s %6s  %s",
+			 nw, "CONTAINER", "CPU%", "RUNQ50", "RUNQ99", "MEM", "LIMIT", "CPSI", "MPSI",
+			 "RECL99", "OOM", "REQ99", "RTT99", "HEALTH", "REASON");
 	fprintf(f, "%.*s\n", width > 0 ? width : (int)sizeof(line), line);
 	json_array_foreach(containers, i, c) {
-		json_t *rq = first_window(json_object_get(json_object_get(c, "latency"), "runq"));
 		json_t *h = json_object_get(c, "health");
-		json_t *cs = json_object_get(c, "context_switches");
+		json_t *m = json_object_get(c, "memory");
+		json_t *pr = json_object_get(c, "pressure");
 		const char *name = json_string_value(json_object_get(c, "name"));
 		size_t nl = name ? strlen(name) : 0;
+		double cpu = json_number_value(json_object_get(json_object_get(c, "cpu"), "cores")) * 100;
+		long long oom = json_integer_value(json_object_get(m, "oom_kills_total"));
 
-		fmt_secs(p50, sizeof(p50), json_object_get(rq, "p50"));
-		fmt_secs(p99, sizeof(p99), json_object_get(rq, "p99"));
-		snprintf(line, sizeof(line), "%-28.28s %6.1f %8s %8s %8.0f %6.0f  %s",
-			 nl > 28 ? name + nl - 28 : (name ? name : "?"),
-			 json_number_value(json_object_get(json_object_get(c, "cpu"), "cores")) * 100,
-			 p50, p99,
-			 json_number_value(json_object_get(cs, "voluntary_per_second")) +
-				 json_number_value(json_object_get(cs, "involuntary_per_second")),
-			 json_number_value(json_object_get(h, "score")),
-			 json_string_value(json_object_get(h, "reason")) ?: "");
+		fmt_secs(rq50, sizeof(rq50), lat_p(c, "runq", "p50"));
+		fmt_secs(rq99, sizeof(rq99), lat_p(c, "runq", "p99"));
+		fmt_secs(rcl, sizeof(rcl), lat_p(c, "reclaim", "p99"));
+		fmt_secs(req, sizeof(req), lat_p(c, "request_inbound", "p99"));
+		fmt_secs(rtt, sizeof(rtt), lat_p(c, "rtt", "p99"));
+		fmt_bytes(mem, sizeof(mem), json_object_get(m, "usage_bytes"));
+		fmt_bytes(lim, sizeof(lim), json_object_get(m, "limit_bytes"));
+		fmt_pct(pc, sizeof(pc), json_object_get(pr, "cpu"));
+		fmt_pct(pm, sizeof(pm), json_object_get(pr, "memory"));
+		if (!name)
+			name = "?";
+		if ((int)nl > nw)
+			name += nl - nw;
+		if (compact)
+			snprintf(line, sizeof(line), "%-*s %6.1f %7s %6s %5s %4lld %7s %6.0f  %s", nw,
+				 name, cpu, rq99, mem, pm, oom, req,
+				 json_number_value(json_object_get(h, "score")),
+				 json_string_value(json_object_get(h, "reason")) ?: "");
+		else
+			snprintf(line, sizeof(line),
+				 "%-*s %6.1f %7s %7s %6s %6s %5s %5s %7s %4lld %7s %7s %6.0f  %s", nw,
+				 name, cpu, rq50, rq99, mem, lim, pc, pm, rcl, oom, req, rtt,
+				 json_number_value(json_object_get(h, "score")),
+				 json_string_value(json_object_get(h, "reason")) ?: "");
 		fprintf(f, "%.*s\n", width > 0 ? width : (int)sizeof(line), line);
 	}
 }
@@ -565,6 +627,191 @@ int do_latency(int argc, char **argv)
 		HASH_DEL(prev, p);
 		free(p);
 	}
+	kp_session_close(&s);
+	return 0;
+}
+
+/* --- slow ---------------------------------------------------------------- */
+
+struct slow_ctx {
+	struct kp_session *s;
+	const char *pattern;
+	bool json;
+	uint64_t shown, filtered;
+	double mono_to_real;	/* add to CLOCK_MONOTONIC seconds for wall time */
+};
+
+static void slow_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: kpulse slow [--runq DURATION] [-c PATTERN] [--json] [-d DURATION]\n"
+		"  --runq DUR           print run-queue waits of at least DUR (default 10ms)\n"
+		"  -c, --container PAT  only matching containers\n"
+		"  --json               one JSON object per line\n"
+		"  -d, --duration DUR   stop after DUR (default: until Ctrl-C)\n"
+		"The threshold is set in the kernel: nothing below it leaves the kernel.\n"
+		"Each line: time, container, pid, comm, wait, and the task that held the CPU.\n"
+		"example: kpulse slow --runq 20ms -c web\n");
+}
+
+static int on_slow(void *arg, void *data, size_t len)
+{
+	struct slow_ctx *x = arg;
+	const struct kp_slow_event *e = data;
+	struct kp_identity id;
+	const char *path;
+	char ts[32], comm[17], other[17];
+	double t;
+	time_t secs;
+	struct tm tm;
+
+	if (len < sizeof(*e))
+		return 0;
+	path = kp_cgroups__path(x->s->cg, e->cgid, kp_now_mono_ns());
+	if (!path)
+		path = "?";
+	kp_identity_from_path(path, &id);
+	if (x->pattern && fnmatch(x->pattern, id.name, 0) && fnmatch(x->pattern, path, 0) &&
+	    (path[0] != '/' || fnmatch(x->pattern, path + 1, 0)) && !strstr(id.name, x->pattern)) {
+		x->filtered++;
+		return 0;
+	}
+	snprintf(comm, sizeof(comm), "%.16s", e->comm);
+	snprintf(other, sizeof(other), "%.16s", e->other_comm);
+	t = (double)e->ts_ns / 1e9 + x->mono_to_real;
+	secs = (time_t)t;
+	localtime_r(&secs, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	if (x->json) {
+		json_t *j = json_pack("{s:f, s:s, s:s, s:s, s:i, s:i, s:s, s:f, s:{s:i, s:s}}",
+			"time", t, "kind", "runq", "container", id.name, "cgroup", path,
+			"pid", (int)e->tgid, "tid", (int)e->pid, "comm", comm,
+			"seconds", (double)e->value_ns / 1e9,
+			"held_by", "tid", (int)e->other_pid, "comm", other);
+
+		json_dumpf(j, stdout, JSON_COMPACT);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf("%s.%03d %-24.24s %7u %7u %-16s runq %9.3f ms  held by %u %s\n", ts,
+		       (int)((t - (double)secs) * 1000), id.name, e->tgid, e->pid, comm,
+		       (double)e->value_ns / 1e6, e->other_pid, other);
+	}
+	x->shown++;
+	return 0;
+}
+
+static uint64_t slow_drops(struct kp_session *s)
+{
+	int fd = kp_loader__map_fd(s->loader, "drops");
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 key = KP_DROP_SLOW_RING_FULL;
+	uint64_t sum = 0;
+
+	if (fd < 0 || ncpu <= 0)
+		return 0;
+	{
+		__u64 v[ncpu];
+
+		if (bpf_map_lookup_elem(fd, &key, v))
+			return 0;
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	}
+	return sum;
+}
+
+int do_slow(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "runq", required_argument, NULL, 'r' },
+		{ "container", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL,
+				     .slow_runq_ns = 10000000ull };
+	struct slow_ctx x = { 0 };
+	long long runq = 10000000ll, dur = 0;
+	struct ring_buffer *rb = NULL;
+	struct timespec mono, real;
+	struct kp_session s;
+	uint64_t end, drops = 0;
+	int c, ret, fd;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:c:jd:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (kp_opt_duration("slow", "--runq", optarg, 1000ll, 3600000000000ll, &runq))
+				return KP_EXIT_USAGE;
+			break;
+		case 'c':
+			x.pattern = optarg;
+			break;
+		case 'j':
+			x.json = true;
+			break;
+		case 'd':
+			if (kp_opt_duration("slow", "-d", optarg, 100000000ll, 86400000000000ll, &dur))
+				return KP_EXIT_USAGE;
+			break;
+		case 'h':
+			slow_usage(stdout);
+			return 0;
+		default:
+			slow_usage(stderr);
+			return KP_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		kp_err("slow: unexpected argument '%s'", argv[optind]);
+		return KP_EXIT_USAGE;
+	}
+	lo.slow_runq_ns = (uint64_t)runq;
+	ret = kp_session_open(&s, &lo, 60000000000ull, 60000000000ull);
+	if (ret)
+		return ret;
+	x.s = &s;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	x.mono_to_real = (double)(real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9;
+	fd = kp_loader__map_fd(s.loader, "slow_events");
+	if (fd >= 0)
+		rb = ring_buffer__new(fd, on_slow, &x, NULL);
+	if (!rb) {
+		kp_err("slow: the event ring buffer is not available on this kernel");
+		kp_session_close(&s);
+		return KP_EXIT_UNAVAILABLE;
+	}
+	if (!x.json)
+		printf("%-12s %-24s %7s %7s %-16s %-4s %12s  %s\n", "TIME", "CONTAINER", "PID", "TID",
+		       "COMM", "KIND", "VALUE", "HELD BY (tid comm)");
+	fflush(stdout);
+	end = dur ? kp_now_mono_ns() + (uint64_t)dur : 0;
+	for (;;) {
+		uint64_t now = kp_now_mono_ns(), d;
+
+		if (end && now >= end)
+			break;
+		if (kp_session_wait(100000000ull, 0))	/* Ctrl-C */
+			break;
+		ring_buffer__consume(rb);
+		d = slow_drops(&s);
+		if (d > drops && !x.json)
+			fprintf(stderr, "kpulse: slow: %llu events dropped (ring buffer full)\n",
+				(unsigned long long)(d - drops));
+		drops = d;
+		fflush(stdout);
+	}
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	if (!x.json)
+		fprintf(stderr, "kpulse: slow: %llu events shown, %llu filtered out, %llu dropped\n",
+			(unsigned long long)x.shown, (unsigned long long)x.filtered,
+			(unsigned long long)drops);
 	kp_session_close(&s);
 	return 0;
 }

@@ -9,6 +9,7 @@ int do_snapshot(int argc, char **argv);
 int do_top(int argc, char **argv);
 int do_latency(int argc, char **argv);
 int do_check(int argc, char **argv);
+int do_slow(int argc, char **argv);
 
 /* The container table from an /api/v1/containers document, @width columns
  * wide (0 = no limit). */

@@ -448,6 +448,10 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 		obj = ops->object(skel);
 		size_maps(l, obj);
 		share_maps(l, obj);
+		if (ops->open == sched_open && l->opts.slow_runq_ns) {
+			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
+			bpf_map__set_max_entries(((struct sched_bpf *)skel)->maps.slow_events, 1u << 20);
+		}
 		if (choose_programs(l, obj) == 0) {
 			unit_rows_failed(l, obj, "no usable program for this tracepoint");
 			ops->destroy(skel);

@@ -12,6 +12,7 @@ struct kp_loader;
 struct kp_loader_opts {
 	bool force_raw_tp;	  /* skip tp_btf even where it works */
 	unsigned int max_cgroups; /* cg_stats map size; 0 = default */
+	uint64_t slow_runq_ns;	  /* `kpulse slow --runq`; 0 = no slow events */
 };
 
 struct kp_prog_info {

@@ -21,6 +21,7 @@ static const char *const drop_reason[KP_DROP_MAX] = {
 	[KP_DROP_SK_STORAGE] = "sk_storage",
 	[KP_DROP_REQ_MAP_FULL] = "req_map_full",
 	[KP_DROP_SOCK_MAP_FULL] = "sock_map_full",
+	[KP_DROP_SLOW_RING_FULL] = "slow_ring_full",
 };
 
 /* Label set of a container; @extra_name/@extra_value add one more pair. */

@@ -168,6 +168,39 @@ class TopTest(Loaded):
         self.assertNotIn("\033[", r.stdout)
 
 
+class SlowTest(unittest.TestCase):
+    def test_low_priority_task_is_named_and_nothing_below_threshold(self):
+        cg = h.Cgroups()
+        self.addCleanup(cg.cleanup)
+        busy, low = cg.make("busy"), cg.make("low")
+        # comm comes from the executable's name: a symlink gives a distinct one
+        tmp = "/tmp/%s" % h.TEST_PREFIX
+        os.makedirs(tmp, exist_ok=True)
+        self.addCleanup(shutil.rmtree, tmp, True)
+        exe = os.path.join(tmp, "kp-lowprio")
+        os.symlink(h.WORKLOAD, exe)
+        cg.run(busy, [h.WORKLOAD, "spin", str(4 * os.cpu_count()), "20"])
+        lowp = cg.run(low, ["nice", "-n", "19", exe, "spin", "1", "20"])
+        time.sleep(0.5)
+        r = kp_owned("slow", "--runq", "20ms", "--json", "-d", "4s", "-c", h.TEST_PREFIX + "*")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertTrue(events, "no slow events")
+        for e in events:
+            self.assertGreaterEqual(e["seconds"], 0.020)   # nothing below it
+            self.assertTrue(e["cgroup"].startswith("/" + h.TEST_PREFIX + "/"), e)
+        mine = [e for e in events if e["pid"] == lowp.pid]
+        self.assertTrue(mine, "the low-priority task never showed up")
+        self.assertEqual({e["comm"] for e in mine}, {"kp-lowprio"})
+        self.assertEqual({e["cgroup"] for e in mine}, {cg.rel(low)})
+        self.assertTrue(all(e["held_by"]["tid"] > 0 for e in mine))
+
+    def test_bad_threshold(self):
+        r = kp("slow", "--runq", "fast")
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("--runq 'fast'", r.stderr)
+
+
 class CheckTest(unittest.TestCase):
     def test_check_passes_and_lists_features(self):
         r = kp("check")
@@ -215,7 +248,7 @@ class ErrorPathsTest(unittest.TestCase):
             self.one_line(kp(*cmd, preexec=drop), 77, "root")
 
     def test_help(self):
-        for cmd in ("snapshot", "top", "latency", "check", "daemon"):
+        for cmd in ("snapshot", "top", "latency", "check", "daemon", "slow"):
             r = kp("help", cmd)
             self.assertEqual(r.returncode, 0)
             self.assertIn("usage: kpulse " + cmd, r.stdout)
