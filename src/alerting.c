@@ -186,7 +186,7 @@ static double value(struct kp_alerting *a, const struct kp_rule *r, uint64_t cgi
 	case KP_M_RUNQ_P99:
 		if (!s)
 			return NAN;
-		if (!kp_analysis_window(s->runq, r->window_ns, a->now, a->scratch))
+		if (!kp_analysis_window(s->lat[KP_L_RUNQ], r->window_ns, a->now, a->scratch))
 			return 0;	/* nothing waited */
 		return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
 	case KP_M_CPU_PRESSURE:
