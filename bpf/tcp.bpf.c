@@ -223,7 +223,8 @@ static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d
 		r = bpf_map_lookup_elem(&req_stats, &k);
 	}
 	if (!r && port) {
-		/* the map is full: fold into this cgroup's port 0 ("other") */
+		/* no room, or no memory at hand for a new entry: fold into
+		 * this cgroup's port 0 ("other") */
 		k.port = 0;
 		r = bpf_map_lookup_elem(&req_stats, &k);
 		if (!r) {

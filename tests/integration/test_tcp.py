@@ -556,7 +556,8 @@ for port, n in ((int(sys.argv[1]), 40), (int(sys.argv[2]), 5)):
         stop_delay_server(quiet)
         m = self.shown(s, c)
         # a request whose (cgroup, direction, port) key is new when the
-        # kernel has no memory at hand for it is dropped, and counted
+        # kernel has no memory at hand for it goes to the cgroup's port 0
+        # ("other"), or when that fails too is dropped, and counted
         dropped = total(m, "kpulse_bpf_events_dropped_total", reason="req_map_full") - dropped0
         S, C = {"cgroup": self.cg.rel(s)}, {"cgroup": self.cg.rel(c)}
         seen = 0
@@ -564,8 +565,10 @@ for port, n in ((int(sys.argv[1]), 40), (int(sys.argv[2]), 5)):
             ports = {l["port"]: v for l, v in h.series(m, REQ + "_count", direction=direction, **lab)}
             print("\n  %s %s: %s (dropped: %d)" % (lab["cgroup"], direction, ports, dropped))
             self.assertEqual(set(ports), {str(busy_port), "other"})
-            self.assertGreaterEqual(ports[str(busy_port)], 40 - dropped)
+            self.assertLessEqual(ports[str(busy_port)], 40)
+            self.assertGreaterEqual(ports[str(busy_port)], 35)
             self.assertGreaterEqual(ports["other"], 5 - dropped)
+            self.assertGreaterEqual(sum(ports.values()), 45 - dropped)
             seen += sum(ports.values())
         self.assertLessEqual(seen, 90)
         self.assertGreaterEqual(seen, 90 - dropped)
