@@ -162,12 +162,95 @@ static __noinline void emit_slow_runq(struct task_struct *prev, struct task_stru
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* Move one pending entry's figures into cg_stats. seq is odd meanwhile, so
+ * userspace, which reads cg_stats before the slots, never counts them twice. */
+static __noinline void pend_flush(struct kp_cpu_slot *slot, struct kp_pending *p)
+{
+	struct kp_cg_stats *s;
+	__u32 n;
+
+	slot->seq++;
+	s = cg_get(p->cgid);
+	if (s) {
+		s->cpu_ns += p->cpu_ns;
+		s->nvcsw += p->nvcsw;
+		s->nivcsw += p->nivcsw;
+		s->runq_sum_ns += p->runq_sum_ns;
+		n = p->n;
+		for (__u32 i = 0; i < KP_PEND_BUCKETS; i++) {
+			__u32 b = p->bucket[i];
+
+			if (i >= n)
+				break;
+			barrier_var(b);
+			if (b < KP_HIST_BUCKETS)
+				s->runq_hist[b] += p->count[i];
+		}
+	}
+	p->cpu_ns = 0;
+	p->nvcsw = 0;
+	p->nivcsw = 0;
+	p->runq_sum_ns = 0;
+	p->n = 0;
+	slot->seq++;
+}
+
+/* The pending entry of @cgid on this CPU, taking over the least recently
+ * used one (flushed first) when neither holds it. */
+static __always_inline struct kp_pending *pend_get(struct kp_cpu_slot *slot, __u64 cgid)
+{
+	struct kp_pending *p;
+	__u32 v;
+
+	if (slot->pend[0].cgid == cgid) {
+		slot->victim = 1;
+		return &slot->pend[0];
+	}
+	if (slot->pend[1].cgid == cgid) {
+		slot->victim = 0;
+		return &slot->pend[1];
+	}
+	v = slot->victim & 1;
+	p = &slot->pend[v];
+	if (p->cgid)
+		pend_flush(slot, p);
+	p->cgid = cgid;
+	slot->victim = v ^ 1;
+	return p;
+}
+
+static __always_inline void pend_hist(struct kp_cpu_slot *slot, struct kp_pending *p,
+				      __u32 b, __u64 d)
+{
+	__u32 n = p->n;
+
+	p->runq_sum_ns += d;
+	for (__u32 i = 0; i < KP_PEND_BUCKETS; i++) {
+		if (i >= n)
+			break;
+		if (p->bucket[i] == b) {
+			p->count[i]++;
+			return;
+		}
+	}
+	if (n >= KP_PEND_BUCKETS) {
+		pend_flush(slot, p);	/* keeps the cgroup, empties the rest */
+		n = 0;
+	}
+	barrier_var(n);
+	if (n < KP_PEND_BUCKETS) {
+		p->bucket[n] = b;
+		p->count[n] = 1;
+		p->n = n + 1;
+	}
+}
+
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next,
 					 unsigned int prev_state, bool btf)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct kp_cg_stats *ps = NULL, *ns;
+	struct kp_pending *p;
 	struct kp_cpu_slot *slot;
 	__u32 zero = 0;
 	__u64 next_cgid = 0, enq;
@@ -181,14 +264,12 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	/* Charge the slice that just ended to the cgroup recorded when it
 	 * began: one clock read serves both ends of the slice. */
 	if (slot->cgid && slot->ts) {
-		ps = cg_get(slot->cgid);
-		if (ps) {
-			ps->cpu_ns += now - slot->ts;
-			if (runnable)
-				ps->nivcsw++;
-			else
-				ps->nvcsw++;
-		}
+		p = pend_get(slot, slot->cgid);
+		p->cpu_ns += now - slot->ts;
+		if (runnable)
+			p->nivcsw++;
+		else
+			p->nvcsw++;
 	}
 
 	if (runnable && (btf ? prev->pid : BPF_CORE_READ(prev, pid)))
@@ -200,17 +281,10 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		enq = enq_take(next, btf);
 		if (enq && now > enq) {
 			__u64 d = now - enq;
+			__u32 b = kp_hist_bucket_of(d);
 
-			ns = (ps && next_cgid == slot->cgid) ? ps : cg_get(next_cgid);
-			if (ns) {
-				__u32 b = kp_hist_bucket_of(d);
-
-				barrier_var(b);
-				if (b >= KP_HIST_BUCKETS)
-					b = KP_HIST_BUCKETS - 1;
-				ns->runq_sum_ns += d;
-				ns->runq_hist[b]++;
-			}
+			p = pend_get(slot, next_cgid);
+			pend_hist(slot, p, b, d);
 			if (slow_runq_ns && d >= slow_runq_ns)
 				emit_slow_runq(prev, next, next_cgid, d, now);
 		}

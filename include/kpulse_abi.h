@@ -50,9 +50,30 @@ struct kp_cg_stats {
 
 /* Per CPU: what runs now and since when, so on-CPU time is charged with one
  * clock read per switch and userspace can add the in-progress slice. */
+/* Figures of one cgroup gathered on one CPU and not yet added to cg_stats:
+ * flushed when the CPU's work moves to other cgroups, so a run of switches
+ * within the same cgroups costs no hash lookup. Userspace adds them. */
+#define KP_PEND_CG 2
+#define KP_PEND_BUCKETS 8
+
+struct kp_pending {
+	__u64 cgid;		/* 0: unused */
+	__u64 cpu_ns;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 runq_sum_ns;
+	__u32 n;		/* histogram entries used */
+	__u32 pad;
+	__u32 bucket[KP_PEND_BUCKETS];
+	__u32 count[KP_PEND_BUCKETS];
+};
+
 struct kp_cpu_slot {
 	__u64 ts;	/* when the current task got the CPU */
 	__u64 cgid;	/* its cgroup v2 id; 0 for the idle task */
+	__u32 seq;	/* odd while a flush moves pending figures to cg_stats */
+	__u32 victim;	/* pend[] entry to reuse next */
+	struct kp_pending pend[KP_PEND_CG];
 };
 
 /* ---- Memory (mem.bpf.c): reclaim stalls and OOM kills ---- */

@@ -55,7 +55,10 @@ struct kp_collector {
 	struct kp_oom_list *ooms;
 	FILE *oom_log;
 	long page_size;
-	uint64_t node_kernel_cpu_ns;
+	/* cgroups removed lately: their figures still pending on an idle CPU
+	 * must not bring them back */
+	uint64_t gone[64];
+	unsigned int gone_next;
 	uint64_t gen;
 	struct kp_collector_stats st;
 };
@@ -207,41 +210,28 @@ static void resolve(struct kp_collector *c, struct kp_container *k, uint64_t now
 		kp_identity_from_path(k->path, &k->ident);
 }
 
-/* Fold one key's per-CPU values into its container and the node. */
+/* Sum one key's per-CPU cg_stats values into its container's `kern`;
+ * finalize() adds what is pending on the CPUs and updates the totals. */
 static void account(struct kp_collector *c, __u64 id, const void *percpu,
 		    uint64_t now)
 {
 	struct kp_container *k = container_get(c, id);
-	struct kp_sched_totals sum = {};
-	uint64_t d;
+	struct kp_sched_totals *sum;
 
 	if (!k)
 		return;
+	sum = &k->kern;
+	memset(sum, 0, sizeof(*sum));
 	for (int cpu = 0; cpu < c->ncpus; cpu++) {
 		const struct kp_cg_stats *v = (const void *)((const char *)percpu + cpu * c->vsz);
 
-		sum.cpu_ns += v->cpu_ns;
-		sum.nvcsw += v->nvcsw;
-		sum.nivcsw += v->nivcsw;
-		sum.runq_sum_ns += v->runq_sum_ns;
+		sum->cpu_ns += v->cpu_ns;
+		sum->nvcsw += v->nvcsw;
+		sum->nivcsw += v->nivcsw;
+		sum->runq_sum_ns += v->runq_sum_ns;
 		for (int b = 0; b < KP_HIST_BUCKETS; b++)
-			sum.runq_hist[b] += v->runq_hist[b];
+			sum->runq_hist[b] += v->runq_hist[b];
 	}
-	/* deltas to the node; kernel values only grow for a given entry */
-	d = sum.cpu_ns - k->kernel_cpu_ns;
-	c->node_kernel_cpu_ns += d;
-	k->kernel_cpu_ns = sum.cpu_ns;
-	if (k->t.cpu_ns < sum.cpu_ns)
-		k->t.cpu_ns = sum.cpu_ns;
-	c->node.nvcsw += sum.nvcsw - k->t.nvcsw;
-	c->node.nivcsw += sum.nivcsw - k->t.nivcsw;
-	c->node.runq_sum_ns += sum.runq_sum_ns - k->t.runq_sum_ns;
-	for (int b = 0; b < KP_HIST_BUCKETS; b++)
-		c->node.runq_hist[b] += sum.runq_hist[b] - k->t.runq_hist[b];
-	k->t.nvcsw = sum.nvcsw;
-	k->t.nivcsw = sum.nivcsw;
-	k->t.runq_sum_ns = sum.runq_sum_ns;
-	memcpy(k->t.runq_hist, sum.runq_hist, sizeof(sum.runq_hist));
 	k->seen_gen = c->gen;
 	if (!k->path)
 		resolve(c, k, now);
@@ -572,31 +562,96 @@ static void tcp_forget(struct kp_collector *c, const struct kp_container *k)
 	}
 }
 
-/* Add the slices running right now, so a task that has not been switched
- * out for seconds is still counted up to this instant. */
-static void add_running(struct kp_collector *c, uint64_t now)
+/* The per-CPU slots: what runs now and what is pending (not yet in
+ * cg_stats). Read after cg_stats, and again while a CPU is mid-flush, so
+ * that nothing is counted twice: a flush racing the read can only make a
+ * figure late, which the monotonic totals absorb. */
+static void read_slots(struct kp_collector *c, struct kp_cpu_slot *slots)
+{
+	__u32 zero = 0;
+
+	for (int tries = 0; tries < 8; tries++) {
+		bool busy = false;
+
+		if (c->slot_fd < 0 || bpf_map_lookup_elem(c->slot_fd, &zero, slots)) {
+			memset(slots, 0, sizeof(*slots) * c->ncpus);
+			return;
+		}
+		for (int i = 0; i < c->ncpus; i++)
+			busy |= slots[i].seq & 1;
+		if (!busy)
+			return;
+	}
+	for (int i = 0; i < c->ncpus; i++)	/* still busy: skip pending */
+		memset(slots[i].pend, 0, sizeof(slots[i].pend));
+}
+
+static void raise_u64(uint64_t *total, uint64_t *node, uint64_t seen)
+{
+	if (seen > *total) {
+		*node += seen - *total;
+		*total = seen;
+	}
+}
+
+/* Totals = cg_stats + pending + the slices running now, never going back;
+ * the node gains what each container gains. */
+static void finalize(struct kp_collector *c, uint64_t now)
 {
 	struct kp_cpu_slot slots[c->ncpus];
 	struct kp_container *k, *tmp;
-	uint64_t node_running = 0;
-	__u32 zero = 0;
+	static struct kp_sched_totals obs;
 
-	if (c->slot_fd < 0 || bpf_map_lookup_elem(c->slot_fd, &zero, slots))
-		memset(slots, 0, sizeof(slots));
-	HASH_ITER(hh, c->by_id, k, tmp) {
-		uint64_t cpu = k->kernel_cpu_ns;
-
-		for (int i = 0; i < c->ncpus; i++)
-			if (slots[i].cgid == k->cgid && slots[i].ts && slots[i].ts < now)
-				cpu += now - slots[i].ts;
-		if (cpu > k->t.cpu_ns)
-			k->t.cpu_ns = cpu;
-	}
+	read_slots(c, slots);
+	/* cgroups so far only pending on some CPU */
 	for (int i = 0; i < c->ncpus; i++)
-		if (slots[i].cgid && slots[i].ts && slots[i].ts < now)
-			node_running += now - slots[i].ts;
-	if (c->node_kernel_cpu_ns + node_running > c->node.cpu_ns)
-		c->node.cpu_ns = c->node_kernel_cpu_ns + node_running;
+		for (int j = 0; j < KP_PEND_CG; j++) {
+			__u64 id = slots[i].pend[j].cgid;
+
+			bool dead = false;
+
+			for (unsigned int g = 0; g < 64; g++)
+				dead |= c->gone[g] == id;
+			if (!id || dead)
+				continue;
+			k = container_get(c, id);
+			if (k && k->seen_gen != c->gen) {
+				memset(&k->kern, 0, sizeof(k->kern));
+				k->seen_gen = c->gen;
+				if (!k->path)
+					resolve(c, k, now);
+			}
+		}
+	HASH_ITER(hh, c->by_id, k, tmp) {
+		if (k->seen_gen != c->gen)
+			continue;
+		obs = k->kern;
+		for (int i = 0; i < c->ncpus; i++) {
+			const struct kp_cpu_slot *sl = &slots[i];
+
+			if (sl->cgid == k->cgid && sl->ts && sl->ts < now)
+				obs.cpu_ns += now - sl->ts;
+			for (int j = 0; j < KP_PEND_CG; j++) {
+				const struct kp_pending *p = &sl->pend[j];
+
+				if (p->cgid != k->cgid)
+					continue;
+				obs.cpu_ns += p->cpu_ns;
+				obs.nvcsw += p->nvcsw;
+				obs.nivcsw += p->nivcsw;
+				obs.runq_sum_ns += p->runq_sum_ns;
+				for (__u32 e = 0; e < p->n && e < KP_PEND_BUCKETS; e++)
+					if (p->bucket[e] < KP_HIST_BUCKETS)
+						obs.runq_hist[p->bucket[e]] += p->count[e];
+			}
+		}
+		raise_u64(&k->t.cpu_ns, &c->node.cpu_ns, obs.cpu_ns);
+		raise_u64(&k->t.nvcsw, &c->node.nvcsw, obs.nvcsw);
+		raise_u64(&k->t.nivcsw, &c->node.nivcsw, obs.nivcsw);
+		raise_u64(&k->t.runq_sum_ns, &c->node.runq_sum_ns, obs.runq_sum_ns);
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			raise_u64(&k->t.runq_hist[b], &c->node.runq_hist[b], obs.runq_hist[b]);
+	}
 }
 
 /* Drop cgroups that are gone, from the map and from the model. */
@@ -619,6 +674,7 @@ static void gc(struct kp_collector *c)
 				bpf_map_delete_elem(c->mem_fd, &k->cgid);
 			tcp_forget(c, k);
 		}
+		c->gone[c->gone_next++ % 64] = k->cgid;
 		HASH_DEL(c->by_id, k);
 		container_free(k);
 		c->st.removed++;
@@ -674,7 +730,7 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now)
 	if (!err)
 		err = err2;
 	read_req(c, now, &req_entries);
-	add_running(c, now);
+	finalize(c, now);
 	gc(c);
 	read_drops(c);
 	read_files(c);

@@ -66,7 +66,7 @@ struct kp_container {
 	struct kp_tcp_totals *tcp;	/* NULL until its sockets did something */
 	struct kp_portset *req[2];	/* request latency by port: [0] inbound,
 					 * [1] outbound; NULL until seen */
-	uint64_t kernel_cpu_ns;	/* completed slices only, as the map has it */
+	struct kp_sched_totals kern;	/* cg_stats sums at the last read */
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
 	UT_hash_handle hh;
