@@ -95,7 +95,7 @@ void kp_table_print(FILE *f, json_t *containers, int width)
 	bool compact = width > 0 && width < 132;
 	int nw = compact ? 22 : 28;
 	char line[1024], rq50[16], rq99[16], mem[16], lim[16], pc[16], pm[16], rcl[16],
-		req[16], rtt[16];
+		req[16], rtt[16], tail[64];
 	size_t i;
 	json_t *c;
 
@@ -127,8 +127,10 @@ void kp_table_print(FILE *f, json_t *containers, int width)
 		fmt_pct(pm, sizeof(pm), json_object_get(pr, "memory"));
 		if (!name)
 			name = "?";
-		if ((int)nl > nw)
-			name += nl - nw;
+		if ((int)nl > nw) {	/* keep the tail, which names the container */
+			snprintf(tail, sizeof(tail), "~%s", name + nl - nw + 1);
+			name = tail;
+		}
 		if (compact)
 			snprintf(line, sizeof(line), "%-*s %6.1f %7s %6s %5s %4lld %7s %6.0f  %s", nw,
 				 name, cpu, rq99, mem, pm, oom, req,

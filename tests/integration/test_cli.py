@@ -136,15 +136,18 @@ class TopTest(Loaded):
                        check=True)
         self.addCleanup(subprocess.run, ["tmux", "kill-session", "-t", sess],
                         capture_output=True)
+        # An 80-column table keeps the last 22 characters of a long name,
+        # marked with '~'; the tail is what names the container.
+        busy, idle = self.cg.rel(self.busy)[-21:], self.cg.rel(self.idle)[-21:]
         screen = ""
         deadline = time.time() + 15
-        while time.time() < deadline and self.cg.rel(self.busy) not in screen:
+        while time.time() < deadline and busy not in screen:
             time.sleep(0.5)
             screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", sess],
                                     capture_output=True, text=True).stdout
         self.assertIn("CONTAINER", screen)
-        self.assertIn(self.cg.rel(self.busy), screen)
-        self.assertIn(self.cg.rel(self.idle), screen)
+        self.assertIn(busy, screen)
+        self.assertIn(idle, screen)
         pid = int(subprocess.run(["tmux", "list-panes", "-t", sess, "-F", "#{pane_pid}"],
                                  capture_output=True, text=True).stdout.split()[0])
         held = h.prog_ids_of(pid)
@@ -205,11 +208,14 @@ class CheckTest(unittest.TestCase):
     def test_check_passes_and_lists_features(self):
         r = kp("check")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        for feat in ("privileges", "btf", "cgroup_v2", "psi", "tp_btf", "bpf_stats", "sched_switch"):
+        for feat in ("privileges", "btf", "cgroup_v2", "psi", "tp_btf", "runq_source", "bpf_stats",
+                     "sched_switch"):
             self.assertRegex(r.stdout, r"(?m)^%s\s+ok" % feat)
         j = json.loads(kp("check", "--json").stdout)
         self.assertTrue(j["ok"])
-        self.assertIn("sched_wakeup", {f["feature"] for f in j["features"]})
+        self.assertIn("sched_switch", {f["feature"] for f in j["features"]})
+        self.assertIn("sched_info", [f for f in j["features"] if f["feature"] == "runq_source"][0]
+                      ["detail"])
 
     def test_check_not_root(self):
         def drop():
