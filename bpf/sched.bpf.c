@@ -61,6 +61,14 @@ struct {
 	__type(value, __u64);
 } pid_enq SEC(".maps");
 
+/* Where the kernel keeps schedstat-lite (CONFIG_SCHED_INFO), it already
+ * notes when each task was queued (wakeup, or preemption while runnable)
+ * in sched_info.last_queued, in rq->clock time, and clears it just after
+ * sched_switch: wait = rq->clock - last_queued, exactly what ends up in
+ * /proc/<pid>/schedstat. Then no timestamps of our own are needed and the
+ * wakeup programs are not attached. The loader sets this after probing. */
+const volatile bool use_sched_info = false;
+
 /* `kpulse slow --runq`: events at or over this many ns go to slow_events;
  * 0 (the daemon) makes the verifier drop the whole path. */
 const volatile __u64 slow_runq_ns = 0;
@@ -272,15 +280,33 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 			p->nvcsw++;
 	}
 
-	if (runnable && (btf ? prev->pid : BPF_CORE_READ(prev, pid)))
+	if (!use_sched_info && runnable && (btf ? prev->pid : BPF_CORE_READ(prev, pid)))
 		enq_set(prev, now, btf);
 
 	next_pid = btf ? next->pid : BPF_CORE_READ(next, pid);
 	if (next_pid) {
+		__u64 d = 0;
+
 		next_cgid = task_cgid(next, btf);
-		enq = enq_take(next, btf);
-		if (enq && now > enq) {
-			__u64 d = now - enq;
+		if (use_sched_info) {
+			__u64 queued = btf ? next->sched_info.last_queued
+					   : BPF_CORE_READ(next, sched_info.last_queued);
+
+			/* next is queued on this CPU: its cfs_rq's rq is ours
+			 * (the runqueues symbol itself may not be resolvable) */
+			if (queued) {
+				__u64 clk = btf ? next->se.cfs_rq->rq->clock
+						: BPF_CORE_READ(next, se.cfs_rq, rq, clock);
+
+				if (clk > queued)
+					d = clk - queued;
+			}
+		} else {
+			enq = enq_take(next, btf);
+			if (enq && now > enq)
+				d = now - enq;
+		}
+		if (d) {
 			__u32 b = kp_hist_bucket_of(d);
 
 			p = pend_get(slot, next_cgid);

@@ -115,6 +115,10 @@ int do_check(int argc, char **argv)
 		n = add(f, n, "tp_btf", l && kp_loader__tp_btf(l), false,
 			l && kp_loader__tp_btf(l) ? "BTF-typed tracepoints%s"
 			: "using raw tracepoints: same figures, pid-keyed fallback maps%s", NULL);
+		n = add(f, n, "runq_source", true, false,
+			l && kp_loader__sched_info(l)
+			? "the kernel's sched_info enqueue times: no wakeup programs needed%s"
+			: "own enqueue timestamps from wakeup programs (no CONFIG_SCHED_INFO)%s", NULL);
 		n = add(f, n, "bpf_stats", l && kp_loader__stats_enabled(l), false,
 			l && kp_loader__stats_enabled(l) ? "BPF_ENABLE_STATS: per-program cost exported%s"
 			: "no BPF_ENABLE_STATS: kpulse_bpf_program_* metrics stay 0%s", NULL);

@@ -117,10 +117,13 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	if (!kp_loader__attached(d->loader) || age < 0 ||
 	    age > 3.0 * (double)d->interval_ns / 1e9 + 1)
 		status = "failing";
-	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:f, s:I}",
+	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:f, s:I}",
 		      "status", status, "version", KPULSE_VERSION,
 		      "uptime_seconds", (double)(now - d->started_ns) / 1e9,
 		      "programs", progs, "features_missing", missing,
+		      /* where run-queue waits start: the kernel's sched_info
+		       * enqueue stamp, or our own from the wakeup programs */
+		      "runq_source", kp_loader__sched_info(d->loader) ? "sched_info" : "wakeup",
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)st->collections);
 	r->body = json_dumps(j, JSON_INDENT(2));

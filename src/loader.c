@@ -74,6 +74,7 @@ struct kp_loader {
 	struct prog_slot progs[MAX_PROGS];
 	unsigned int nprogs;
 	bool tp_btf_ok;
+	bool sched_info_ok;	/* run-queue waits from the kernel's sched_info */
 	bool mounted_tracefs;
 	int stats_fd;
 	/* names of programs we gave up on in earlier load attempts */
@@ -128,6 +129,31 @@ int kp_check_privileges(char *why, size_t len)
 	snprintf(why, len, "loading BPF programs needs root (or CAP_BPF and "
 		 "CAP_PERFMON); run kpulse with sudo");
 	return -EPERM;
+}
+
+/* Does the kernel keep sched_info.last_queued (CONFIG_SCHED_INFO)? Then
+ * run-queue waits come from the kernel's own bookkeeping.
+ * KPULSE_NO_SCHED_INFO=1 forces the task-storage fallback. */
+static bool has_member(const char *st, const char *member)
+{
+	const struct btf_type *t;
+	int id = btf__find_by_name_kind(vmlinux_btf, st, BTF_KIND_STRUCT);
+
+	if (id <= 0 || !(t = btf__type_by_id(vmlinux_btf, id)))
+		return false;
+	for (int i = 0; i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vmlinux_btf, btf_members(t)[i].name_off), member))
+			return true;
+	return false;
+}
+
+static bool probe_sched_info(void)
+{
+	if (!vmlinux_btf || getenv("KPULSE_NO_SCHED_INFO"))
+		return false;
+	/* CONFIG_SCHED_INFO, and the rq reachable from a task's cfs_rq
+	 * (CONFIG_FAIR_GROUP_SCHED) for its clock */
+	return has_member("sched_info", "last_queued") && has_member("cfs_rq", "rq");
 }
 
 /* Can this kernel attach a BTF-typed tracepoint program? Load a two
@@ -295,6 +321,9 @@ static int choose_programs(struct kp_loader *l, struct bpf_object *obj)
 			want = true;
 		if (disabled_idx(l, bpf_program__name(p)) >= 0)
 			want = false;
+		/* enqueue times come from sched_info: nothing to do at wakeup */
+		if (l->sched_info_ok && !strncmp(tp, "sched_wakeup", 12))
+			want = false;
 		if (want && !tracepoint_exists(kind, bpf_program__section_name(p), tp))
 			want = false;
 		bpf_program__set_autoload(p, want);
@@ -448,6 +477,8 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 		obj = ops->object(skel);
 		size_maps(l, obj);
 		share_maps(l, obj);
+		if (ops->open == sched_open)
+			((struct sched_bpf *)skel)->rodata->use_sched_info = l->sched_info_ok;
 		if (ops->open == sched_open && l->opts.slow_runq_ns) {
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
 			bpf_map__set_max_entries(((struct sched_bpf *)skel)->maps.slow_events, 1u << 20);
@@ -570,6 +601,7 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 	if (!vmlinux_btf)
 		kp_info("loader: no kernel BTF (/sys/kernel/btf/vmlinux); tp_btf and CO-RE unavailable");
 	l->tp_btf_ok = probe_tp_btf();
+	l->sched_info_ok = probe_sched_info();
 	if (!l->tp_btf_ok)
 		kp_info("loader: tp_btf not supported here, using raw tracepoints");
 	/* 2-4. open, size maps, choose programs, load */
@@ -691,6 +723,11 @@ bool kp_loader__running(const struct kp_loader *l, const char *tracepoint)
 bool kp_loader__tp_btf(const struct kp_loader *l)
 {
 	return l->tp_btf_ok && !l->opts.force_raw_tp;
+}
+
+bool kp_loader__sched_info(const struct kp_loader *l)
+{
+	return l->sched_info_ok;
 }
 
 bool kp_loader__stats_enabled(const struct kp_loader *l)

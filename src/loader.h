@@ -45,6 +45,8 @@ bool kp_loader__running(const struct kp_loader *l, const char *tracepoint);
 unsigned int kp_loader__attached(const struct kp_loader *l);
 bool kp_loader__tp_btf(const struct kp_loader *l);
 bool kp_loader__stats_enabled(const struct kp_loader *l);
+/* Run-queue waits from the kernel's sched_info (no wakeup programs). */
+bool kp_loader__sched_info(const struct kp_loader *l);
 
 /* Privilege check: 0 when BPF can be used, -EPERM with a reason otherwise. */
 int kp_check_privileges(char *why, size_t len);

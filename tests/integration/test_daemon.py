@@ -41,6 +41,7 @@ class LifecycleTest(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertEqual(body["status"], "ok")
             self.assertEqual(body["features_missing"], [])
+            self.assertEqual(body["runq_source"], "sched_info")  # this kernel has it
             self.assertGreater(body["collections"], 0)
             self.assertLess(body["last_collection_age_seconds"], 2.5)
         finally:
@@ -61,27 +62,27 @@ class LifecycleTest(unittest.TestCase):
 
 class DegradedTest(unittest.TestCase):
     def test_verifier_rejection_is_reported_and_rest_runs(self):
-        d = h.Daemon(env={"KPULSE_TEST_BREAK_PROG": "sched_wakeup"})
+        d = h.Daemon(env={"KPULSE_TEST_BREAK_PROG": "mark_victim"})
         self.addCleanup(d.stop)
         status, body = d.health()
         self.assertEqual(status, 200)
         self.assertEqual(body["status"], "degraded")
-        self.assertIn("sched_wakeup", body["features_missing"])
-        prog = [p for p in body["programs"] if p["tracepoint"] == "sched_wakeup"][0]
+        self.assertIn("mark_victim", body["features_missing"])
+        prog = [p for p in body["programs"] if p["tracepoint"] == "mark_victim"][0]
         self.assertFalse(prog["attached"])
         self.assertIn("verifier", prog["reason"])
         m = d.metrics()
         self.assertEqual(h.value(m, "kpulse_degraded"), 1)
         self.assertEqual(len([v for lab, v in h.series(m, "kpulse_bpf_program_attached",
-                                                       program="sched_wakeup") if v == 0]), 1)
+                                                       program="mark_victim") if v == 0]), 1)
         self.assertEqual(h.value(m, "kpulse_bpf_program_attached", program="sched_switch",
                                  attach="tp_btf"), 1)
-        # CPU accounting does not need the wakeup program
+        # CPU accounting does not need the OOM program
         time.sleep(1.2)
         self.assertGreater(h.value(d.metrics(), "kpulse_node_cpu_seconds_total"), 0)
         code, err = d.stop()
         self.assertEqual(code, 0)
-        self.assertIn("sched_wakeup", err)
+        self.assertIn("mark_victim", err)
         self.assertNotIn("BEGIN PROG LOAD LOG", err)  # verifier log kept, not sprayed
 
 

@@ -10,6 +10,19 @@ import harness as h
 WINDOW = 6.0
 
 
+def run_delay_ns(pid):
+    """The kernel's own run-queue wait of a process: the sum over its
+    threads of /proc/<pid>/task/<tid>/schedstat field 2 (ns)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[1])
+        except FileNotFoundError:
+            pass
+    return total
+
+
 def task_switches(pid):
     """Sum of voluntary and involuntary switches over a process's threads."""
     vol = invol = 0
@@ -26,6 +39,9 @@ def task_switches(pid):
 class SchedTest(unittest.TestCase):
     env = None
     attach = "tp_btf"
+    # programs that must run: with sched_info the kernel's enqueue times
+    # are read at sched_switch and no wakeup program is attached
+    programs = ("sched_switch",)
 
     def setUp(self):
         self.cg = h.Cgroups()
@@ -38,23 +54,24 @@ class SchedTest(unittest.TestCase):
     def labels(self, path):
         return {"cgroup": self.cg.rel(path)}
 
-    def snapshot(self, sleepy_pid):
+    def snapshot(self, sleepy_pid, busy_pid):
         """One instant: kernel figures and a scrape, as close together as
         possible (the scrape reads the maps on demand)."""
-        k = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle), task_switches(sleepy_pid))
+        k = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle), task_switches(sleepy_pid),
+             run_delay_ns(busy_pid))
         m = self.d.metrics()
-        k2 = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle))
+        k2 = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle), run_delay_ns(busy_pid))
         # midpoint of the two kernel reads brackets the scrape
-        return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2]), m
+        return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2], (k[3] + k2[2]) / 2e9), m
 
     def test_cpu_runq_and_labels(self):
         ncpu = os.cpu_count()
-        self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + 6)])
+        spin = self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + 6)])
         sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + 6), "4000", "1000"])
         time.sleep(2)
-        (b0, i0, sw0), m0 = self.snapshot(sleepy.pid)
+        (b0, i0, sw0, rd0), m0 = self.snapshot(sleepy.pid, spin.pid)
         time.sleep(WINDOW)
-        (b1, i1, sw1), m1 = self.snapshot(sleepy.pid)
+        (b1, i1, sw1, rd1), m1 = self.snapshot(sleepy.pid, spin.pid)
 
         name = "kpulse_container_cpu_seconds_total"
         kb = h.value(m1, name, **self.labels(self.busy)) - h.value(m0, name, **self.labels(self.busy))
@@ -100,6 +117,14 @@ class SchedTest(unittest.TestCase):
         print("  runq mean busy %.6fs idle %.6fs" % (mean(self.busy), mean(self.idle)))
         self.assertGreater(mean(self.busy), 2 * mean(self.idle))
 
+        # the busy cgroup's total wait against the kernel's own schedstat
+        # run_delay of its threads (the only tasks in it)
+        lab = self.labels(self.busy)
+        waited = h.value(m1, rq + "_sum", **lab) - h.value(m0, rq + "_sum", **lab)
+        print("  runq total wait busy: kpulse %.3fs schedstat run_delay %.3fs" % (waited, rd1 - rd0))
+        self.assertGreater(rd1 - rd0, 1.0)
+        self.assertAlmostEqual(waited, rd1 - rd0, delta=0.05 * (rd1 - rd0))
+
         # (c) labels
         for path in (self.busy, self.idle):
             (labels, _), = h.series(m1, name, **self.labels(path))
@@ -115,7 +140,7 @@ class SchedTest(unittest.TestCase):
         self.assertGreaterEqual(nh[-1][1], hb[-1][1] + hi[-1][1])
 
         # the programs ran and their cost is exported
-        for prog in ("sched_switch", "sched_wakeup"):
+        for prog in self.programs:
             self.assertGreater(h.value(m1, "kpulse_bpf_program_runs_total", program=prog), 0)
             self.assertGreater(h.value(m1, "kpulse_bpf_program_run_seconds_total", program=prog), 0)
             self.assertEqual(h.value(m1, "kpulse_bpf_program_attached", program=prog,
@@ -144,12 +169,27 @@ class SchedTest(unittest.TestCase):
 
 
 class SchedRawTpTest(SchedTest):
-    """The same figures through the raw_tp fallback (pid-keyed hash)."""
+    """The same figures through the raw_tp fallback."""
     env = {"KPULSE_FORCE_RAW_TP": "1"}
     attach = "raw_tp"
 
     def test_gone_cgroups_leave_maps_and_output(self):
         self.skipTest("covered by the tp_btf variant; map GC does not depend on attach type")
+
+
+class SchedOwnTimestampsTest(SchedRawTpTest):
+    """Kernels without CONFIG_SCHED_INFO: enqueue times of our own from the
+    wakeup programs, in task storage."""
+    env = {"KPULSE_NO_SCHED_INFO": "1"}
+    attach = "tp_btf"
+    programs = ("sched_switch", "sched_wakeup")
+
+
+class SchedOwnTimestampsRawTpTest(SchedRawTpTest):
+    """...and through raw tracepoints, in the pid-keyed hash."""
+    env = {"KPULSE_NO_SCHED_INFO": "1", "KPULSE_FORCE_RAW_TP": "1"}
+    attach = "raw_tp"
+    programs = ("sched_switch", "sched_wakeup")
 
 
 if __name__ == "__main__":
