@@ -38,6 +38,8 @@ struct kp_collector {
 	size_t tcp_vsz, hist_vsz, req_vsz;	/* per-CPU value strides */
 	struct kp_req_key *req_keys;	/* batch keys of req_stats */
 	unsigned int max_ports;
+	uint64_t files_every_ns;	/* cgroup files: how often per container */
+	unsigned int files_per_collection;	/* and how many at most (0: all) */
 	struct kp_tcp_totals node_tcp, tcp_tmp;
 	struct kp_lat node_req[2], lat_tmp, lat_delta;
 	int ncpus;
@@ -151,6 +153,7 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 static void container_free(struct kp_container *k)
 {
 	free(k->path);
+	free(k->prom_labels);
 	free(k->tcp);
 	kp_portset__free(k->req[0]);
 	kp_portset__free(k->req[1]);
@@ -696,18 +699,27 @@ static void read_drops(struct kp_collector *c)
 	}
 }
 
-/* PSI, usage and limit: a few small files per shown container. */
-static void read_files(struct kp_collector *c)
+/* PSI, usage and limit: a few small files per shown container, for those
+ * whose figures are due, at most files_per_collection of them: with many
+ * containers a collection's cost stays bounded and the rest wait their
+ * turn (those read are fresh, so the next collection reaches the others). */
+static void read_files(struct kp_collector *c, uint64_t now)
 {
 	struct kp_container *k, *tmp;
+	unsigned int n = 0;
 
-	HASH_ITER(hh, c->by_id, k, tmp)
-		if (k->path)
-			kp_memread__cgroup(c->mr, k->path, &k->mem.files);
+	HASH_ITER(hh, c->by_id, k, tmp) {
+		if (!k->path || (k->files_ns && now - k->files_ns < c->files_every_ns))
+			continue;
+		if (c->files_per_collection && n++ >= c->files_per_collection)
+			break;
+		kp_memread__cgroup(c->mr, k->path, &k->mem.files);
+		k->files_ns = now;
+	}
 	kp_memread__node(c->mr, &c->node_mem.files);
 }
 
-int kp_collector__collect(struct kp_collector *c, uint64_t now)
+static int collect(struct kp_collector *c, uint64_t now, bool files)
 {
 	uint64_t t0 = kp_now_mono_ns(), entries = 0, mem_entries = 0;
 	uint64_t tcp_entries = 0, hist_entries = 0, req_entries = 0;
@@ -733,7 +745,8 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now)
 	finalize(c, now);
 	gc(c);
 	read_drops(c);
-	read_files(c);
+	if (files)
+		read_files(c, now);
 	c->st.map_entries = entries;
 	c->st.mem_map_entries = mem_entries;
 	c->st.tcp_map_entries = tcp_entries;
@@ -743,6 +756,16 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now)
 	c->st.last_mono_ns = now;
 	c->st.last_duration_s = (double)(kp_now_mono_ns() - t0) / 1e9;
 	return err;
+}
+
+int kp_collector__collect(struct kp_collector *c, uint64_t now)
+{
+	return collect(c, now, true);
+}
+
+int kp_collector__refresh(struct kp_collector *c, uint64_t now)
+{
+	return collect(c, now, false);
 }
 
 struct kp_container *kp_collector__containers(const struct kp_collector *c)
@@ -773,6 +796,13 @@ const struct kp_tcp_totals *kp_collector__node_tcp(const struct kp_collector *c)
 const struct kp_lat *kp_collector__node_req(const struct kp_collector *c, int dir)
 {
 	return &c->node_req[dir ? 1 : 0];
+}
+
+void kp_collector__set_files_budget(struct kp_collector *c, uint64_t every_ns,
+				    unsigned int per_collection)
+{
+	c->files_every_ns = every_ns;
+	c->files_per_collection = per_collection;
 }
 
 void kp_collector__set_max_ports(struct kp_collector *c, unsigned int n)

@@ -67,6 +67,8 @@ struct kp_container {
 	struct kp_portset *req[2];	/* request latency by port: [0] inbound,
 					 * [1] outbound; NULL until seen */
 	struct kp_sched_totals kern;	/* cg_stats sums at the last read */
+	char *prom_labels;	/* escaped label set, made by the first scrape */
+	uint64_t files_ns;	/* when its cgroup files were last read */
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
 	UT_hash_handle hh;
@@ -97,6 +99,9 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 void kp_collector__free(struct kp_collector *c);
 /* Read every map once; @now_ns is CLOCK_MONOTONIC (the clock BPF uses). */
 int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
+/* The same without the cgroup files: what a scrape between two collections
+ * does, so that it costs map reads, not file opens. */
+int kp_collector__refresh(struct kp_collector *c, uint64_t now_ns);
 
 /* The model, read-only for renderers. Containers with path == NULL are not
  * resolved yet and are not to be shown. */
@@ -109,6 +114,12 @@ const struct kp_lat *kp_collector__node_req(const struct kp_collector *c, int di
 /* Ports with a request-latency series of their own, per container and
  * direction (default 16); set before the first collection. */
 void kp_collector__set_max_ports(struct kp_collector *c, unsigned int n);
+
+/* Each container's PSI and memory files are read by a collection when
+ * @every_ns passed since they were last read, for at most @per_collection
+ * containers per collection (0 and 0, the default: all, every time). */
+void kp_collector__set_files_budget(struct kp_collector *c, uint64_t every_ns,
+				    unsigned int per_collection);
 
 /* OOM kills arrive through a ring buffer: poll this fd (-1 when the memory
  * programs are not loaded) and call kp_collector__poll_events when it is

@@ -55,7 +55,7 @@ static void refresh(struct daemon *d)
 	uint64_t now = kp_now_mono_ns();
 
 	if (now - kp_collector__stats(d->col)->last_mono_ns >= SCRAPE_FRESH_NS)
-		kp_collector__collect(d->col, now);
+		kp_collector__refresh(d->col, now);
 }
 
 static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
@@ -527,6 +527,9 @@ int do_daemon(int argc, char **argv)
 	kp_collector__set_oom_log(d.col, stderr);	/* one line per OOM kill */
 	if (max_ports >= 0)
 		kp_collector__set_max_ports(d.col, (unsigned int)max_ports);
+	/* cgroup files: every interval, 128 containers per tick at most (a
+	 * thousand containers are each read every 8 intervals) */
+	kp_collector__set_files_budget(d.col, d.interval_ns - d.interval_ns / 10, 128);
 	{
 		struct kp_analysis_opts ao;
 

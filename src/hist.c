@@ -1,5 +1,6 @@
 /* hist.c - log-linear histogram math. Bucket edges are exact integers in ns,
  * so the kernel's bucketing and ours agree bit for bit. */
+#include <stdbool.h>
 #include "hist.h"
 #include "kp_hist_bucket.h"
 
@@ -66,16 +67,31 @@ const double kp_prom_le[] = {
 };
 const unsigned int kp_prom_le_count = sizeof(kp_prom_le) / sizeof(kp_prom_le[0]);
 
-void kp_hist_fold_le(const uint64_t *counts, uint64_t *out)
+uint64_t kp_hist_fold_le(const uint64_t *counts, uint64_t *out)
 {
+	/* the fine bucket each bound ends at, found once */
+	static unsigned int end[sizeof(kp_prom_le) / sizeof(kp_prom_le[0])];
+	static bool ready;
 	unsigned int b = 0;
 	uint64_t cum = 0;
 
-	for (unsigned int i = 0; i < kp_prom_le_count; i++) {
-		uint64_t bound_ns = (uint64_t)(kp_prom_le[i] * 1e9 + 0.5);
+	if (!ready) {
+		for (unsigned int i = 0; i < kp_prom_le_count; i++) {
+			uint64_t bound_ns = (uint64_t)(kp_prom_le[i] * 1e9 + 0.5);
 
-		while (b < KP_HIST_BUCKETS - 1 && kp_hist_upper(b) <= bound_ns)
-			cum += counts[b++];
+			while (b < KP_HIST_BUCKETS - 1 && kp_hist_upper(b) <= bound_ns)
+				b++;
+			end[i] = b;
+		}
+		ready = true;
+		b = 0;
+	}
+	for (unsigned int i = 0; i < kp_prom_le_count; i++) {
+		for (; b < end[i]; b++)
+			cum += counts[b];
 		out[i] = cum;
 	}
+	for (; b < KP_HIST_BUCKETS; b++)
+		cum += counts[b];
+	return cum;
 }

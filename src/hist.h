@@ -26,7 +26,7 @@ extern const unsigned int kp_prom_le_count;
 
 /* Fold fine buckets into cumulative counts per `le` bound: out[i] counts
  * every fine bucket whose upper edge is <= kp_prom_le[i]; out has
- * kp_prom_le_count entries (+Inf is the total). */
-void kp_hist_fold_le(const uint64_t *counts, uint64_t *out);
+ * kp_prom_le_count entries. Returns the total (the +Inf count). */
+uint64_t kp_hist_fold_le(const uint64_t *counts, uint64_t *out);
 
 #endif

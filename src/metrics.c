@@ -24,21 +24,24 @@ static const char *const drop_reason[KP_DROP_MAX] = {
 	[KP_DROP_SLOW_RING_FULL] = "slow_ring_full",
 };
 
-/* Label set of a container; @extra_name/@extra_value add one more pair. */
-static void container_labels(const struct kp_container *k, struct kp_label *l,
-			     const char *extra_name, const char *extra_value)
+/* Label set of a container, escaped once and kept with it (a container's
+ * identity does not change once its path is known). */
+static const char *clabels(struct kp_container *k)
 {
+	struct kp_label l[6];
 	int n = 0;
 
+	if (k->prom_labels)
+		return k->prom_labels;
 	l[n++] = (struct kp_label){ "container", k->ident.name };
 	l[n++] = (struct kp_label){ "container_id", k->ident.id[0] ? k->ident.id : k->cgid_str };
 	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
 	l[n++] = (struct kp_label){ "cgroup", k->path };
 	if (k->ident.pod_uid[0])
 		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
-	if (extra_name)
-		l[n++] = (struct kp_label){ extra_name, extra_value };
 	l[n] = (struct kp_label){ NULL, NULL };
+	k->prom_labels = kp_prom_prepare(l);
+	return k->prom_labels ? k->prom_labels : "";
 }
 
 #define FOR_EACH_SHOWN(c, k, tmp)                                              \
@@ -50,7 +53,6 @@ static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
 {
 	static const char *const kinds[2] = { "some", "full" };
 	struct kp_container *k, *tmp;
-	struct kp_label l[8];
 	char name[96], help[192];
 
 	for (int r = 0; r < KP_PSI_NRES; r++) {
@@ -77,8 +79,8 @@ static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
 
 				if (!kf->has_psi[r] || !PSI_LINE(kf)->present)
 					continue;
-				container_labels(k, l, NULL, NULL);
-				kp_prom_sample(f, name, l, (double)PSI_LINE(kf)->total_us / 1e6);
+				kp_prom_sample_p(f, name, clabels(k), NULL,
+						(double)PSI_LINE(kf)->total_us / 1e6);
 			}
 #undef PSI_LINE
 		}
@@ -88,20 +90,18 @@ static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
 static void render_container_mem(FILE *f, const struct kp_collector *c)
 {
 	struct kp_container *k, *tmp;
-	struct kp_label l[8];
 
 	kp_prom_family(f, "kpulse_container_memory_reclaim_seconds", "histogram",
 		       "Time the container's tasks stalled in memcg or direct reclaim, per stall.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_histogram(f, "kpulse_container_memory_reclaim_seconds", l,
+		kp_prom_histogram_p(f, "kpulse_container_memory_reclaim_seconds", clabels(k), NULL,
 				  k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
 	}
 	kp_prom_family(f, "kpulse_container_oom_kills_total", "counter",
 		       "Tasks of the container killed by the OOM killer (oom:mark_victim).");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_oom_kills_total", l, k->mem.oom_kills);
+		kp_prom_sample_u64_p(f, "kpulse_container_oom_kills_total", clabels(k), NULL,
+				k->mem.oom_kills);
 	}
 	render_pressure(f, c, false);
 	kp_prom_family(f, "kpulse_container_memory_usage_bytes", "gauge",
@@ -109,8 +109,7 @@ static void render_container_mem(FILE *f, const struct kp_collector *c)
 	FOR_EACH_SHOWN(c, k, tmp) {
 		if (!k->mem.files.has_usage)
 			continue;
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_memory_usage_bytes", l,
+		kp_prom_sample_u64_p(f, "kpulse_container_memory_usage_bytes", clabels(k), NULL,
 				   k->mem.files.usage_bytes);
 	}
 	kp_prom_family(f, "kpulse_container_memory_limit_bytes", "gauge",
@@ -118,8 +117,7 @@ static void render_container_mem(FILE *f, const struct kp_collector *c)
 	FOR_EACH_SHOWN(c, k, tmp) {
 		if (!k->mem.files.has_limit)
 			continue;
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_memory_limit_bytes", l,
+		kp_prom_sample_u64_p(f, "kpulse_container_memory_limit_bytes", clabels(k), NULL,
 				   k->mem.files.limit_bytes);
 	}
 }
@@ -129,31 +127,25 @@ static void render_container_mem(FILE *f, const struct kp_collector *c)
 
 /* Request latency of one container and direction: a series per named
  * port and one for port="other" (src/ports.h keeps the set small). */
-static void render_requests(FILE *f, const struct kp_container *k, int dir,
-			    struct kp_lat *lat)
+static void render_requests(FILE *f, struct kp_container *k, int dir, struct kp_lat *lat)
 {
 	static const char *const dir_name[2] = { "inbound", "outbound" };
 	const struct kp_portset *ps = k->req[dir];
-	struct kp_label l[10];
-	char port[8];
-	int n;
+	char extra[48];
 
 	if (!ps)
 		return;
-	container_labels(k, l, "direction", dir_name[dir]);
-	for (n = 0; l[n].name; n++)
-		;
-	l[n] = (struct kp_label){ "port", port };
-	l[n + 1] = (struct kp_label){ NULL, NULL };
 	for (unsigned int i = 0; i < kp_portset__named_count(ps); i++) {
-		snprintf(port, sizeof(port), "%u", kp_portset__named(ps, i, lat));
-		kp_prom_histogram(f, "kpulse_container_request_latency_seconds", l,
-				  lat->hist, lat->sum_ns);
+		unsigned int port = kp_portset__named(ps, i, lat);
+
+		snprintf(extra, sizeof(extra), "direction=\"%s\",port=\"%u\"", dir_name[dir], port);
+		kp_prom_histogram_p(f, "kpulse_container_request_latency_seconds", clabels(k), extra,
+				    lat->hist, lat->sum_ns);
 	}
 	if (kp_portset__other(ps, lat)) {
-		snprintf(port, sizeof(port), "other");
-		kp_prom_histogram(f, "kpulse_container_request_latency_seconds", l,
-				  lat->hist, lat->sum_ns);
+		snprintf(extra, sizeof(extra), "direction=\"%s\",port=\"other\"", dir_name[dir]);
+		kp_prom_histogram_p(f, "kpulse_container_request_latency_seconds", clabels(k), extra,
+				    lat->hist, lat->sum_ns);
 	}
 }
 
@@ -165,64 +157,60 @@ static void render_container_tcp(FILE *f, const struct kp_collector *c, bool soc
 {
 	struct kp_lat lat;
 	struct kp_container *k, *tmp;
-	struct kp_label l[10];
 
 	kp_prom_family(f, "kpulse_container_tcp_rtt_seconds", "histogram",
 		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment.");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_histogram(f, "kpulse_container_tcp_rtt_seconds", l,
+		kp_prom_histogram_p(f, "kpulse_container_tcp_rtt_seconds", clabels(k), NULL,
 				  k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
 	}
 	kp_prom_family(f, "kpulse_container_tcp_connect_latency_seconds", "histogram",
 		       "Active opens from SYN_SENT to ESTABLISHED.");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_histogram(f, "kpulse_container_tcp_connect_latency_seconds", l,
+		kp_prom_histogram_p(f, "kpulse_container_tcp_connect_latency_seconds", clabels(k), NULL,
 				  k->tcp->connect_hist, k->tcp->connect_sum_ns);
 	}
 	kp_prom_family(f, "kpulse_container_tcp_connections_total", "counter",
 		       "TCP connections established: inbound = passive open (accepted), outbound = active open.");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, "direction", "inbound");
-		kp_prom_sample_u64(f, "kpulse_container_tcp_connections_total", l, k->tcp->conn_in);
-		container_labels(k, l, "direction", "outbound");
-		kp_prom_sample_u64(f, "kpulse_container_tcp_connections_total", l, k->tcp->conn_out);
+		kp_prom_sample_u64_p(f, "kpulse_container_tcp_connections_total", clabels(k),
+				"direction=\"inbound\"", k->tcp->conn_in);
+		kp_prom_sample_u64_p(f, "kpulse_container_tcp_connections_total", clabels(k),
+				"direction=\"outbound\"", k->tcp->conn_out);
 	}
 	kp_prom_family(f, "kpulse_container_tcp_established", "gauge",
 		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs).");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample(f, "kpulse_container_tcp_established", l,
+		kp_prom_sample_p(f, "kpulse_container_tcp_established", clabels(k), NULL,
 			       k->tcp->established > 0 ? (double)k->tcp->established : 0);
 	}
 	kp_prom_family(f, "kpulse_container_tcp_retransmits_total", "counter",
 		       "Successful TCP retransmissions (tcp_retransmit_skb) of the container's sockets.");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_tcp_retransmits_total", l, k->tcp->retrans);
+		kp_prom_sample_u64_p(f, "kpulse_container_tcp_retransmits_total", clabels(k), NULL,
+				k->tcp->retrans);
 	}
 	kp_prom_family(f, "kpulse_container_tcp_resets_total", "counter",
 		       "TCP resets sent and received by the container's sockets.");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, "direction", "sent");
-		kp_prom_sample_u64(f, "kpulse_container_tcp_resets_total", l, k->tcp->rst_sent);
-		container_labels(k, l, "direction", "received");
-		kp_prom_sample_u64(f, "kpulse_container_tcp_resets_total", l, k->tcp->rst_recv);
+		kp_prom_sample_u64_p(f, "kpulse_container_tcp_resets_total", clabels(k),
+				"direction=\"sent\"", k->tcp->rst_sent);
+		kp_prom_sample_u64_p(f, "kpulse_container_tcp_resets_total", clabels(k),
+				"direction=\"received\"", k->tcp->rst_recv);
 	}
 	if (!sock_len)
 		return;
 	kp_prom_family(f, "kpulse_container_network_receive_bytes_total", "counter",
 		       "Bytes the container's inet sockets returned to it (sock_recv_length, no MSG_PEEK).");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_network_receive_bytes_total", l, k->tcp->rx_bytes);
+		kp_prom_sample_u64_p(f, "kpulse_container_network_receive_bytes_total", clabels(k), NULL,
+				k->tcp->rx_bytes);
 	}
 	kp_prom_family(f, "kpulse_container_network_transmit_bytes_total", "counter",
 		       "Bytes the container's inet sockets accepted from it (sock_send_length).");
 	FOR_EACH_TCP(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample_u64(f, "kpulse_container_network_transmit_bytes_total", l, k->tcp->tx_bytes);
+		kp_prom_sample_u64_p(f, "kpulse_container_network_transmit_bytes_total", clabels(k), NULL,
+				k->tcp->tx_bytes);
 	}
 	kp_prom_family(f, "kpulse_container_request_latency_seconds", "histogram",
 		       "First bytes of a request to first bytes of its response on one socket; inbound: port is the local listening port, outbound: the remote port; quieter ports fold into port=\"other\".");
@@ -283,28 +271,25 @@ static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len
 static void render_containers(FILE *f, const struct kp_collector *c)
 {
 	struct kp_container *k, *tmp;
-	struct kp_label l[8];
 
 	kp_prom_family(f, "kpulse_container_cpu_seconds_total", "counter",
 		       "On-CPU time of the container's tasks, from sched_switch.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_sample(f, "kpulse_container_cpu_seconds_total", l,
+		kp_prom_sample_p(f, "kpulse_container_cpu_seconds_total", clabels(k), NULL,
 			       (double)k->t.cpu_ns / 1e9);
 	}
 	kp_prom_family(f, "kpulse_container_context_switches_total", "counter",
 		       "Context switches away from the container's tasks; involuntary = still runnable.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		container_labels(k, l, "kind", "voluntary");
-		kp_prom_sample_u64(f, "kpulse_container_context_switches_total", l, k->t.nvcsw);
-		container_labels(k, l, "kind", "involuntary");
-		kp_prom_sample_u64(f, "kpulse_container_context_switches_total", l, k->t.nivcsw);
+		kp_prom_sample_u64_p(f, "kpulse_container_context_switches_total", clabels(k),
+				"kind=\"voluntary\"", k->t.nvcsw);
+		kp_prom_sample_u64_p(f, "kpulse_container_context_switches_total", clabels(k),
+				"kind=\"involuntary\"", k->t.nivcsw);
 	}
 	kp_prom_family(f, "kpulse_container_runqueue_latency_seconds", "histogram",
 		       "Time from wakeup or preemption until on CPU, charged to the waiting task's container.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		container_labels(k, l, NULL, NULL);
-		kp_prom_histogram(f, "kpulse_container_runqueue_latency_seconds", l,
+		kp_prom_histogram_p(f, "kpulse_container_runqueue_latency_seconds", clabels(k), NULL,
 				  k->t.runq_hist, k->t.runq_sum_ns);
 	}
 	render_container_mem(f, c);

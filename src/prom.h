@@ -34,4 +34,16 @@ void kp_prom_sample_u64(FILE *f, const char *name,
 void kp_prom_histogram(FILE *f, const char *name, const struct kp_label *labels,
 		       const uint64_t *fine_counts, uint64_t sum_ns);
 
+/* A label set escaped once into a malloc'ed 'a="x",b="y"' (NULL when out
+ * of memory): for series written every scrape, the *_p variants take it,
+ * plus @extra, an already formatted trailing pair such as kind="voluntary"
+ * or NULL. */
+char *kp_prom_prepare(const struct kp_label *labels);
+void kp_prom_sample_p(FILE *f, const char *name, const char *prep, const char *extra,
+		      double value);
+void kp_prom_sample_u64_p(FILE *f, const char *name, const char *prep, const char *extra,
+			  uint64_t value);
+void kp_prom_histogram_p(FILE *f, const char *name, const char *prep,
+			 const char *extra, const uint64_t *fine_counts, uint64_t sum_ns);
+
 #endif

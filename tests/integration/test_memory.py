@@ -108,6 +108,11 @@ class MemoryTest(unittest.TestCase):
         self.assertEqual(pc.wait(timeout=10), 0)
         hits = self.cg.limit_hits(lim) - hits0
         psi = (self.cg.psi_total_us(lim) - psi0) / 1e6
+        # the daemon reads cgroup files at its 1 s ticks: a scrape more than
+        # one tick after this read shows figures from between it and now
+        before = {(r, k): self.cg.psi_total_us(lim, r, k) / 1e6
+                  for r in ("cpu", "memory", "io") for k in ("some", "full")}
+        time.sleep(1.3)
         m = d.metrics()
 
         # usage under the limit all along, as kpulse saw it
@@ -141,13 +146,15 @@ class MemoryTest(unittest.TestCase):
         # the node histogram holds at least the limited container's stalls
         self.assertGreaterEqual(h.value(m, "kpulse_node_memory_reclaim_seconds_count"), n)
 
-        # PSI: what the cgroup's files say, read around the scrape
+        # PSI: what the cgroup's files said between the read before the
+        # scrape and the one after it
         for res in ("cpu", "memory", "io"):
             for kind in ("some", "full"):
                 name = "kpulse_container_pressure_%s_%s_seconds_total" % (res, kind)
                 k = h.value(m, name, **self.labels(lim))
                 f = self.cg.psi_total_us(lim, res, kind) / 1e6
-                self.assertAlmostEqual(k, f, delta=0.002, msg=name)
+                self.assertGreaterEqual(k, before[res, kind] - 1e-6, msg=name)
+                self.assertLessEqual(k, f + 1e-6, msg=name)
         k_mem = h.value(m, "kpulse_container_pressure_memory_some_seconds_total", **self.labels(lim))
         self.assertGreater(k_mem, 0)
         self.assertGreaterEqual(k_mem, psi - 0.001)  # the cgroup is new: total = rise
@@ -161,6 +168,7 @@ class MemoryTest(unittest.TestCase):
         time.sleep(0.5)
         for path in (lim, ctl):
             before = self.cg.usage(path)
+            time.sleep(1.2)     # files are read at the daemon's ticks
             m = d.metrics()
             after = self.cg.usage(path)
             k = h.value(m, "kpulse_container_memory_usage_bytes", **self.labels(path))

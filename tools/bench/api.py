@@ -5,8 +5,11 @@ holding a sleeping process. Reports the figures and a baseline (/health,
 which touches no per-container data) measured in the same run.
 
 usage: tools/bench/api.py [N_CGROUPS=500] [REQUESTS=300]
+BENCH_PERF=FILE records a perf profile of the daemon during the /metrics
+requests into FILE (perf report -i FILE).
 """
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -54,7 +57,17 @@ def main():
                 time.sleep(0.5)
             shown = len(h.series(d.metrics(), "kpulse_container_cpu_seconds_total"))
             time.sleep(2.5)  # let the analysis tick over every cgroup
-            rows = [(p, measure(d, p, nreq)) for p in ("/health", "/metrics", "/api/v1/containers")]
+            rows = []
+            for p in ("/health", "/metrics", "/api/v1/containers"):
+                perf = None
+                if p == "/metrics" and os.environ.get("BENCH_PERF"):
+                    perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o",
+                                             os.environ["BENCH_PERF"], "-p", str(d.proc.pid)])
+                    time.sleep(1)
+                rows.append((p, measure(d, p, nreq)))
+                if perf:
+                    perf.send_signal(2)
+                    perf.wait()
             rss = int([l for l in open("/proc/%d/status" % d.proc.pid)
                        if l.startswith("VmRSS")][0].split()[1])
         finally:
