@@ -1,6 +1,7 @@
 /* metrics.c - /metrics: per-container and node series, then kpulse's own
  * cost (BPF run time per program, map fill, drops) and process_* figures.
  * Names and units follow the contract in DESIGN.md. */
+#include <stddef.h>
 #include <string.h>
 #include "metrics.h"
 #include "collector.h"
@@ -149,6 +150,64 @@ static void render_requests(FILE *f, struct kp_container *k, int dir, struct kp_
 	}
 }
 
+/* The TCP counters, container and node alike: one row per series, rows of
+ * one family next to each other. */
+static const struct tcp_counter {
+	const char *name;	/* after kpulse_container_ / kpulse_node_ */
+	const char *extra;	/* a label pair of the series, or NULL */
+	size_t off;		/* of the uint64_t in struct kp_tcp_totals */
+	bool sock_len;		/* needs sock_{send,recv}_length (6.3+) */
+	const char *help;
+} tcp_counters[] = {
+	{ "tcp_connections_total", "direction=\"inbound\"", offsetof(struct kp_tcp_totals, conn_in),
+	  false, "TCP connections established: inbound = passive open (accepted), "
+		 "outbound = active open." },
+	{ "tcp_connections_total", "direction=\"outbound\"",
+	  offsetof(struct kp_tcp_totals, conn_out), false, NULL },
+	{ "tcp_retransmits_total", NULL, offsetof(struct kp_tcp_totals, retrans), false,
+	  "Successful TCP retransmissions (tcp_retransmit_skb), in segments." },
+	{ "tcp_resets_total", "direction=\"sent\"", offsetof(struct kp_tcp_totals, rst_sent), false,
+	  "TCP resets sent and received by sockets (not those sent for no socket)." },
+	{ "tcp_resets_total", "direction=\"received\"", offsetof(struct kp_tcp_totals, rst_recv),
+	  false, NULL },
+	{ "network_receive_bytes_total", NULL, offsetof(struct kp_tcp_totals, rx_bytes), true,
+	  "Bytes inet sockets returned to their tasks (sock_recv_length, no MSG_PEEK)." },
+	{ "network_transmit_bytes_total", NULL, offsetof(struct kp_tcp_totals, tx_bytes), true,
+	  "Bytes inet sockets accepted from their tasks (sock_send_length)." },
+};
+
+/* Every TCP counter family, for the containers whose sockets did anything
+ * (@node false) or host-wide. */
+static void render_tcp_counters(FILE *f, const struct kp_collector *c, bool node, bool sock_len)
+{
+	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+	struct kp_container *k, *tmp;
+	char name[96];
+
+	for (size_t i = 0, j; i < sizeof(tcp_counters) / sizeof(tcp_counters[0]); i = j) {
+		const struct tcp_counter *t = &tcp_counters[i];
+
+		for (j = i + 1; j < sizeof(tcp_counters) / sizeof(tcp_counters[0]) &&
+				!strcmp(tcp_counters[j].name, t->name); j++)
+			;
+		if (t->sock_len && !sock_len)
+			continue;
+		snprintf(name, sizeof(name), "kpulse_%s_%s", node ? "node" : "container", t->name);
+		kp_prom_family(f, name, "counter", t->help);
+		if (node) {
+			for (size_t r = i; r < j; r++)
+				kp_prom_sample_u64_p(f, name, NULL, tcp_counters[r].extra,
+						     *(const uint64_t *)((const char *)n + tcp_counters[r].off));
+			continue;
+		}
+		FOR_EACH_TCP(c, k, tmp)
+			for (size_t r = i; r < j; r++)
+				kp_prom_sample_u64_p(f, name, clabels(k), tcp_counters[r].extra,
+						     *(const uint64_t *)((const char *)k->tcp +
+									 tcp_counters[r].off));
+	}
+}
+
 /* Containers whose sockets did anything while kpulse ran; the figures are
  * charged to the cgroup that created the socket. Without the socket length
  * tracepoints (@sock_len false: before Linux 6.3) bytes and request
@@ -160,58 +219,22 @@ static void render_container_tcp(FILE *f, const struct kp_collector *c, bool soc
 
 	kp_prom_family(f, "kpulse_container_tcp_rtt_seconds", "histogram",
 		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment.");
-	FOR_EACH_TCP(c, k, tmp) {
+	FOR_EACH_TCP(c, k, tmp)
 		kp_prom_histogram_p(f, "kpulse_container_tcp_rtt_seconds", clabels(k), NULL,
-				  k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
-	}
+				    k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
 	kp_prom_family(f, "kpulse_container_tcp_connect_latency_seconds", "histogram",
 		       "Active opens from SYN_SENT to ESTABLISHED.");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_histogram_p(f, "kpulse_container_tcp_connect_latency_seconds", clabels(k), NULL,
-				  k->tcp->connect_hist, k->tcp->connect_sum_ns);
-	}
-	kp_prom_family(f, "kpulse_container_tcp_connections_total", "counter",
-		       "TCP connections established: inbound = passive open (accepted), outbound = active open.");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_sample_u64_p(f, "kpulse_container_tcp_connections_total", clabels(k),
-				"direction=\"inbound\"", k->tcp->conn_in);
-		kp_prom_sample_u64_p(f, "kpulse_container_tcp_connections_total", clabels(k),
-				"direction=\"outbound\"", k->tcp->conn_out);
-	}
+	FOR_EACH_TCP(c, k, tmp)
+		kp_prom_histogram_p(f, "kpulse_container_tcp_connect_latency_seconds", clabels(k),
+				    NULL, k->tcp->connect_hist, k->tcp->connect_sum_ns);
 	kp_prom_family(f, "kpulse_container_tcp_established", "gauge",
 		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs).");
-	FOR_EACH_TCP(c, k, tmp) {
+	FOR_EACH_TCP(c, k, tmp)
 		kp_prom_sample_p(f, "kpulse_container_tcp_established", clabels(k), NULL,
-			       k->tcp->established > 0 ? (double)k->tcp->established : 0);
-	}
-	kp_prom_family(f, "kpulse_container_tcp_retransmits_total", "counter",
-		       "Successful TCP retransmissions (tcp_retransmit_skb) of the container's sockets.");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_sample_u64_p(f, "kpulse_container_tcp_retransmits_total", clabels(k), NULL,
-				k->tcp->retrans);
-	}
-	kp_prom_family(f, "kpulse_container_tcp_resets_total", "counter",
-		       "TCP resets sent and received by the container's sockets.");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_sample_u64_p(f, "kpulse_container_tcp_resets_total", clabels(k),
-				"direction=\"sent\"", k->tcp->rst_sent);
-		kp_prom_sample_u64_p(f, "kpulse_container_tcp_resets_total", clabels(k),
-				"direction=\"received\"", k->tcp->rst_recv);
-	}
+				 k->tcp->established > 0 ? (double)k->tcp->established : 0);
+	render_tcp_counters(f, c, false, sock_len);
 	if (!sock_len)
 		return;
-	kp_prom_family(f, "kpulse_container_network_receive_bytes_total", "counter",
-		       "Bytes the container's inet sockets returned to it (sock_recv_length, no MSG_PEEK).");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_sample_u64_p(f, "kpulse_container_network_receive_bytes_total", clabels(k), NULL,
-				k->tcp->rx_bytes);
-	}
-	kp_prom_family(f, "kpulse_container_network_transmit_bytes_total", "counter",
-		       "Bytes the container's inet sockets accepted from it (sock_send_length).");
-	FOR_EACH_TCP(c, k, tmp) {
-		kp_prom_sample_u64_p(f, "kpulse_container_network_transmit_bytes_total", clabels(k), NULL,
-				k->tcp->tx_bytes);
-	}
 	kp_prom_family(f, "kpulse_container_request_latency_seconds", "histogram",
 		       "First bytes of a request to first bytes of its response on one socket; inbound: port is the local listening port, outbound: the remote port; quieter ports fold into port=\"other\".");
 	FOR_EACH_TCP(c, k, tmp)
@@ -222,7 +245,6 @@ static void render_container_tcp(FILE *f, const struct kp_collector *c, bool soc
 static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
 {
 	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
-	struct kp_label dir[2] = { { "direction", NULL }, { NULL, NULL } };
 
 	kp_prom_family(f, "kpulse_node_tcp_rtt_seconds", "histogram",
 		       "Smoothed RTT of all TCP sockets, per received segment, host-wide.");
@@ -231,40 +253,21 @@ static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len
 		       "Active opens from SYN_SENT to ESTABLISHED, host-wide.");
 	kp_prom_histogram(f, "kpulse_node_tcp_connect_latency_seconds", NULL,
 			  n->connect_hist, n->connect_sum_ns);
-	kp_prom_family(f, "kpulse_node_tcp_connections_total", "counter",
-		       "TCP connections established, host-wide, by direction.");
-	dir[0].value = "inbound";
-	kp_prom_sample_u64(f, "kpulse_node_tcp_connections_total", dir, n->conn_in);
-	dir[0].value = "outbound";
-	kp_prom_sample_u64(f, "kpulse_node_tcp_connections_total", dir, n->conn_out);
 	kp_prom_family(f, "kpulse_node_tcp_established", "gauge",
 		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs), host-wide.");
 	kp_prom_sample(f, "kpulse_node_tcp_established", NULL,
 		       n->established > 0 ? (double)n->established : 0);
-	kp_prom_family(f, "kpulse_node_tcp_retransmits_total", "counter",
-		       "Successful TCP retransmissions, host-wide.");
-	kp_prom_sample_u64(f, "kpulse_node_tcp_retransmits_total", NULL, n->retrans);
-	kp_prom_family(f, "kpulse_node_tcp_resets_total", "counter",
-		       "TCP resets sent and received by sockets, host-wide (not those sent for no socket).");
-	dir[0].value = "sent";
-	kp_prom_sample_u64(f, "kpulse_node_tcp_resets_total", dir, n->rst_sent);
-	dir[0].value = "received";
-	kp_prom_sample_u64(f, "kpulse_node_tcp_resets_total", dir, n->rst_recv);
+	render_tcp_counters(f, c, true, sock_len);
 	if (!sock_len)
 		return;
-	kp_prom_family(f, "kpulse_node_network_receive_bytes_total", "counter",
-		       "Bytes inet sockets returned to their tasks, host-wide.");
-	kp_prom_sample_u64(f, "kpulse_node_network_receive_bytes_total", NULL, n->rx_bytes);
-	kp_prom_family(f, "kpulse_node_network_transmit_bytes_total", "counter",
-		       "Bytes inet sockets accepted from their tasks, host-wide.");
-	kp_prom_sample_u64(f, "kpulse_node_network_transmit_bytes_total", NULL, n->tx_bytes);
 	kp_prom_family(f, "kpulse_node_request_latency_seconds", "histogram",
 		       "Request latency over all sockets and ports, host-wide, by direction.");
 	for (int d = 0; d < 2; d++) {
 		const struct kp_lat *r = kp_collector__node_req(c, d);
 
-		dir[0].value = d ? "outbound" : "inbound";
-		kp_prom_histogram(f, "kpulse_node_request_latency_seconds", dir, r->hist, r->sum_ns);
+		kp_prom_histogram_p(f, "kpulse_node_request_latency_seconds", NULL,
+				    d ? "direction=\"outbound\"" : "direction=\"inbound\"",
+				    r->hist, r->sum_ns);
 	}
 }
 
