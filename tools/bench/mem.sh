@@ -33,6 +33,10 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+BENCH_TAG=bench-mem
+MEDIAN_NONE=n/a
+# shellcheck source=tools/bench/lib.sh
+. tools/bench/lib.sh
 
 REPS=${BENCH_REPS:-3}
 RECLAIM_SECS=${BENCH_RECLAIM_SECS:-8}
@@ -46,8 +50,6 @@ KPULSE=./kpulse
 WORKLOAD=.output/workload
 TAG=kpulse-bench-mem-$$
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for v in REPS RECLAIM_SECS IDLE_SECS OOM_KILLS LIMIT_MIB SCANNERS; do
 	if ! [[ ${!v} =~ ^[0-9]+$ ]] || ((${!v} < 1)); then
@@ -68,23 +70,6 @@ DATA=""
 FAILED=0
 NOTES=()
 
-alive() { kill -0 "$1" 2>/dev/null && [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) != Z ]]; }
-
-stop_pid()
-{
-	local pid=$1 i
-	STOP_RC=0
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
-		if alive "$pid"; then
-			kill -KILL "$pid" 2>/dev/null || true
-			STOP_RC=timeout
-		fi
-	fi
-	if [[ $STOP_RC == 0 ]]; then wait "$pid" 2>/dev/null || STOP_RC=$?; else wait "$pid" 2>/dev/null || true; fi
-	unset "LIVE[$pid]"
-}
 
 cleanup()
 {
@@ -323,8 +308,6 @@ done
 # ---------------------------------------------------------------------------
 # Report.
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
-	if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]; else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 row_of() { awk -v p="$2" '$1 == p || $1 == p "_raw"' "$1"; }
 ns_per() { awk '$3 > 0 { printf "%.0f\n", $2 / $3; found = 1 } END { if (!found) print "n/a" }'; }
 

@@ -21,13 +21,16 @@
 #
 # Environment: BENCH_REPS (3), BENCH_PAIRS (11), BENCH_IDLE_SECS (60),
 # BENCH_HACKBENCH ("-g 4 -l 2000"), BENCH_PIPE_LOOPS (200000),
-# BENCH_PIPE_CPU (0).
+# BENCH_PIPE_CPU (0), BENCH_BPFTRACE (bpftrace; "none" leaves it out).
 
 # shellcheck disable=SC2317 # cleanup and start_* are called indirectly
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+BENCH_TAG=bench
+# shellcheck source=tools/bench/lib.sh
+. tools/bench/lib.sh
 
 REPS=${BENCH_REPS:-3}
 PAIRS=${BENCH_PAIRS:-11}
@@ -38,6 +41,7 @@ PIPE_CPU=${BENCH_PIPE_CPU:-0}
 RESULTS=tools/bench/results-sched.md
 OUT=.output/bench
 KPULSE=./kpulse
+BPFTRACE=${BENCH_BPFTRACE:-bpftrace}
 
 # Targets from the issue.
 TARGET_FLOOR=1.5	# kp_switch ns/event <= 1.5 x floor
@@ -55,8 +59,6 @@ tracepoint:sched:sched_switch {
 	delete(@qtime[args->next_pid]);
 }'
 
-log() { printf 'bench: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for v in REPS PAIRS IDLE_SECS PIPE_LOOPS PIPE_CPU; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_$v='${!v}' is not a number"
@@ -72,39 +74,6 @@ STATS_PREV=""
 MOUNTED_TRACEFS=0
 TMP=""
 FAILED=0
-
-alive()
-{
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
-
-# stop_pid PID: SIGTERM, wait up to 10 s, SIGKILL if it did not go. Sets
-# STOP_RC to the exit status, "timeout" when it had to be killed.
-stop_pid()
-{
-	local pid=$1 name=${LIVE[$1]:-process} i
-	STOP_RC=0
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		if alive "$pid"; then
-			log "$name (pid $pid) still running 10 s after SIGTERM: SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-			STOP_RC=timeout
-			unset "LIVE[$pid]"
-			return 0
-		fi
-	fi
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-	unset "LIVE[$pid]"
-}
 
 # IDs (of those we started) still loaded, as "id:owner:name" words.
 leftover_progs()
@@ -152,34 +121,6 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------
 # Helpers.
 
-# bpftool prog show -j on stdin -> "id name run_time_ns run_cnt" lines.
-prog_table()
-{
-	python3 -c '
-import json, sys
-try:
-    progs = json.load(sys.stdin)
-except ValueError:
-    progs = []
-for p in progs:
-    print(p["id"], p.get("name", "?") or "?", p.get("run_time_ns", 0), p.get("run_cnt", 0))
-'
-}
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# median of the numbers on stdin ("" when none)
-median()
-{
-	sort -g | awk '{ a[NR] = $1 } END {
-		if (NR == 0) exit
-		if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
-		else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # ratio A B -> "A/B" with two decimals, "n/a" when either is missing
 ratio()
 {
@@ -223,10 +164,14 @@ for t in bpftool clang hackbench perf taskset curl python3 gcc sysctl; do
 done
 [[ -x $KPULSE ]] || die "$KPULSE not built; run: make kpulse"
 HAVE_BPFTRACE=0
-if command -v bpftrace >/dev/null; then
+if [[ $BPFTRACE != none ]] && command -v "$BPFTRACE" >/dev/null; then
 	HAVE_BPFTRACE=1
 else
-	NOTES+=("bpftrace is not installed: its column is n/a (bash tools/install-deps.sh --bench installs it).")
+	if [[ $BPFTRACE == none ]]; then
+		NOTES+=("bpftrace left out (BENCH_BPFTRACE=none): its column is n/a.")
+	else
+		NOTES+=("bpftrace ($BPFTRACE) is not installed: its column is n/a (bash tools/install-deps.sh --bench installs it).")
+	fi
 fi
 ((PIPE_CPU < $(nproc))) || die "BENCH_PIPE_CPU=$PIPE_CPU but there are only $(nproc) CPUs"
 
@@ -316,7 +261,7 @@ start_floor()
 
 start_bpftrace()
 {
-	bpftrace -e "$BT_PROG" >"$TMP/bpftrace.log" 2>&1 &
+	"$BPFTRACE" -e "$BT_PROG" >"$TMP/bpftrace.log" 2>&1 &
 	SUBJ_PID=$!
 	LIVE[$SUBJ_PID]=bpftrace
 	# bpftrace says nothing reliable once attached: find_progs below waits
@@ -336,13 +281,6 @@ stop_subject()
 	fi
 }
 
-# BPF program IDs whose fds process PID holds (programs and links both show
-# a prog_id in fdinfo): exact ownership, whoever else loads programs.
-held_prog_ids()
-{
-	grep -hs '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u || true
-}
-
 # find_progs SUBJECT BEFORE_FILE: the programs that appeared since BEFORE (a
 # prog_table), are held by SUBJ_PID and serve one of our tracepoints, once
 # the sched_switch one has run. Sets PROGS to "id:tracepoint" words; returns
@@ -358,10 +296,10 @@ find_progs()
 			if grep -q "^$id " "$before" || [[ $held != *" $id "* ]]; then
 				continue
 			fi
+			OUR_IDS[$id]=$subj	# all it holds, measured or not
 			tp=$(tracepoint_of "$name" "$subj")
 			[[ -n $tp ]] || continue
 			PROGS+=("$id:$tp")
-			OUR_IDS[$id]=$subj
 			if [[ $tp == sched_switch && $cnt -gt 0 ]]; then
 				have_switch=1
 			fi
@@ -482,6 +420,15 @@ cnt_median()
 	m=$(awk -v s="$1" -v w="$2" -v t="$3" '$1 == s && $2 == w && $4 == t { print $6 }' "$SAMPLES" | median)
 	[[ -n $m ]] && printf '%.0f' "$m" || echo n/a
 }
+# median over the runs of SUBJECT's cost of all its scheduler programs per
+# context switch: sum of run_time_ns over every tracepoint / sched_switch runs
+per_switch()
+{
+	local m
+	m=$(awk -v s="$1" -v w="$2" '$1 == s && $2 == w { t[$3] += $5; if ($4 == "sched_switch") n[$3] = $6 }
+		END { for (r in t) if (n[r] > 0) print t[r] / n[r] }' "$SAMPLES" | median)
+	echo "${m:-n/a}"
+}
 nruns()
 {
 	awk -v s="$1" -v w="$2" -v t="$3" '$1 == s && $2 == w && $4 == t && $6 > 0' "$SAMPLES" | wc -l
@@ -576,9 +523,9 @@ if [[ -n $LEFT ]]; then
 	FAILED=1
 fi
 if ((${#FOREIGN[@]})); then
-	f=""
-	for id in $(printf '%s\n' "${!FOREIGN[@]}" | sort -n); do f+="$id ${FOREIGN[$id]}, "; done
-	NOTES+=("**Not a clean run:** BPF programs of another process were loaded during it (${f%, }); if they sit on the scheduler tracepoints they slow the pipe runs (both with and without kpulse) and disturb the caches. Re-run on a quiet host.")
+	f=$(for id in "${!FOREIGN[@]}"; do echo "${FOREIGN[$id]}"; done | sort | uniq -c |
+		awk '{ printf "%s%s ×%d", (NR > 1 ? ", " : ""), $2, $1 }')
+	NOTES+=("**Not a clean run:** ${#FOREIGN[@]} BPF programs of other processes were loaded during it ($f); if they sit on the scheduler tracepoints they slow the pipe runs (both with and without kpulse) and disturb the caches. Re-run on a quiet host.")
 fi
 if ((KP_BAD_STOPS)); then
 	NOTES+=("kpulse did not exit with status 0 within 10 s of SIGTERM in $KP_BAD_STOPS of $KP_STOPS stops.")
@@ -596,7 +543,7 @@ report()
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- kernel: $(uname -r) ($(uname -m)), $(nproc) CPUs: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
 	echo "- kpulse: $("$KPULSE" --version 2>/dev/null || echo '?'), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf src include 2>/dev/null || echo ' (+ uncommitted changes)')"
-	echo "- tools: $(bpftool version 2>/dev/null | head -n1), $( ((HAVE_BPFTRACE)) && bpftrace --version || echo 'bpftrace: not available'), perf $(perf --version | awk '{ print $3 }')"
+	echo "- tools: $(bpftool version 2>/dev/null | head -n1), $( ((HAVE_BPFTRACE)) && "$BPFTRACE" --version || echo 'bpftrace: not available'), perf $(perf --version | awk '{ print $3 }')"
 	echo "- load average before the run: $LOADAVG0 (anything well above 0 means other work shared the CPUs)"
 	echo "- runs: $REPS interleaved runs per subject (medians), $PAIRS pipe pairs, $IDLE_SECS s idle"
 	echo
@@ -616,11 +563,26 @@ report()
 			r2=$(ratio "$kp" "$bt")
 			[[ $r1 != n/a ]] && r1="${r1}×"
 			[[ $r2 != n/a ]] && r2="${r2}×"
+			kpn=$(fmt_ns "$kp")
+			[[ $kpn == n/a ]] && kpn="not loaded"
 			printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-				"$(kp_name "$tp")" "${WL_LABEL[$wl]}" "$(fmt_ns "$kp")" \
+				"$(kp_name "$tp")" "${WL_LABEL[$wl]}" "$kpn" \
 				"$(fmt_ns "$fl")" "$(fmt_ns "$bt")" "$r1" "$r2" \
 				"$(cnt_median kpulse "$wl" "$tp")"
 		done
+	done
+	echo
+	echo "Where the kernel keeps sched_info (CONFIG_SCHED_INFO, as here), kpulse reads each task's enqueue time at sched_switch and loads no wakeup programs; bpftrace has to stamp every wakeup itself. What each pays per context switch, all its scheduler programs together:"
+	echo
+	echo "| workload | kpulse ns/switch | bpftrace ns/switch | kpulse / bpftrace |"
+	echo "| --- | ---: | ---: | ---: |"
+	for wl in "${WORKLOADS[@]}"; do
+		kp=$(per_switch kpulse "$wl")
+		bt=n/a
+		((HAVE_BPFTRACE)) && bt=$(per_switch bpftrace "$wl")
+		r2=$(ratio "$kp" "$bt")
+		printf '| %s | %s | %s | %s |\n' "${WL_LABEL[$wl]}" "$(fmt_ns "$kp")" "$(fmt_ns "$bt")" \
+			"$([[ $r2 == n/a ]] && echo n/a || echo "$r2×")"
 	done
 	echo
 	echo "## Targets"
@@ -648,6 +610,8 @@ report()
 	printf '| without kpulse | %s | %.0f |\n' "$PIPE_WITHOUT_US" "$PIPE_WITHOUT_OPS"
 	printf '| with kpulse daemon | %s | %.0f |\n' "$PIPE_WITH_US" "$PIPE_WITH_OPS"
 	printf '| **ratio with / without** | **%s×** | %s× |\n' "$PIPE_RATIO" "$(ratio "$PIPE_WITH_OPS" "$PIPE_WITHOUT_OPS")"
+	echo
+	echo "kpulse keeps the kernel's BPF run-time stats on while it runs (for its kpulse_bpf_program_* metrics), so the \"with\" runs include their cost (two clock reads per program run)."
 	echo
 	echo "Per-pair ratio (with / without, usecs/op) over $PAIRS interleaved pairs: median ${PAIR_RATIO_MED}×, range ${PAIR_RATIO_MIN}×–${PAIR_RATIO_MAX}×. This VM's run-to-run noise is about ±25%: differences inside that band are not significant."
 	echo

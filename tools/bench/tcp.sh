@@ -25,6 +25,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
+BENCH_TAG=bench-tcp
+# shellcheck source=tools/bench/lib.sh
+. tools/bench/lib.sh
 
 PAIRS=${BENCH_TCP_PAIRS:-7}
 SECS=${BENCH_TCP_SECS:-5}
@@ -35,8 +38,6 @@ RESULTS=tools/bench/results-tcp.md
 KPULSE=./kpulse
 TARGET_RATIO=0.97
 
-log() { printf 'bench-tcp: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 for v in PAIRS SECS CONNS THREADS FILE_BYTES; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_TCP_$v='${!v}' is not a number"
@@ -68,39 +69,6 @@ NOTES=()
 KP_STOPS=0
 KP_BAD_STOPS=0
 
-alive()
-{
-	local st
-	[[ -r /proc/$1/stat ]] || return 1
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[[ -n $st && $st != Z && $st != X ]]
-}
-
-# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL; STOP_RC = exit status.
-stop_pid()
-{
-	local pid=$1 i
-	STOP_RC=0
-	if alive "$pid"; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			alive "$pid" || break
-			sleep 0.1
-		done
-		if alive "$pid"; then
-			log "${LIVE[$pid]:-process} (pid $pid) ignored SIGTERM: SIGKILL"
-			kill -KILL "$pid" 2>/dev/null || true
-			STOP_RC=timeout
-		fi
-	fi
-	if [[ $STOP_RC != timeout ]]; then
-		wait "$pid" 2>/dev/null || STOP_RC=$?
-	else
-		wait "$pid" 2>/dev/null || true
-	fi
-	unset "LIVE[$pid]"
-}
-
 cleanup()
 {
 	local rc=$? pid
@@ -117,38 +85,6 @@ cleanup()
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port()
-{
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-median()
-{
-	sort -g | awk '{ a[NR] = $1 } END {
-		if (NR == 0) exit
-		if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
-		else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-# bpftool prog show -j on stdin -> "id name run_time_ns run_cnt" lines
-prog_table()
-{
-	python3 -c '
-import json, sys
-try:
-    progs = json.load(sys.stdin)
-except ValueError:
-    progs = []
-for p in progs:
-    print(p["id"], p.get("name", "?") or "?", p.get("run_time_ns", 0), p.get("run_cnt", 0))
-'
-}
-
-held_prog_ids()
-{
-	grep -hs '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u || true
-}
 
 # ---------------------------------------------------------------------------
 # nginx: our own instance, config and files in TMP, daemon off, pinned.

@@ -1,0 +1,76 @@
+# tools/bench/lib.sh - helpers the benchmark scripts share. Sourced, not run.
+# The sourcing script sets BENCH_TAG (log prefix) and keeps the processes it
+# started in the associative array LIVE (pid -> name).
+# shellcheck shell=bash
+
+log() { printf '%s: %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# alive PID: running and not a zombie
+alive()
+{
+	local st
+	[[ -r /proc/$1/stat ]] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[[ -n $st && $st != Z && $st != X ]]
+}
+
+# stop_pid PID: SIGTERM, wait up to 10 s, SIGKILL if it did not go. Sets
+# STOP_RC to the exit status, "timeout" when it had to be killed.
+stop_pid()
+{
+	local pid=$1 i
+	STOP_RC=0
+	if alive "$pid"; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			alive "$pid" || break
+			sleep 0.1
+		done
+		if alive "$pid"; then
+			log "${LIVE[$pid]:-process} (pid $pid) still running 10 s after SIGTERM: SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+			STOP_RC=timeout
+		fi
+	fi
+	if [[ $STOP_RC != timeout ]]; then
+		wait "$pid" 2>/dev/null || STOP_RC=$?
+	else
+		wait "$pid" 2>/dev/null || true
+	fi
+	unset "LIVE[$pid]"
+}
+
+# bpftool prog show -j on stdin -> "id name run_time_ns run_cnt" lines
+prog_table()
+{
+	python3 -c '
+import json, sys
+try:
+    progs = json.load(sys.stdin)
+except ValueError:
+    progs = []
+for p in progs:
+    print(p["id"], p.get("name", "?") or "?", p.get("run_time_ns", 0), p.get("run_cnt", 0))
+'
+}
+
+# the BPF program ids process PID holds open
+held_prog_ids()
+{
+	grep -hs '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u || true
+}
+
+free_port()
+{
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# median of the numbers on stdin; MEDIAN_NONE ("" by default) when none
+median()
+{
+	sort -g | awk -v none="${MEDIAN_NONE:-}" '{ a[NR] = $1 } END {
+		if (NR == 0) { if (none != "") print none; exit }
+		if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
+		else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
