@@ -5,7 +5,8 @@
  * so the stall is timed per task and charged to the current cgroup. OOM
  * kills (mark_victim) run in whichever task hit the limit: the kill is
  * charged to the victim's cgroup, from the tracepoint's task argument, and
- * also sent to userspace as an event through a ring buffer.
+ * also sent to userspace as an event through a ring buffer. Under
+ * `kpulse slow --reclaim` each stall over a threshold is sent too.
  * Every program exists as tp_btf (task storage) and raw_tp (pid-keyed LRU)
  * twins; userspace loads one twin per tracepoint after probing the kernel.
  * These tracepoints are silent while nothing is short of memory: idle cost
@@ -58,6 +59,16 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, KP_OOM_RING_BYTES);
 } oom_events SEC(".maps");
+
+/* `kpulse slow --reclaim`: stalls at or over this many ns go to
+ * slow_events; 0 (the daemon) makes the verifier drop the whole path. */
+const volatile __u64 slow_reclaim_ns = 0;
+
+/* One ring buffer for every unit: the loader shares sched.bpf.c's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);	/* resized by the loader when used */
+} slow_events SEC(".maps");
 
 static const struct kp_mem_stats zero_mem;
 
@@ -113,12 +124,35 @@ static __always_inline void reclaim_begin(__u64 kind, bool btf)
 	}
 }
 
+/* Off the hot path: only with `kpulse slow`, only over the threshold.
+ * Reclaim runs in the stalled task's context: current is the one to name. */
+static __noinline void emit_slow_reclaim(__u64 cgid, __u64 d, __u64 kind, __u64 now)
+{
+	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count_drop(KP_DROP_SLOW_RING_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = now;
+	e->cgid = cgid;
+	e->value_ns = d;
+	e->kind = KP_SLOW_RECLAIM;
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	e->detail = kind;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
 /* Reclaim does not nest (the reclaimer runs with PF_MEMALLOC), so one slot
  * per task is enough; an end without its begin (attached mid-reclaim) or
  * of the other kind is ignored. */
 static __always_inline void reclaim_end(__u64 kind, bool btf)
 {
-	__u64 now = bpf_ktime_get_ns(), start, d;
+	__u64 now = bpf_ktime_get_ns(), start, d, cgid;
 	struct kp_reclaim_start *s;
 	struct kp_mem_stats *m;
 	__u32 pid = 0, b;
@@ -141,7 +175,10 @@ static __always_inline void reclaim_end(__u64 kind, bool btf)
 	else
 		bpf_map_delete_elem(&pid_reclaim, &pid);
 	d = now - start;
-	m = mem_get(bpf_get_current_cgroup_id());
+	cgid = bpf_get_current_cgroup_id();
+	if (slow_reclaim_ns && d >= slow_reclaim_ns)
+		emit_slow_reclaim(cgid, d, kind, now);
+	m = mem_get(cgid);
 	if (!m)
 		return;
 	if (kind == KP_RECLAIM_MEMCG) {

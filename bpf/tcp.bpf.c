@@ -14,6 +14,8 @@
  * the first bytes sent back end it. Outbound: the first bytes sent start it,
  * the first bytes received end it. Exact for strict request/response
  * protocols; pipelining and multiplexing collapse into one longer request.
+ * Under `kpulse slow --request` each request over a threshold is also sent
+ * to userspace, one by one.
  *
  * Every program exists twice: tp_btf (socket-local storage, direct BTF
  * reads) and raw_tp (an LRU hash keyed by the socket's address, CO-RE
@@ -84,6 +86,16 @@ struct {
 	__type(key, __u64);
 	__type(value, struct kp_sock);
 } sock_lru SEC(".maps");
+
+/* `kpulse slow --request`: requests at or over this many ns go to
+ * slow_events; 0 (the daemon) makes the verifier drop the whole path. */
+const volatile __u64 slow_request_ns = 0;
+
+/* One ring buffer for every unit: the loader shares sched.bpf.c's. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);	/* resized by the loader when used */
+} slow_events SEC(".maps");
 
 static const struct kp_tcp_stats zero_tcp;
 static const struct kp_tcp_hist zero_hist;
@@ -241,6 +253,31 @@ static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d
 	hist_add(r->hist, d, false);
 }
 
+/* Off the hot path: only with `kpulse slow`, only over the threshold. A
+ * request ends in sendmsg/recvmsg, in the task that answered it (inbound)
+ * or read its answer (outbound): current is the one to name. */
+static __noinline void emit_slow_request(__u64 cgid, __u8 dir, __u16 port, __u64 d)
+{
+	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!e) {
+		count_drop(KP_DROP_SLOW_RING_FULL);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = bpf_ktime_get_ns();
+	e->cgid = cgid;
+	e->value_ns = d;
+	e->kind = KP_SLOW_REQUEST;
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	e->dir = dir;
+	e->port = port;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline int handle_state(const struct sock *sk, int oldstate,
 					int newstate, bool btf)
 {
@@ -344,7 +381,7 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 	struct kp_tcp_stats *s;
 	struct kp_sock *ks;
 	__u16 family;
-	__u64 cgid, now;
+	__u64 cgid, now, d;
 
 	if (ret <= 0 || !sk || (!send && (flags & MSG_PEEK)))
 		return 0;
@@ -371,8 +408,12 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 	} else if (ks->phase == KP_PHASE_REQUEST) {
 		now = bpf_ktime_get_ns();
 		ks->phase = KP_PHASE_IDLE;
-		if (now > ks->ts)
-			req_record(cgid, ks->dir, ks->port, now - ks->ts);
+		if (now <= ks->ts)
+			return 0;
+		d = now - ks->ts;
+		req_record(cgid, ks->dir, ks->port, d);
+		if (slow_request_ns && d >= slow_request_ns)
+			emit_slow_request(cgid, ks->dir, ks->port, d);
 	}
 	return 0;
 }

@@ -128,14 +128,18 @@ struct kp_oom_event {
 };
 
 /* `kpulse slow`: one record per event over a threshold set before load
- * (rodata), so nothing below it leaves the kernel. */
+ * (rodata), so nothing below it leaves the kernel. Every unit writes to one
+ * ring buffer (the loader shares slow_events), sized only when a threshold
+ * is set. */
 enum kp_slow_kind {
 	KP_SLOW_RUNQ = 1,	/* other_*: the task that held the CPU */
+	KP_SLOW_RECLAIM = 2,	/* detail: enum kp_reclaim_kind */
+	KP_SLOW_REQUEST = 3,	/* dir, port: as in kp_req_key */
 };
 
 struct kp_slow_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC */
-	__u64 cgid;
+	__u64 cgid;		/* runq, reclaim: the task's; request: the socket's */
 	__u64 value_ns;
 	__u32 kind;
 	__u32 pid;		/* thread id (the kernel's pid) */
@@ -143,6 +147,10 @@ struct kp_slow_event {
 	__u32 tgid;		/* process id */
 	char comm[16];
 	char other_comm[16];
+	__u32 detail;		/* KP_SLOW_RECLAIM: enum kp_reclaim_kind */
+	__u16 port;		/* KP_SLOW_REQUEST */
+	__u8 dir;		/* KP_SLOW_REQUEST: enum kp_dir */
+	__u8 pad;
 };
 
 /* ---- TCP and sockets (tcp.bpf.c) ---- */

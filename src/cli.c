@@ -1,11 +1,13 @@
-/* cli.c - snapshot, top and latency: an engineer's view of the same model
- * the daemon serves. Tables are rendered from the /api/v1/containers JSON
- * document, so a local snapshot and one read --from a daemon look alike. */
+/* cli.c - snapshot, top, latency and slow: an engineer's view of the same
+ * model the daemon serves. Tables are rendered from the /api/v1/containers
+ * JSON document, so a local snapshot and one read --from a daemon look
+ * alike. The latencies `latency` and `slow` know are one table (lat_kinds). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -444,6 +446,145 @@ int do_top(int argc, char **argv)
 	return 0;
 }
 
+/* --- latency kinds --------------------------------------------------------- */
+
+/* The cumulative histogram (ns buckets) a latency kind reads from container
+ * @k or, when @k is NULL, from the whole host; NULL while there is none.
+ * @dir: request direction (0 inbound, 1 outbound, -1 both); @tmp: room for
+ * one built on the fly. */
+typedef const uint64_t *(*lat_hist_fn)(const struct kp_collector *c,
+				       const struct kp_container *k, int dir, uint64_t *tmp);
+
+static void hist_add(uint64_t *to, const uint64_t *from)
+{
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		to[b] += from[b];
+}
+
+static const uint64_t *h_runq(const struct kp_collector *c, const struct kp_container *k,
+			      int dir, uint64_t *tmp)
+{
+	(void)dir, (void)tmp;
+	return k ? k->t.runq_hist : kp_collector__node(c)->runq_hist;
+}
+
+static const uint64_t *h_reclaim(const struct kp_collector *c, const struct kp_container *k,
+				 int dir, uint64_t *tmp)
+{
+	(void)dir, (void)tmp;
+	return k ? k->mem.reclaim_hist : kp_collector__node_mem(c)->reclaim_hist;
+}
+
+static const uint64_t *h_rtt(const struct kp_collector *c, const struct kp_container *k,
+			     int dir, uint64_t *tmp)
+{
+	const struct kp_tcp_totals *t = k ? k->tcp : kp_collector__node_tcp(c);
+
+	(void)dir, (void)tmp;
+	return t ? t->rtt_hist : NULL;
+}
+
+static const uint64_t *h_connect(const struct kp_collector *c, const struct kp_container *k,
+				 int dir, uint64_t *tmp)
+{
+	const struct kp_tcp_totals *t = k ? k->tcp : kp_collector__node_tcp(c);
+
+	(void)dir, (void)tmp;
+	return t ? t->connect_hist : NULL;
+}
+
+/* Every port of the container, named or "other" (their sum is what the
+ * kernel counted); the host's figure is already over every port. */
+static const uint64_t *h_request(const struct kp_collector *c, const struct kp_container *k,
+				 int dir, uint64_t *tmp)
+{
+	static struct kp_lat l;
+
+	memset(tmp, 0, KP_HIST_BUCKETS * sizeof(*tmp));
+	for (int d = 0; d < 2; d++) {
+		const struct kp_portset *ps = k ? k->req[d] : NULL;
+
+		if (dir >= 0 && d != dir)
+			continue;
+		if (!k)
+			hist_add(tmp, kp_collector__node_req(c, d)->hist);
+		for (unsigned int i = 0; ps && i < kp_portset__named_count(ps); i++) {
+			kp_portset__named(ps, i, &l);
+			hist_add(tmp, l.hist);
+		}
+		if (ps && kp_portset__other(ps, &l))
+			hist_add(tmp, l.hist);
+	}
+	return tmp;
+}
+
+/* What `latency KIND` and `slow --KIND` know of each latency. */
+static const struct lat_kind {
+	const char *name;
+	const char *title;
+	const char *help;
+	const char *needs[2];	/* tracepoints whose programs must run */
+	lat_hist_fn hist;
+	unsigned int slow;	/* enum kp_slow_kind; 0: no `slow --KIND` */
+	size_t slow_opt;	/* its threshold in struct kp_loader_opts */
+} lat_kinds[] = {
+	{ "runq", "run-queue latency", "wakeup or preemption -> on CPU",
+	  { "sched_switch" }, h_runq, KP_SLOW_RUNQ, offsetof(struct kp_loader_opts, slow_runq_ns) },
+	{ "rtt", "TCP smoothed RTT", "smoothed RTT of TCP sockets, per segment received",
+	  { "tcp_probe" }, h_rtt, 0, 0 },
+	{ "connect", "TCP connect latency", "active opens, SYN sent -> established",
+	  { "inet_sock_set_state" }, h_connect, 0, 0 },
+	{ "request", "request latency", "first request bytes -> first response bytes",
+	  { "sock_send_length", "sock_recv_length" }, h_request, KP_SLOW_REQUEST,
+	  offsetof(struct kp_loader_opts, slow_request_ns) },
+	{ "reclaim", "memory reclaim stalls", "direct and memcg reclaim, begin -> end",
+	  { "mm_vmscan_memcg_reclaim_end", "mm_vmscan_direct_reclaim_end" }, h_reclaim,
+	  KP_SLOW_RECLAIM, offsetof(struct kp_loader_opts, slow_reclaim_ns) },
+};
+#define NKINDS (sizeof(lat_kinds) / sizeof(lat_kinds[0]))
+
+static const struct lat_kind *kind_by_name(const char *name)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (!strcmp(lat_kinds[i].name, name))
+			return &lat_kinds[i];
+	return NULL;
+}
+
+static const struct lat_kind *kind_by_slow(unsigned int slow)
+{
+	for (size_t i = 0; i < NKINDS; i++)
+		if (slow && lat_kinds[i].slow == slow)
+			return &lat_kinds[i];
+	return NULL;
+}
+
+/* "runq, rtt, connect, request or reclaim" */
+static const char *kind_list(void)
+{
+	static char buf[128];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < NKINDS; i++)
+		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", lat_kinds[i].name,
+			      i + 2 < NKINDS ? ", " : i + 2 == NKINDS ? " or " : "");
+	return buf;
+}
+
+/* Whether the programs @lk reads from run here; one line when not. */
+static bool kind_runs(const struct kp_session *s, const struct lat_kind *lk, const char *cmd)
+{
+	for (int i = 0; i < 2 && lk->needs[i]; i++) {
+		if (kp_loader__running(s->loader, lk->needs[i]))
+			continue;
+		kp_err("%s: %s needs the %s tracepoint, which does not run on this kernel "
+		       "(see 'kpulse check')", cmd, lk->name, lk->needs[i]);
+		return false;
+	}
+	return true;
+}
+
 /* --- latency ------------------------------------------------------------- */
 
 struct prev_hist {
@@ -493,16 +634,61 @@ static void print_hist(const char *title, const uint64_t *fine)
 		printf("total 0\n\n");
 }
 
+/* Add what cumulative @cur gained since @prev to @out; remember @cur. A
+ * histogram that went down belongs to a new cgroup with a reused id. */
+static void hist_step(uint64_t *out, const uint64_t *cur, uint64_t *prev)
+{
+	if (!cur)
+		return;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++) {
+		out[b] += cur[b] >= prev[b] ? cur[b] - prev[b] : cur[b];
+		prev[b] = cur[b];
+	}
+}
+
+static struct prev_hist *prev_get(struct prev_hist **all, uint64_t cgid)
+{
+	struct prev_hist *p;
+
+	HASH_FIND(hh, *all, &cgid, sizeof(cgid), p);
+	if (p || !(p = calloc(1, sizeof(*p))))
+		return p;
+	p->cgid = cgid;
+	HASH_ADD(hh, *all, cgid, sizeof(p->cgid), p);
+	return p;
+}
+
 static void latency_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpulse latency runq [-c PATTERN] [--per-container] [-i INTERVAL] [-n COUNT]\n"
-		"  runq                 run-queue latency (wakeup/preemption -> on CPU)\n"
+		"usage: kpulse latency KIND [-c PATTERN] [--per-container] [-i INTERVAL] [-n COUNT]\n"
+		"                           [--direction in|out]\n"
+		"kinds:\n");
+	for (size_t i = 0; i < NKINDS; i++)
+		fprintf(f, "  %-8s %s: %s\n", lat_kinds[i].name, lat_kinds[i].title, lat_kinds[i].help);
+	fprintf(f,
 		"  -c, --container PAT  only matching containers (default: the whole host)\n"
 		"  -p, --per-container  one histogram per container instead of merged\n"
 		"  -i, --interval DUR   print every DUR (default 1s)\n"
 		"  -n, --count N        print N times, then exit (default 1)\n"
-		"example: kpulse latency runq -c web -i 5s -n 3\n");
+		"  -D, --direction DIR  request only: in (requests the container served) or out\n"
+		"                       (requests it made); default both, summed. Always over\n"
+		"                       every port of the container.\n"
+		"Rows are power-of-two microseconds; p50/p99/max come from the fine kernel\n"
+		"buckets (at most 6.25%% above the exact value).\n"
+		"examples:\n"
+		"  kpulse latency runq -c web -i 5s -n 3\n"
+		"  kpulse latency request -c api --direction in --per-container\n"
+		"  kpulse latency reclaim -i 10s\n");
+}
+
+static int parse_direction(const char *s)
+{
+	if (!strcmp(s, "in") || !strcmp(s, "inbound"))
+		return 0;
+	if (!strcmp(s, "out") || !strcmp(s, "outbound"))
+		return 1;
+	return -1;
 }
 
 int do_latency(int argc, char **argv)
@@ -512,21 +698,27 @@ int do_latency(int argc, char **argv)
 		{ "per-container", no_argument, NULL, 'p' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "direction", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
-	static uint64_t merged[KP_HIST_BUCKETS], node_prev[KP_HIST_BUCKETS];
+	static uint64_t merged[KP_HIST_BUCKETS], node_prev[KP_HIST_BUCKETS], d[KP_HIST_BUCKETS],
+		scratch[KP_HIST_BUCKETS];
 	long long iv = 1000000000ll;
-	const char *pattern = NULL, *what;
+	const char *pattern = NULL;
+	const struct lat_kind *lk;
 	bool per = false;
 	long count = 1;
+	int dir = -1;
 	struct prev_hist *prev = NULL, *p, *ptmp;
+	struct kp_container *k, *ktmp;
 	struct kp_session s;
+	char title[640];
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:pi:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:pi:n:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			pattern = optarg;
@@ -536,91 +728,87 @@ int do_latency(int argc, char **argv)
 			break;
 		case 'i':
 			if (kp_opt_duration("latency", "-i", optarg, 100000000ll, 3600000000000ll, &iv))
-				return KP_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'n':
 			if (kp_opt_count("latency", "-n", optarg, 1, 1000000000, &count))
-				return KP_EXIT_USAGE;
+				goto usage;
+			break;
+		case 'D':
+			if ((dir = parse_direction(optarg)) < 0) {
+				kp_err("latency: --direction '%s': expected in or out", optarg);
+				goto usage;
+			}
 			break;
 		case 'h':
 			latency_usage(stdout);
 			return 0;
 		default:
-			latency_usage(stderr);
-			return KP_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (optind >= argc) {
-		kp_err("latency: which latency? runq");
-		latency_usage(stderr);
-		return KP_EXIT_USAGE;
+		kp_err("latency: which latency? %s", kind_list());
+		goto usage;
 	}
-	what = argv[optind];
-	if (strcmp(what, "runq")) {
-		kp_err("latency: unknown latency '%s'; expected runq", what);
-		latency_usage(stderr);
-		return KP_EXIT_USAGE;
+	if (!(lk = kind_by_name(argv[optind]))) {
+		kp_err("latency: unknown latency '%s'; expected %s", argv[optind], kind_list());
+		goto usage;
+	}
+	if (optind + 1 < argc) {
+		kp_err("latency: unexpected argument '%s'", argv[optind + 1]);
+		goto usage;
+	}
+	if (dir >= 0 && lk->hist != h_request) {
+		kp_err("latency: --direction applies to request latency only");
+		goto usage;
 	}
 	ret = kp_session_open(&s, &lo, (uint64_t)iv, (uint64_t)iv);
 	if (ret)
 		return ret;
-	memcpy(node_prev, kp_collector__node(s.col)->runq_hist, sizeof(node_prev));
-	{	/* baseline: what the containers had when we started */
-		struct kp_container *k, *tmp;
-
-		HASH_ITER(hh, kp_collector__containers(s.col), k, tmp) {
-			p = calloc(1, sizeof(*p));
-			if (!p)
-				break;
-			p->cgid = k->cgid;
-			memcpy(p->h, k->t.runq_hist, sizeof(p->h));
-			HASH_ADD(hh, prev, cgid, sizeof(p->cgid), p);
-		}
+	if (!kind_runs(&s, lk, "latency")) {
+		kp_session_close(&s);
+		return KP_EXIT_UNAVAILABLE;
 	}
+	/* baseline: what the host and each container had when we started */
+	hist_step(d, lk->hist(s.col, NULL, dir, scratch), node_prev);
+	HASH_ITER(hh, kp_collector__containers(s.col), k, ktmp)
+		if ((p = prev_get(&prev, k->cgid)))
+			hist_step(d, lk->hist(s.col, k, dir, scratch), p->h);
+	snprintf(title, sizeof(title), "%s%s", lk->title,
+		 dir < 0 ? "" : dir ? " (outbound)" : " (inbound)");
 	for (long n = 0; n < count; n++) {
-		struct kp_container *k, *tmp;
 		bool stop = kp_session_wait((uint64_t)iv, 0);
 
 		kp_collector__collect(s.col, kp_now_mono_ns());
 		memset(merged, 0, sizeof(merged));
-		if (!pattern && !per) {
-			const uint64_t *cur = kp_collector__node(s.col)->runq_hist;
-
-			for (int b = 0; b < KP_HIST_BUCKETS; b++)
-				merged[b] = cur[b] - node_prev[b];
-			memcpy(node_prev, cur, sizeof(node_prev));
-		}
-		HASH_ITER(hh, kp_collector__containers(s.col), k, tmp) {
-			static uint64_t d[KP_HIST_BUCKETS];
-
-			if (!k->path || !kp_api_matches(k, pattern))
+		if (!pattern && !per)
+			hist_step(merged, lk->hist(s.col, NULL, dir, scratch), node_prev);
+		HASH_ITER(hh, kp_collector__containers(s.col), k, ktmp) {
+			if (!(pattern || per) || !k->path || !kp_api_matches(k, pattern) ||
+			    !(p = prev_get(&prev, k->cgid)))
 				continue;
-			HASH_FIND(hh, prev, &k->cgid, sizeof(k->cgid), p);
-			if (!p) {	/* new since the last interval: all of it is new */
-				p = calloc(1, sizeof(*p));
-				if (!p)
-					continue;
-				p->cgid = k->cgid;
-				HASH_ADD(hh, prev, cgid, sizeof(p->cgid), p);
-			}
-			for (int b = 0; b < KP_HIST_BUCKETS; b++)
-				d[b] = k->t.runq_hist[b] - p->h[b];
-			memcpy(p->h, k->t.runq_hist, sizeof(p->h));
-			if (per) {
-				char title[600];
+			memset(d, 0, sizeof(d));
+			/* new since the last interval: all of it is new */
+			hist_step(d, lk->hist(s.col, k, dir, scratch), p->h);
+			if (per && kp_hist_total(d)) {
+				char t[640];
 
-				if (!kp_hist_total(d))
-					continue;
-				snprintf(title, sizeof(title), "container = %s (%s)", k->ident.name, k->path);
-				print_hist(title, d);
-			} else if (pattern) {
-				for (int b = 0; b < KP_HIST_BUCKETS; b++)
-					merged[b] += d[b];
+				snprintf(t, sizeof(t), "container = %s (%s): %s", k->ident.name, k->path,
+					 title);
+				print_hist(t, d);
+			} else if (!per) {
+				hist_add(merged, d);
 			}
 		}
-		if (!per)
-			print_hist(pattern ? "run-queue latency, matching containers"
-					   : "run-queue latency, whole host", merged);
+		if (!per) {
+			size_t tl = strlen(title);
+
+			snprintf(title + tl, sizeof(title) - tl, ", %s",
+				 pattern ? "matching containers" : "whole host");
+			print_hist(title, merged);
+			title[tl] = 0;
+		}
 		fflush(stdout);
 		if (stop)
 			break;
@@ -631,6 +819,9 @@ int do_latency(int argc, char **argv)
 	}
 	kp_session_close(&s);
 	return 0;
+usage:
+	latency_usage(stderr);
+	return KP_EXIT_USAGE;
 }
 
 /* --- slow ---------------------------------------------------------------- */
@@ -646,28 +837,63 @@ struct slow_ctx {
 static void slow_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: kpulse slow [--runq DURATION] [-c PATTERN] [--json] [-d DURATION]\n"
-		"  --runq DUR           print run-queue waits of at least DUR (default 10ms)\n"
+		"usage: kpulse slow [--runq DUR] [--request DUR] [--reclaim DUR] [-c PATTERN]\n"
+		"                   [--json] [-d DURATION]\n"
+		"  --runq DUR           run-queue waits of at least DUR\n"
+		"  --request DUR        requests (any TCP request/response protocol) of at\n"
+		"                       least DUR, inbound and outbound, with their port\n"
+		"  --reclaim DUR        memory reclaim stalls (direct or memcg) of at least DUR\n"
+		"                       (only the kinds given are watched; none: --runq 10ms)\n"
 		"  -c, --container PAT  only matching containers\n"
-		"  --json               one JSON object per line\n"
+		"  --json               one JSON object per line (kind runq, request, reclaim)\n"
 		"  -d, --duration DUR   stop after DUR (default: until Ctrl-C)\n"
-		"The threshold is set in the kernel: nothing below it leaves the kernel.\n"
-		"Each line: time, container, pid, comm, wait, and the task that held the CPU.\n"
-		"example: kpulse slow --runq 20ms -c web\n");
+		"Thresholds are set in the kernel: nothing below them leaves the kernel.\n"
+		"Each line: time, container, pid, tid, comm, kind, value, and for runq the\n"
+		"task that held the CPU, for request its direction and port, for reclaim\n"
+		"direct or memcg. A request is charged to the socket's container; pid and\n"
+		"comm are the task that answered it (inbound) or read the answer (outbound).\n"
+		"Events lost to a full ring buffer are counted on stderr.\n"
+		"examples:\n"
+		"  kpulse slow --runq 20ms -c web\n"
+		"  kpulse slow --request 200ms --reclaim 5ms --json\n");
+}
+
+/* The kind-specific end of a line, and the same as JSON members. */
+static json_t *slow_detail(const struct kp_slow_event *e, char *buf, size_t len)
+{
+	char other[17];
+	const char *what;
+
+	switch (e->kind) {
+	case KP_SLOW_RUNQ:
+		snprintf(other, sizeof(other), "%.16s", e->other_comm);
+		snprintf(buf, len, "held by %u %s", e->other_pid, other);
+		return json_pack("{s:{s:i, s:s}}", "held_by", "tid", (int)e->other_pid, "comm", other);
+	case KP_SLOW_RECLAIM:
+		what = e->detail == KP_RECLAIM_DIRECT ? "direct" : "memcg";
+		snprintf(buf, len, "%s", what);
+		return json_pack("{s:s}", "reclaim", what);
+	default:
+		what = e->dir == KP_DIR_INBOUND ? "inbound" : "outbound";
+		snprintf(buf, len, "%s port %u", what, e->port);
+		return json_pack("{s:s, s:i}", "direction", what, "port", (int)e->port);
+	}
 }
 
 static int on_slow(void *arg, void *data, size_t len)
 {
 	struct slow_ctx *x = arg;
 	const struct kp_slow_event *e = data;
+	const struct lat_kind *lk = len < sizeof(*e) ? NULL : kind_by_slow(e->kind);
 	struct kp_identity id;
 	const char *path;
-	char ts[32], comm[17], other[17];
+	char ts[32], comm[17], detail[64];
+	json_t *more;
 	double t;
 	time_t secs;
 	struct tm tm;
 
-	if (len < sizeof(*e))
+	if (!lk)
 		return 0;
 	path = kp_cgroups__path(x->s->cg, e->cgid, kp_now_mono_ns());
 	if (!path)
@@ -679,26 +905,27 @@ static int on_slow(void *arg, void *data, size_t len)
 		return 0;
 	}
 	snprintf(comm, sizeof(comm), "%.16s", e->comm);
-	snprintf(other, sizeof(other), "%.16s", e->other_comm);
 	t = (double)e->ts_ns / 1e9 + x->mono_to_real;
 	secs = (time_t)t;
 	localtime_r(&secs, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	more = slow_detail(e, detail, sizeof(detail));
 	if (x->json) {
-		json_t *j = json_pack("{s:f, s:s, s:s, s:s, s:i, s:i, s:s, s:f, s:{s:i, s:s}}",
-			"time", t, "kind", "runq", "container", id.name, "cgroup", path,
+		json_t *j = json_pack("{s:f, s:s, s:s, s:s, s:i, s:i, s:s, s:f}",
+			"time", t, "kind", lk->name, "container", id.name, "cgroup", path,
 			"pid", (int)e->tgid, "tid", (int)e->pid, "comm", comm,
-			"seconds", (double)e->value_ns / 1e9,
-			"held_by", "tid", (int)e->other_pid, "comm", other);
+			"seconds", (double)e->value_ns / 1e9);
 
+		json_object_update(j, more);
 		json_dumpf(j, stdout, JSON_COMPACT);
 		putchar('\n');
 		json_decref(j);
 	} else {
-		printf("%s.%03d %-24.24s %7u %7u %-16s runq %9.3f ms  held by %u %s\n", ts,
-		       (int)((t - (double)secs) * 1000), id.name, e->tgid, e->pid, comm,
-		       (double)e->value_ns / 1e6, e->other_pid, other);
+		printf("%s.%03d %-24.24s %7u %7u %-16s %-7s %9.3f ms  %s\n", ts,
+		       (int)((t - (double)secs) * 1000), id.name, e->tgid, e->pid, comm, lk->name,
+		       (double)e->value_ns / 1e6, detail);
 	}
+	json_decref(more);
 	x->shown++;
 	return 0;
 }
@@ -723,32 +950,45 @@ static uint64_t slow_drops(struct kp_session *s)
 	return sum;
 }
 
+static uint64_t *slow_threshold(struct kp_loader_opts *lo, const struct lat_kind *lk)
+{
+	return (uint64_t *)((char *)lo + lk->slow_opt);
+}
+
 int do_slow(int argc, char **argv)
 {
+	/* val 0: a threshold, named by the option (a slow kind) */
 	static const struct option opts[] = {
-		{ "runq", required_argument, NULL, 'r' },
+		{ "runq", required_argument, NULL, 0 },
+		{ "request", required_argument, NULL, 0 },
+		{ "reclaim", required_argument, NULL, 0 },
 		{ "container", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL,
-				     .slow_runq_ns = 10000000ull };
+	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
 	struct slow_ctx x = { 0 };
-	long long runq = 10000000ll, dur = 0;
+	long long v, dur = 0;
 	struct ring_buffer *rb = NULL;
 	struct timespec mono, real;
 	struct kp_session s;
 	uint64_t end, drops = 0;
-	int c, ret, fd;
+	bool armed = false;
+	char flag[32], what[256] = "";
+	int c, li, ret, fd;
+	size_t wl = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:c:jd:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:jd:h", opts, &li)) != -1) {
 		switch (c) {
-		case 'r':
-			if (kp_opt_duration("slow", "--runq", optarg, 1000ll, 3600000000000ll, &runq))
-				return KP_EXIT_USAGE;
+		case 0:
+			snprintf(flag, sizeof(flag), "--%s", opts[li].name);
+			if (kp_opt_duration("slow", flag, optarg, 1000ll, 3600000000000ll, &v))
+				goto usage;
+			*slow_threshold(&lo, kind_by_name(opts[li].name)) = (uint64_t)v;
+			armed = true;
 			break;
 		case 'c':
 			x.pattern = optarg;
@@ -758,24 +998,36 @@ int do_slow(int argc, char **argv)
 			break;
 		case 'd':
 			if (kp_opt_duration("slow", "-d", optarg, 100000000ll, 86400000000000ll, &dur))
-				return KP_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'h':
 			slow_usage(stdout);
 			return 0;
 		default:
-			slow_usage(stderr);
-			return KP_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (optind < argc) {
 		kp_err("slow: unexpected argument '%s'", argv[optind]);
-		return KP_EXIT_USAGE;
+		goto usage;
 	}
-	lo.slow_runq_ns = (uint64_t)runq;
+	if (!armed)
+		lo.slow_runq_ns = 10000000ull;
 	ret = kp_session_open(&s, &lo, 60000000000ull, 60000000000ull);
 	if (ret)
 		return ret;
+	for (size_t i = 0; i < NKINDS; i++) {
+		const struct lat_kind *lk = &lat_kinds[i];
+
+		if (!lk->slow || !*slow_threshold(&lo, lk))
+			continue;
+		if (!kind_runs(&s, lk, "slow")) {
+			kp_session_close(&s);
+			return KP_EXIT_UNAVAILABLE;
+		}
+		wl += snprintf(what + wl, sizeof(what) - wl, "%s%s >= %.3f ms", wl ? ", " : "",
+			       lk->name, (double)*slow_threshold(&lo, lk) / 1e6);
+	}
 	x.s = &s;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
@@ -788,9 +1040,10 @@ int do_slow(int argc, char **argv)
 		kp_session_close(&s);
 		return KP_EXIT_UNAVAILABLE;
 	}
+	fprintf(stderr, "kpulse: slow: watching %s; Ctrl-C stops\n", what);
 	if (!x.json)
-		printf("%-12s %-24s %7s %7s %-16s %-4s %12s  %s\n", "TIME", "CONTAINER", "PID", "TID",
-		       "COMM", "KIND", "VALUE", "HELD BY (tid comm)");
+		printf("%-12s %-24s %7s %7s %-16s %-7s %12s  %s\n", "TIME", "CONTAINER", "PID", "TID",
+		       "COMM", "KIND", "VALUE", "DETAIL");
 	fflush(stdout);
 	end = dur ? kp_now_mono_ns() + (uint64_t)dur : 0;
 	for (;;) {
@@ -802,7 +1055,7 @@ int do_slow(int argc, char **argv)
 			break;
 		ring_buffer__consume(rb);
 		d = slow_drops(&s);
-		if (d > drops && !x.json)
+		if (d > drops)
 			fprintf(stderr, "kpulse: slow: %llu events dropped (ring buffer full)\n",
 				(unsigned long long)(d - drops));
 		drops = d;
@@ -810,10 +1063,13 @@ int do_slow(int argc, char **argv)
 	}
 	ring_buffer__consume(rb);
 	ring_buffer__free(rb);
-	if (!x.json)
-		fprintf(stderr, "kpulse: slow: %llu events shown, %llu filtered out, %llu dropped\n",
-			(unsigned long long)x.shown, (unsigned long long)x.filtered,
-			(unsigned long long)drops);
+	drops = slow_drops(&s);
+	fprintf(stderr, "kpulse: slow: %llu events shown, %llu filtered out, %llu dropped\n",
+		(unsigned long long)x.shown, (unsigned long long)x.filtered,
+		(unsigned long long)drops);
 	kp_session_close(&s);
 	return 0;
+usage:
+	slow_usage(stderr);
+	return KP_EXIT_USAGE;
 }

@@ -1,4 +1,4 @@
-/* cli.h - terminal commands: snapshot, top, latency, check. */
+/* cli.h - terminal commands: snapshot, top, latency, slow, check. */
 #ifndef KPULSE_CLI_H
 #define KPULSE_CLI_H
 

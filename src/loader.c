@@ -28,6 +28,8 @@
 #define MAX_PROGS 32
 #define LOG_CAP (256 * 1024)
 #define LOG_TAIL 4096
+/* slow_events under `kpulse slow`: ~13000 events between two reads */
+#define SLOW_RING_BYTES (1u << 20)
 
 
 /* One skeleton, wrapped so the loader can treat all of them alike. */
@@ -59,7 +61,7 @@ static const struct unit_ops units[] = {
 
 /* Maps every unit declares but that must exist once: the first unit to
  * load creates them, later ones reuse its fd. */
-static const char *const shared_maps[] = { "drops" };
+static const char *const shared_maps[] = { "drops", "slow_events" };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
 struct prog_slot {
@@ -398,7 +400,8 @@ static void record_disabled(struct kp_loader *l, const char *name,
 	l->ndisabled++;
 }
 
-/* Per-cgroup maps follow --max-cgroups. */
+/* Per-cgroup maps follow --max-cgroups; the slow ring buffer is large
+ * only for `kpulse slow`. */
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 {
 	static const char *const per_cgroup[] = { "cg_stats", "mem_stats", "tcp_stats",
@@ -415,6 +418,9 @@ static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 	m = bpf_object__find_map_by_name(obj, "req_stats");
 	if (m && l->opts.max_cgroups)
 		bpf_map__set_max_entries(m, 2 * l->opts.max_cgroups);
+	m = bpf_object__find_map_by_name(obj, "slow_events");
+	if (m && (l->opts.slow_runq_ns || l->opts.slow_reclaim_ns || l->opts.slow_request_ns))
+		bpf_map__set_max_entries(m, SLOW_RING_BYTES);
 }
 
 static void share_maps(struct kp_loader *l, struct bpf_object *obj)
@@ -479,10 +485,12 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 		share_maps(l, obj);
 		if (ops->open == sched_open)
 			((struct sched_bpf *)skel)->rodata->use_sched_info = l->sched_info_ok;
-		if (ops->open == sched_open && l->opts.slow_runq_ns) {
+		if (ops->open == sched_open)
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
-			bpf_map__set_max_entries(((struct sched_bpf *)skel)->maps.slow_events, 1u << 20);
-		}
+		if (ops->open == mem_open)
+			((struct mem_bpf *)skel)->rodata->slow_reclaim_ns = l->opts.slow_reclaim_ns;
+		if (ops->open == tcp_open)
+			((struct tcp_bpf *)skel)->rodata->slow_request_ns = l->opts.slow_request_ns;
 		if (choose_programs(l, obj) == 0) {
 			unit_rows_failed(l, obj, "no usable program for this tracepoint");
 			ops->destroy(skel);

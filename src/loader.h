@@ -12,7 +12,11 @@ struct kp_loader;
 struct kp_loader_opts {
 	bool force_raw_tp;	  /* skip tp_btf even where it works */
 	unsigned int max_cgroups; /* cg_stats map size; 0 = default */
-	uint64_t slow_runq_ns;	  /* `kpulse slow --runq`; 0 = no slow events */
+	/* `kpulse slow` thresholds, set in the kernel (rodata); 0 = none, and
+	 * the verifier drops that path. Any of them sizes slow_events. */
+	uint64_t slow_runq_ns;	  /* --runq */
+	uint64_t slow_reclaim_ns; /* --reclaim */
+	uint64_t slow_request_ns; /* --request */
 };
 
 struct kp_prog_info {

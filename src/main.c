@@ -25,7 +25,7 @@ static const struct cmd {
 	{ "snapshot", do_snapshot, "measure for a while, print every container once" },
 	{ "top", do_top, "live per-container table, worst health first" },
 	{ "latency", do_latency, "bcc-style latency histograms, merged or per container" },
-	{ "slow", do_slow, "stream events over a threshold (run-queue waits) as they happen" },
+	{ "slow", do_slow, "stream events over a threshold: run-queue, request, reclaim" },
 	{ "check", do_check, "probe this kernel and say what will and will not work" },
 	{ "help", do_help, "show help for a command" },
 	{ "version", do_version, "print the version" },

@@ -41,8 +41,10 @@ static void human(long long ns, char *buf, size_t len)
 		snprintf(buf, len, "%lldm", ns / 60000000000ll);
 	else if (ns % 1000000000ll == 0)
 		snprintf(buf, len, "%llds", ns / 1000000000ll);
-	else
+	else if (ns % 1000000ll == 0)
 		snprintf(buf, len, "%lldms", ns / 1000000ll);
+	else
+		snprintf(buf, len, "%lldus", ns / 1000ll);
 }
 
 int kp_opt_duration(const char *cmd, const char *flag, const char *arg,

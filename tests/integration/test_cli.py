@@ -1,14 +1,20 @@
 """Terminal commands against real cgroups: snapshot (table, json, prom,
---from), latency runq, top in a real terminal (tmux), check, error paths."""
+--from), latency (runq, reclaim, request, connect, rtt), slow (runq,
+request, reclaim), top in a real terminal (tmux), check, error paths."""
 import json
 import os
 import re
 import shutil
+import signal
+import statistics
 import subprocess
+import sys
 import time
 import unittest
 
 import harness as h
+import test_memory as tm
+import test_tcp as tt
 
 try:
     import jsonschema
@@ -31,6 +37,71 @@ def kp_owned(*args, timeout=60):
     left = h.wait_released(ids)
     assert not left, "programs left loaded: %s" % left
     return r
+
+
+def prog_names(ids):
+    """{id: name} of loaded BPF programs among `ids`."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True,
+                         check=True).stdout
+    return {p["id"]: p.get("name", "") for p in json.loads(out or "[]") if p["id"] in ids}
+
+
+class Background:
+    """kpulse running while the test makes the workload it measures. Ready
+    once its last unit (tcp) is loaded and attached and it took its
+    baseline; finish() waits for it and checks its programs are gone."""
+
+    def __init__(self, *args):
+        self.args = args
+        self.p = subprocess.Popen([h.KPULSE] + list(args), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.ids = set()
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.p.poll() is not None:
+                raise AssertionError("kpulse %s exited %d: %s"
+                                     % (" ".join(self.args), self.p.returncode, self.p.stderr.read()))
+            self.ids |= h.prog_ids_of(self.p.pid)
+            h.OWNED.update(self.ids)
+            if {"kp_send", "kp_send_raw"} & set(prog_names(self.ids).values()):
+                return
+            time.sleep(0.1)
+        raise AssertionError("kpulse %s did not load in %ds" % (" ".join(self.args), timeout))
+
+    def finish(self, sig=None, timeout=60):
+        if sig:
+            self.p.send_signal(sig)
+        out, err = self.p.communicate(timeout=timeout)
+        left = h.wait_released(self.ids)
+        assert not left, "programs left loaded: %s" % left
+        return subprocess.CompletedProcess(self.args, self.p.returncode, out, err)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.communicate()
+
+
+def hist_blocks(text):
+    """Histograms printed by `kpulse latency`: [(title, rows, total, p50, p99, max)],
+    values in microseconds; checks that each one's rows add up to its total."""
+    blocks = []
+    if not text.strip():
+        return blocks
+    for b in re.split(r"\n\n+", text.strip()):
+        lines = b.splitlines()
+        rows = [int(c) for c in re.findall(r"^\s*\d+ -> \d+\s*: (\d+)", b, re.M)]
+        total = int(re.search(r"^total (\d+)", b, re.M).group(1))
+        q = re.search(r"p50 ([\d.]+) us  p99 ([\d.]+) us  max ([\d.]+) us", b)
+        assert sum(rows) == total, "rows %s do not add up to total %d:\n%s" % (rows, total, b)
+        blocks.append((lines[0], rows, total) + (tuple(map(float, q.groups())) if q else (0, 0, 0)))
+    return blocks
+
+
+def events_of(stdout):
+    return [json.loads(l) for l in stdout.splitlines() if l.strip()]
 
 
 class Loaded(unittest.TestCase):
@@ -127,6 +198,150 @@ class LatencyTest(Loaded):
             self.assertGreater(int(total), 0)
 
 
+class LatencyReclaimTest(unittest.TestCase):
+    """A memory-limited cgroup reading a file three times its limit (the
+    workload of test_memory.py): `latency reclaim` and `slow --reclaim` at
+    once, against the cgroup's own count of charges that hit the limit."""
+
+    def test_reclaim_histogram_and_slow_events(self):
+        cg = h.MemCgroups()
+        if cg.layout is None:
+            self.skipTest("no memory controller to limit test cgroups with")
+        self.addCleanup(cg.cleanup)
+        lim = cg.make_mem("limited", tm.LIMIT)
+        rel = cg.rel(lim)
+        path = os.path.join(h.ROOT, ".output", "%s-cli.dat" % h.TEST_PREFIX)
+        self.addCleanup(os.unlink, path)
+        tm.make_file(path, tm.FILE_MIB)
+        slow = Background("slow", "--reclaim", "100us", "--json", "-c", rel)
+        self.addCleanup(slow.kill)
+        slow.wait_ready()
+        hits0 = cg.limit_hits(lim)
+        w = cg.run_mem(lim, [h.WORKLOAD, "filescan", path, "20"])
+        r = kp_owned("latency", "reclaim", "-c", rel, "-i", "3s")
+        w.kill()
+        w.wait()
+        time.sleep(0.3)
+        res = slow.finish(signal.SIGINT)
+        hits = cg.limit_hits(lim) - hits0
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(res.returncode, 0, res.stderr)
+
+        # the histogram: non-empty, rows add up, no more stalls than the
+        # charges that hit the limit (each memcg reclaim follows one)
+        (title, rows, total, p50, p99, mx), = hist_blocks(r.stdout)
+        print("\n  latency reclaim: total %d, p50 %.1f us, p99 %.1f us; limit hits %d"
+              % (total, p50, p99, hits))
+        self.assertEqual(title, "memory reclaim stalls, matching containers")
+        self.assertGreater(total, 50)
+        self.assertLessEqual(total, hits)
+        self.assertTrue(0 < p50 <= p99 <= mx, (p50, p99, mx))
+
+        # slow --reclaim: only reclaim, only this cgroup's task, nothing
+        # under the threshold, none lost
+        events = events_of(res.stdout)
+        print("  slow --reclaim 100us: %d events (%s); %s"
+              % (len(events), sorted({e["reclaim"] for e in events}), res.stderr.splitlines()[-1]))
+        self.assertIn("watching reclaim >= 0.100 ms", res.stderr)
+        self.assertTrue(events, "no slow reclaim events")
+        self.assertLessEqual(len(events), hits)
+        for e in events:
+            self.assertEqual((e["kind"], e["cgroup"], e["pid"], e["tid"], e["comm"]),
+                             ("reclaim", rel, w.pid, w.pid, "workload"), e)
+            self.assertIn(e["reclaim"], ("memcg", "direct"))
+            self.assertGreaterEqual(e["seconds"], 100e-6)
+        self.assertIn("memcg", {e["reclaim"] for e in events})
+        self.assertIn(" 0 dropped", res.stderr)
+
+
+# One client, CONNS connections in turn to each port given, REQS requests
+# on each, every answer read in full before the next request.
+CLIENT = r"""
+import socket, sys
+conns, reqs = int(sys.argv[1]), int(sys.argv[2])
+for port in map(int, sys.argv[3:]):
+    for _ in range(conns):
+        s = socket.create_connection(("127.0.0.1", port))
+        for _ in range(reqs):
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            buf = b""
+            while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
+                buf += s.recv(4096)
+        s.close()
+"""
+CONNS, REQS = 8, 5
+
+
+@unittest.skipUnless(os.access(tt.DELAY_SERVER, os.X_OK), "delay_server not built")
+class LatencyTcpTest(unittest.TestCase):
+    """The delay server (answers after D = 20 ms) in one cgroup, a client in
+    another, while four `latency` commands watch: request (per container,
+    both directions), request --direction in (merged), connect and rtt.
+    Counts against the client's and the server's own, p50 against D."""
+
+    def test_request_connect_rtt_against_the_delay_server(self):
+        cg = h.Cgroups()
+        self.addCleanup(cg.cleanup)
+        a, b = cg.make("server"), cg.make("client")
+        A, B = cg.rel(a), cg.rel(b)
+        srv, port = tt.start_delay_server(cg, a)
+        pat, iv = h.TEST_PREFIX + "*", "8s"
+        runs = {
+            "request": Background("latency", "request", "-c", pat, "--per-container", "-i", iv),
+            "inbound": Background("latency", "request", "-c", pat, "--direction", "in", "-i", iv),
+            "connect": Background("latency", "connect", "-c", B, "-i", iv),
+            "rtt": Background("latency", "rtt", "-c", pat, "--per-container", "-i", iv),
+        }
+        for r in runs.values():
+            self.addCleanup(r.kill)
+        for r in runs.values():
+            r.wait_ready()
+        time.sleep(0.5)  # loaded: then attach and the baseline read
+        tt.run_in(cg, b, CLIENT, CONNS, REQS, port)
+        served = tt.stop_delay_server(srv)
+        out = {k: r.finish() for k, r in runs.items()}
+        for k, r in out.items():
+            self.assertEqual(r.returncode, 0, "%s: %s" % (k, r.stderr))
+        n = CONNS * REQS
+        self.assertEqual((served["requests"], served["connections"]), (n, CONNS))
+        d_us = tt.DELAY_S * 1e6
+
+        def near_d(p50):
+            # the p50 bucket's upper edge: within 10% of D (one fine bucket
+            # is 6.25%), never below it
+            return d_us <= p50 <= 1.1 * d_us
+
+        blocks = {re.search(r"\((\S+)\)", t).group(1): (t, tot, p50)
+                  for t, _, tot, p50, _, _ in hist_blocks(out["request"].stdout)}
+        print("\n  request per container: %s" % blocks)
+        self.assertEqual(set(blocks), {A, B})
+        for path in (A, B):  # A served them (inbound), B made them (outbound)
+            t, tot, p50 = blocks[path]
+            self.assertTrue(t.endswith(": request latency"), t)
+            self.assertEqual(tot, n, path)
+            self.assertTrue(near_d(p50), (path, p50))
+
+        (t, _, tot, p50, _, _), = hist_blocks(out["inbound"].stdout)
+        print("  request --direction in: total %d, p50 %.1f us" % (tot, p50))
+        self.assertEqual(t, "request latency (inbound), matching containers")
+        self.assertEqual(tot, n)  # A's inbound only, not B's outbound
+        self.assertTrue(near_d(p50), p50)
+
+        (t, _, tot, p50, p99, _), = hist_blocks(out["connect"].stdout)
+        print("  connect: total %d, p50 %.1f us, p99 %.1f us" % (tot, p50, p99))
+        self.assertEqual(t, "TCP connect latency, matching containers")
+        self.assertEqual(tot, served["connections"])
+        self.assertLess(p99, 1e6)  # loopback
+
+        rtt = {re.search(r"\((\S+)\)", t).group(1): (tot, mx)
+               for t, _, tot, _, _, mx in hist_blocks(out["rtt"].stdout)}
+        print("  rtt per container: %s" % rtt)
+        self.assertEqual(set(rtt), {A, B})
+        for tot, mx in rtt.values():
+            self.assertGreater(tot, 0)
+            self.assertLess(mx, 1e6)
+
+
 @unittest.skipUnless(shutil.which("tmux"), "tmux not installed")
 class TopTest(Loaded):
     def test_top_in_a_terminal_shows_containers_and_quits_on_q(self):
@@ -198,6 +413,57 @@ class SlowTest(unittest.TestCase):
         self.assertEqual({e["cgroup"] for e in mine}, {cg.rel(low)})
         self.assertTrue(all(e["held_by"]["tid"] > 0 for e in mine))
 
+    def test_default_is_runq_10ms(self):
+        r = kp_owned("slow", "-d", "1s", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("watching runq >= 10.000 ms;", r.stderr)
+        for e in events_of(r.stdout):
+            self.assertEqual(e["kind"], "runq")
+            self.assertGreaterEqual(e["seconds"], 0.010)
+
+    @unittest.skipUnless(os.access(tt.DELAY_SERVER, os.X_OK), "delay_server not built")
+    def test_slow_requests_name_server_and_port_and_nothing_below(self):
+        """slow --request 10ms: a server answering after 20 ms gives one
+        event per request on each side, one answering after 1 ms none."""
+        cg = h.Cgroups()
+        self.addCleanup(cg.cleanup)
+        a, q, b = cg.make("slowsrv"), cg.make("fastsrv"), cg.make("client")
+        A, Q, B = cg.rel(a), cg.rel(q), cg.rel(b)
+        srv, port = tt.start_delay_server(cg, a)
+        fast, fport = tt.start_delay_server(cg, q, delay_ms=1)
+        slow = Background("slow", "--request", "10ms", "--json", "-c", h.TEST_PREFIX + "*")
+        self.addCleanup(slow.kill)
+        slow.wait_ready()
+        time.sleep(0.5)
+        tt.run_in(cg, b, CLIENT, CONNS, REQS, port, fport)
+        time.sleep(0.3)
+        res = slow.finish(signal.SIGINT)
+        served, served_fast = tt.stop_delay_server(srv), tt.stop_delay_server(fast)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        n = CONNS * REQS
+        self.assertEqual((served["requests"], served_fast["requests"]), (n, n))
+        self.assertIn("watching request >= 10.000 ms;", res.stderr)
+        self.assertIn(" 0 dropped", res.stderr)
+        events = events_of(res.stdout)
+        by = {}
+        for e in events:
+            by.setdefault((e["kind"], e["cgroup"], e["direction"], e["port"]), []).append(e)
+        print("\n  slow --request 10ms: %s" % {k: len(v) for k, v in by.items()})
+        # nothing from the 1 ms server, no other kind: exactly the 20 ms
+        # server's requests, once as its own (inbound), once as the client's
+        self.assertEqual(set(by), {("request", A, "inbound", port), ("request", B, "outbound", port)})
+        inb, outb = by[("request", A, "inbound", port)], by[("request", B, "outbound", port)]
+        self.assertEqual((len(inb), len(outb)), (n, n))
+        # the task that answered: a thread of the server
+        self.assertEqual({(e["pid"], e["comm"]) for e in inb}, {(srv.pid, "delay_server")})
+        for e in inb + outb:
+            self.assertGreaterEqual(e["seconds"], tt.DELAY_S)
+        for side in (inb, outb):
+            med = statistics.median(e["seconds"] for e in side)
+            self.assertAlmostEqual(med, tt.DELAY_S, delta=0.1 * tt.DELAY_S)
+        self.assertNotIn(Q, {e["cgroup"] for e in events})
+        self.assertNotIn(fport, {e["port"] for e in events})
+
     def test_bad_threshold(self):
         r = kp("slow", "--runq", "fast")
         self.assertEqual(r.returncode, 64)
@@ -237,10 +503,38 @@ class ErrorPathsTest(unittest.TestCase):
         self.one_line(kp("snapshot", "-d", "soon"), 64, "-d 'soon'")
         self.one_line(kp("snapshot", "--format", "xml"), 64, "--format 'xml'")
         self.one_line(kp("latency", "warp"), 64, "unknown latency 'warp'")
+        self.one_line(kp("latency", "bogus"), 64,
+                      "expected runq, rtt, connect, request or reclaim")
         self.one_line(kp("latency"), 64, "which latency")
+        self.one_line(kp("latency", "runq", "extra"), 64, "unexpected argument 'extra'")
+        self.one_line(kp("latency", "runq", "--direction", "in"), 64,
+                      "--direction applies to request latency only")
+        self.one_line(kp("latency", "request", "--direction", "sideways"), 64,
+                      "--direction 'sideways'")
+        self.one_line(kp("latency", "reclaim", "-i", "1x"), 64, "-i '1x'")
+        self.one_line(kp("slow", "--request", "xyz"), 64, "--request 'xyz'")
+        self.one_line(kp("slow", "--reclaim", "0"), 64, "--reclaim '0'")
+        self.one_line(kp("slow", "--runq", "10ms", "--reclaim", "2h"), 64, "--reclaim '2h'")
+        self.one_line(kp("slow", "extra"), 64, "unexpected argument 'extra'")
+        for r in (kp("latency", "bogus"), kp("slow", "--request", "xyz"), kp("slow", "--nope"),
+                  kp("latency", "runq", "--nope")):
+            self.assertEqual(r.returncode, 64)
+            self.assertIn("usage: kpulse " + r.args[1], r.stderr)
         self.one_line(kp("top", "-i", "0"), 64, "-i '0'")
         self.one_line(kp("bogus"), 64, "unknown command")
         self.assertEqual(kp("snapshot", "--nope").returncode, 64)
+
+    def test_missing_tracepoint_exits_69(self):
+        """A kind whose programs cannot run here (a kernel before 6.3 has no
+        socket length tracepoints: hidden from the loader) says which."""
+        env = dict(os.environ, KPULSE_TEST_HIDE_TP="sock_send_length,sock_recv_length")
+        for cmd in (["latency", "request"], ["slow", "--reclaim", "1ms", "--request", "1s"]):
+            r, ids = h.run_owned([h.KPULSE] + cmd, env=env)
+            self.assertEqual(h.wait_released(ids), set())
+            # after the loader's own line per program that does not run
+            self.assertEqual(r.returncode, 69, r.stderr)
+            self.assertIn("kpulse: %s: request needs the sock_send_length tracepoint" % cmd[0],
+                          r.stderr.splitlines()[-1])
 
     def test_from_nothing_exits_1(self):
         self.one_line(kp("snapshot", "--from", "http://127.0.0.1:%d" % h.free_port()), 1, "--from")
@@ -250,7 +544,8 @@ class ErrorPathsTest(unittest.TestCase):
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-        for cmd in (["snapshot", "-d", "1s"], ["latency", "runq"], ["top", "-n", "1"]):
+        for cmd in (["snapshot", "-d", "1s"], ["latency", "runq"], ["top", "-n", "1"],
+                    ["latency", "request"], ["slow", "--request", "10ms", "--reclaim", "1ms"]):
             self.one_line(kp(*cmd, preexec=drop), 77, "root")
 
     def test_help(self):
@@ -258,6 +553,13 @@ class ErrorPathsTest(unittest.TestCase):
             r = kp("help", cmd)
             self.assertEqual(r.returncode, 0)
             self.assertIn("usage: kpulse " + cmd, r.stdout)
+        r = kp("latency", "--help")
+        self.assertEqual(r.returncode, 0)
+        for kind in ("runq", "rtt", "connect", "request", "reclaim", "--direction", "examples:"):
+            self.assertIn(kind, r.stdout)
+        r = kp("help", "slow")
+        for flag in ("--runq", "--request", "--reclaim", "--json", "examples:"):
+            self.assertIn(flag, r.stdout)
 
 
 if __name__ == "__main__":
