@@ -348,7 +348,7 @@ report()
 	echo "| program | tracepoint | runs | runs/s |"
 	echo "| --- | --- | ---: | ---: |"
 	while read -r p _ cnt; do
-		if is_mem "$p"; then n="$(tp_of "${p%_raw}")"; else n="(scheduler, for contrast)"; fi
+		if is_mem "$p"; then n="$(tp_of "${p%_raw}")"; else n="(not a memory program, for contrast)"; fi
 		printf '| %s | %s | %s | %s |\n' "$p" "$n" "$cnt" "$(awk -v c="$cnt" -v s="$IDLE_SECS" 'BEGIN { printf "%.1f", c / s }')"
 	done <"$TMP/idle"
 	echo
