@@ -16,14 +16,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "kpulse_abi.h"
+#include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#ifndef barrier_var
-#define barrier_var(var) asm volatile("" : "+r"(var))
-#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -32,14 +28,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct kp_mem_stats);
 } mem_stats SEC(".maps");
-
-/* The same map as sched.bpf.c's: the loader makes every unit share one. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KP_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -64,12 +52,6 @@ struct {
  * slow_events; 0 (the daemon) makes the verifier drop the whole path. */
 const volatile __u64 slow_reclaim_ns = 0;
 
-/* One ring buffer for every unit: the loader shares sched.bpf.c's. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);	/* resized by the loader when used */
-} slow_events SEC(".maps");
-
 static const struct kp_mem_stats zero_mem;
 
 /* Kernels before 6.2 (commit f1a7941243c1, "mm: convert mm's rss stats
@@ -82,25 +64,9 @@ struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
 };
 
-static __always_inline void count_drop(__u32 reason)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
-
-	if (n)
-		*n += 1;
-}
-
 static __always_inline struct kp_mem_stats *mem_get(__u64 cgid)
 {
-	struct kp_mem_stats *s = bpf_map_lookup_elem(&mem_stats, &cgid);
-
-	if (s)
-		return s;
-	bpf_map_update_elem(&mem_stats, &cgid, &zero_mem, BPF_NOEXIST);
-	s = bpf_map_lookup_elem(&mem_stats, &cgid);
-	if (!s)
-		count_drop(KP_DROP_MEM_MAP_FULL);
-	return s;
+	return kp_lookup_or_init(&mem_stats, &cgid, &zero_mem, KP_DROP_MEM_MAP_FULL);
 }
 
 static __always_inline void reclaim_begin(__u64 kind, bool btf)

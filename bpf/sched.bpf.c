@@ -13,7 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "kpulse_abi.h"
+#include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -21,10 +21,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define TASK_RUNNING 0
 
 /* Keeps clang from dropping a bounds check the verifier needs to see. */
-#ifndef barrier_var
-#define barrier_var(var) asm volatile("" : "+r"(var))
-#endif
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, KP_MAX_CGROUPS);
@@ -39,13 +35,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kp_cpu_slot);
 } cpu_slot SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KP_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -73,32 +62,11 @@ const volatile bool use_sched_info = false;
  * 0 (the daemon) makes the verifier drop the whole path. */
 const volatile __u64 slow_runq_ns = 0;
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);	/* resized by the loader when used */
-} slow_events SEC(".maps");
-
 static const struct kp_cg_stats zero_stats;
-
-static __always_inline void count_drop(__u32 reason)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
-
-	if (n)
-		*n += 1;
-}
 
 static __always_inline struct kp_cg_stats *cg_get(__u64 cgid)
 {
-	struct kp_cg_stats *s = bpf_map_lookup_elem(&cg_stats, &cgid);
-
-	if (s)
-		return s;
-	bpf_map_update_elem(&cg_stats, &cgid, &zero_stats, BPF_NOEXIST);
-	s = bpf_map_lookup_elem(&cg_stats, &cgid);
-	if (!s)
-		count_drop(KP_DROP_CGROUP_MAP_FULL);
-	return s;
+	return kp_lookup_or_init(&cg_stats, &cgid, &zero_stats, KP_DROP_CGROUP_MAP_FULL);
 }
 
 static __always_inline __u64 task_cgid(struct task_struct *p, bool btf)

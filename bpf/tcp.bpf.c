@@ -28,7 +28,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
-#include "kpulse_abi.h"
+#include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -36,10 +36,6 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2
-
-#ifndef barrier_var
-#define barrier_var(var) asm volatile("" : "+r"(var))
-#endif
 
 /* preallocated: counters must not miss a new cgroup (see kpulse_abi.h) */
 struct {
@@ -65,14 +61,6 @@ struct {
 	__type(value, struct kp_req_stats);
 } req_stats SEC(".maps");
 
-/* shared with the other units (the loader reuses one map for all) */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KP_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -90,12 +78,6 @@ struct {
 /* `kpulse slow --request`: requests at or over this many ns go to
  * slow_events; 0 (the daemon) makes the verifier drop the whole path. */
 const volatile __u64 slow_request_ns = 0;
-
-/* One ring buffer for every unit: the loader shares sched.bpf.c's. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);	/* resized by the loader when used */
-} slow_events SEC(".maps");
 
 static const struct kp_tcp_stats zero_tcp;
 static const struct kp_tcp_hist zero_hist;
@@ -117,38 +99,14 @@ struct trace_event_raw_tcp_retransmit_skb___err {
 	int err;
 } __attribute__((preserve_access_index));
 
-static __always_inline void count_drop(__u32 reason)
-{
-	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
-
-	if (n)
-		*n += 1;
-}
-
 static __always_inline struct kp_tcp_stats *cg_get(__u64 cgid)
 {
-	struct kp_tcp_stats *s = bpf_map_lookup_elem(&tcp_stats, &cgid);
-
-	if (s)
-		return s;
-	bpf_map_update_elem(&tcp_stats, &cgid, &zero_tcp, BPF_NOEXIST);
-	s = bpf_map_lookup_elem(&tcp_stats, &cgid);
-	if (!s)
-		count_drop(KP_DROP_TCP_MAP_FULL);
-	return s;
+	return kp_lookup_or_init(&tcp_stats, &cgid, &zero_tcp, KP_DROP_TCP_MAP_FULL);
 }
 
 static __always_inline struct kp_tcp_hist *hist_get(__u64 cgid)
 {
-	struct kp_tcp_hist *h = bpf_map_lookup_elem(&tcp_hist, &cgid);
-
-	if (h)
-		return h;
-	bpf_map_update_elem(&tcp_hist, &cgid, &zero_hist, BPF_NOEXIST);
-	h = bpf_map_lookup_elem(&tcp_hist, &cgid);
-	if (!h)
-		count_drop(KP_DROP_TCP_HIST_MAP_FULL);
-	return h;
+	return kp_lookup_or_init(&tcp_hist, &cgid, &zero_hist, KP_DROP_TCP_HIST_MAP_FULL);
 }
 
 /* The cgroup v2 id the socket was created in. */
