@@ -142,9 +142,12 @@ int do_check(int argc, char **argv)
 		for (int i = 0; i < n; i++)
 			json_array_append_new(arr, json_pack("{s:s, s:b, s:b, s:s}", "feature", f[i].name,
 				"ok", f[i].ok, "needed", f[i].needed, "detail", f[i].detail));
-		json_dumpf(json_pack("{s:s, s:b, s:o}", "version", KPULSE_VERSION,
-				     "ok", all_needed, "features", arr), stdout, JSON_INDENT(2));
+		json_t *doc = json_pack("{s:s, s:b, s:o}", "version", KPULSE_VERSION,
+					"ok", all_needed, "features", arr);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2));
 		putchar('\n');
+		json_decref(doc);
 	} else {
 		for (int i = 0; i < n; i++)
 			printf("%-18s %-8s %s\n", f[i].name, f[i].ok ? "ok" : "missing", f[i].detail);
