@@ -29,6 +29,7 @@
 #include "loader.h"
 #include "log.h"
 #include "metrics.h"
+#include "prom.h"
 #include "version.h"
 
 #define SCRAPE_FRESH_NS 50000000ull
@@ -61,21 +62,26 @@ static void refresh(struct daemon *d)
 static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct daemon *d = ctx;
+	const char *accept = kp_http_header(req, "Accept");
+	/* OpenMetrics when the scraper asks for it (Prometheus does) */
+	bool om = accept && strstr(accept, "application/openmetrics-text");
 	FILE *f = open_memstream(&r->body, &r->len);
 
-	(void)req;
 	if (!f)
 		return;
 	refresh(d);
+	kp_prom_begin(f, om);
 	kp_metrics_render(f, d->col, d->loader, d->cg);
 	kp_alerting__prom(d->al, f);
+	kp_prom_end(f);
 	if (fclose(f)) {
 		free(r->body);
 		r->body = NULL;
 		return;
 	}
 	r->status = 200;
-	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	r->content_type = om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+			     : "text/plain; version=0.0.4; charset=utf-8";
 }
 
 /* ok: everything runs; degraded: some program is out; failing: nothing

@@ -73,10 +73,47 @@ void kp_prom_escape(FILE *f, const char *str)
 	}
 }
 
+/* The exposition being written: text 0.0.4 or OpenMetrics 1.0 (one scrape
+ * at a time: the daemon renders from its single thread). */
+static bool openmetrics;
+
+void kp_prom_begin(FILE *f, bool om)
+{
+	(void)f;
+	openmetrics = om;
+}
+
+void kp_prom_end(FILE *f)
+{
+	if (openmetrics)
+		fputs("# EOF\n", f);
+	openmetrics = false;
+}
+
 void kp_prom_family(FILE *f, const char *name, const char *type,
 		    const char *help)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	size_t n = strlen(name);
+
+	if (!openmetrics) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+		return;
+	}
+	/* OpenMetrics names a counter family without its _total suffix and
+	 * escapes double quotes in HELP too */
+	if (!strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total"))
+		n -= 6;
+	fprintf(f, "# HELP %.*s ", (int)n, name);
+	for (const char *h = help; *h; h++) {
+		if (*h == '"' || *h == '\\')
+			fputc('\\', f);
+		if (*h == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*h, f);
+	}
+	fprintf(f, "\n# TYPE %.*s %s\n", (int)n, name, type);
 }
 
 char *kp_prom_prepare(const struct kp_label *labels)

@@ -3,12 +3,19 @@
 #ifndef KPULSE_PROM_H
 #define KPULSE_PROM_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
 
 /* Write @s as a label value body: backslash, double quote and newline are
  * escaped; invalid UTF-8 bytes become U+FFFD. */
 void kp_prom_escape(FILE *f, const char *s);
+
+/* One exposition: @openmetrics selects OpenMetrics 1.0 (counter families
+ * named without _total, quotes escaped in HELP, "# EOF" at the end) over
+ * text 0.0.4 for everything written until kp_prom_end. Not reentrant. */
+void kp_prom_begin(FILE *f, bool openmetrics);
+void kp_prom_end(FILE *f);
 
 /* # HELP and # TYPE lines. */
 void kp_prom_family(FILE *f, const char *name, const char *type,

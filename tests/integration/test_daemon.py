@@ -105,6 +105,29 @@ class HttpTest(unittest.TestCase):
                     "process_cpu_seconds_total", "process_open_fds"):
             self.assertIn("# TYPE " + fam, body)
 
+    def test_openmetrics_when_asked(self):
+        """Prometheus asks for OpenMetrics first; the answer must parse with
+        the reference client's strict OpenMetrics parser and carry the same
+        series as the text format."""
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+        accept = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+        status, headers, body = self.d.get("/metrics", headers={"Accept": accept})
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["Content-Type"].startswith(
+            "application/openmetrics-text; version=1.0.0"), headers["Content-Type"])
+        self.assertTrue(body.endswith("# EOF\n"))
+        fams = {f.name: f for f in text_string_to_metric_families(body)}
+        self.assertEqual(fams["kpulse_node_cpu_seconds"].type, "counter")
+        self.assertEqual(fams["kpulse_node_runqueue_latency_seconds"].type, "histogram")
+        self.assertEqual(fams["kpulse_container_request_latency_seconds"].type, "histogram")
+        self.assertIn('port="other"', fams["kpulse_container_request_latency_seconds"]
+                      .documentation.replace('\\"', '"'))
+        om = {s.name for f in fams.values() for s in f.samples}
+        text = {line.split("{")[0].split(" ")[0] for line in self.d.metrics_text().splitlines()
+                if line and not line.startswith("#")}
+        self.assertEqual(om, text)
+
     @unittest.skipUnless(shutil.which("promtool"), "promtool not installed")
     def test_promtool_accepts_live_scrape(self):
         body = self.d.metrics_text()
