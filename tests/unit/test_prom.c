@@ -128,6 +128,37 @@ static void test_histogram_lines(void **s)
 	free(buf);
 }
 
+/* The family lines of both formats, and the prepared-label path with an
+ * extra pair (what every per-container series goes through). */
+static void test_families_and_prepared(void **s)
+{
+	const struct kp_label l[] = { { "container", "a\"b" }, { NULL, NULL } };
+	char *buf = NULL, *prep = kp_prom_prepare(l);
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)s;
+	assert_string_equal(prep, "container=\"a\\\"b\"");
+	kp_prom_begin(f, false);
+	kp_prom_family(f, "x_total", "counter", "say \"hi\"");
+	kp_prom_sample_u64_p(f, "x_total", prep, "kind=\"v\"", 18446744073709551615ull);
+	kp_prom_end(f);
+	kp_prom_begin(f, true);
+	kp_prom_family(f, "x_total", "counter", "say \"hi\"");
+	kp_prom_family(f, "g", "gauge", "a\\b");
+	kp_prom_sample_u64_p(f, "g", NULL, NULL, 0);
+	kp_prom_end(f);
+	fclose(f);
+	assert_string_equal(buf,
+		"# HELP x_total say \"hi\"\n# TYPE x_total counter\n"
+		"x_total{container=\"a\\\"b\",kind=\"v\"} 18446744073709551615\n"
+		"# HELP x say \\\"hi\\\"\n# TYPE x counter\n"
+		"# HELP g a\\\\b\n# TYPE g gauge\n"
+		"g 0\n# EOF\n");
+	free(buf);
+	free(prep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_histogram_lines),
+		cmocka_unit_test(test_families_and_prepared),
 	};
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
 }
