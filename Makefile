@@ -68,7 +68,11 @@ $(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-kpulse: $(OUT)/main.o $(LIB_OBJS)
+$(OUT)/dashboard.o: src/dashboard.S src/dashboard.html | $(OUT)
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c $< -o $@
+
+kpulse: $(OUT)/main.o $(OUT)/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

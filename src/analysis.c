@@ -257,7 +257,9 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 
 	history_add(&s->hist[KP_S_CPU_CORES], since, s->cpu_cores);
 	if (m) {
-		history_add(&s->hist[KP_S_MEM_USAGE], since, (double)m->files.usage_bytes);
+		if (m->files.has_usage)	/* no memory cgroup: no points, not zeros */
+			history_add(&s->hist[KP_S_MEM_USAGE], since,
+				    (double)m->files.usage_bytes);
 		history_add(&s->hist[KP_S_OOM_KILLS], since, (double)m->oom_kills);
 		history_add(&s->hist[KP_S_RECLAIM_SECONDS], since, (double)m->reclaim_sum_ns / 1e9);
 	}

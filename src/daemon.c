@@ -214,7 +214,26 @@ static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http
 		kp_http_error(r, status, msg);
 }
 
+/* The dashboard: a static page in the binary that reads the JSON API. */
+extern const char kp_dashboard_html[], kp_dashboard_html_end[];
+
+static void h_dashboard(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	size_t n = (size_t)(kp_dashboard_html_end - kp_dashboard_html);
+
+	(void)ctx;
+	(void)req;
+	r->body = malloc(n);
+	if (!r->body)
+		return;
+	memcpy(r->body, kp_dashboard_html, n);
+	r->len = n;
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+}
+
 static const struct kp_http_route routes[] = {
+	{ "/", h_dashboard, NULL },
 	{ "/metrics", h_metrics, NULL },
 	{ "/health", h_health, NULL },
 	{ "/api/v1/containers", h_containers, NULL },

@@ -120,8 +120,9 @@ static const struct kp_http_route *route(const struct kp_http *h, const char *ur
 	for (const struct kp_http_route *r = h->routes; r->path; r++) {
 		size_t n = strlen(r->path);
 
-		if (r->path[n - 1] == '/' ? !strncmp(url, r->path, n) && url[n]
-					  : !strcmp(url, r->path))
+		/* "/x/" is a prefix (something must follow), "/" and "/x" exact */
+		if (n > 1 && r->path[n - 1] == '/' ? !strncmp(url, r->path, n) && url[n]
+						   : !strcmp(url, r->path))
 			return r;
 	}
 	return NULL;

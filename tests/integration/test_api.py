@@ -4,6 +4,8 @@ and robustness under many clients with flat memory."""
 import concurrent.futures as cf
 import json
 import os
+import shutil
+import subprocess
 import time
 import unittest
 import urllib.parse
@@ -141,6 +143,36 @@ class ApiTest(unittest.TestCase):
         for bad, code in (("metric=nope", 400), ("metric=cpu_cores&window=soon", 400),
                           ("", 400), ("metric=cpu_cores&container=ghost", 404)):
             self.assertEqual(self.d.get_error("/api/v1/history?" + bad)[0], code)
+
+    @unittest.skipUnless(shutil.which("node"), "node not installed")
+    def test_dashboard_renders_the_api(self):
+        """GET / is the embedded dashboard; its own script, run in node with
+        a minimal DOM against this daemon, shows the busy container with the
+        API's figures and draws its history."""
+        status, headers, body = self.d.get("/")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "text/html; charset=utf-8")
+        self.assertNotRegex(body, r"(src|href)=\"?https?:")   # nothing from elsewhere
+        check = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dashboard_check.js")
+        name = self.busy_doc()["name"]
+        r = subprocess.run(["node", check, "http://127.0.0.1:%d" % self.d.port, name],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page = json.loads(r.stdout)
+        self.assertEqual(page["err"], "")
+        api = self.busy_doc()
+        row = [row for row in page["rows"] if row[0] == name]
+        self.assertEqual(len(row), 1, page["rows"])
+        cols = dict(zip([hd.rstrip(" ▲▼") for hd in page["head"]], row[0]))
+        self.assertAlmostEqual(float(cols["CPU cores"]), api["cpu"]["cores"], delta=0.6)
+        self.assertGreater(float(cols["CPU cores"]), 0.5 * os.cpu_count())
+        self.assertRegex(cols["runq p99"], r"^[0-9.]+ (µs|ms|s)$")
+        self.assertTrue(cols["reason"])     # contended: the run-queue factor says why
+        self.assertRegex(page["header"]["n-health"], r"^\d+$")
+        self.assertIn("/ %d cores" % os.cpu_count(), page["header"]["n-cpu"])
+        charts = {c["text"].split(":")[0]: c for c in page["charts"]}
+        self.assertEqual(set(charts), {"CPU cores", "run-queue p99", "health", "memory"})
+        self.assertTrue(charts["CPU cores"]["path"], charts)   # a line was drawn
 
     def test_many_clients_rss_flat(self):
         paths = ["/api/v1/containers", "/api/v1/node", "/metrics", "/health",
