@@ -51,4 +51,34 @@ static __always_inline void *kp_lookup_or_init(void *map, const void *key, const
 	return v;
 }
 
+/* A `kpulse slow` record with its common fields set and the rest zeroed, or
+ * NULL (counted as slow_ring_full) when the ring buffer is full. The caller
+ * names the task and submits it. */
+static __always_inline struct kp_slow_event *slow_reserve(__u32 kind, __u64 cgid,
+							 __u64 value_ns, __u64 ts_ns)
+{
+	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+
+	if (!e) {
+		count_drop(KP_DROP_SLOW_RING_FULL);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ts_ns = ts_ns;
+	e->cgid = cgid;
+	e->value_ns = value_ns;
+	e->kind = kind;
+	return e;
+}
+
+/* The current task as the event's task. */
+static __always_inline void slow_current_task(struct kp_slow_event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->pid = (__u32)id;
+	e->tgid = id >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
 #endif

@@ -94,22 +94,12 @@ static __always_inline void reclaim_begin(__u64 kind, bool btf)
  * Reclaim runs in the stalled task's context: current is the one to name. */
 static __noinline void emit_slow_reclaim(__u64 cgid, __u64 d, __u64 kind, __u64 now)
 {
-	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
+	struct kp_slow_event *e = slow_reserve(KP_SLOW_RECLAIM, cgid, d, now);
 
-	if (!e) {
-		count_drop(KP_DROP_SLOW_RING_FULL);
+	if (!e)
 		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = now;
-	e->cgid = cgid;
-	e->value_ns = d;
-	e->kind = KP_SLOW_RECLAIM;
-	e->pid = (__u32)id;
-	e->tgid = id >> 32;
 	e->detail = kind;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	slow_current_task(e);
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -120,16 +120,10 @@ static __always_inline __u64 enq_take(struct task_struct *p, bool btf)
 static __noinline void emit_slow_runq(struct task_struct *prev, struct task_struct *next,
 				      __u64 cgid, __u64 d, __u64 now)
 {
-	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
+	struct kp_slow_event *e = slow_reserve(KP_SLOW_RUNQ, cgid, d, now);
 
-	if (!e) {
-		count_drop(KP_DROP_SLOW_RING_FULL);
+	if (!e)
 		return;
-	}
-	e->ts_ns = now;
-	e->cgid = cgid;
-	e->value_ns = d;
-	e->kind = KP_SLOW_RUNQ;
 	e->pid = BPF_CORE_READ(next, pid);
 	e->other_pid = BPF_CORE_READ(prev, pid);
 	e->tgid = BPF_CORE_READ(next, tgid);

@@ -216,23 +216,13 @@ static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d
  * or read its answer (outbound): current is the one to name. */
 static __noinline void emit_slow_request(__u64 cgid, __u8 dir, __u16 port, __u64 d)
 {
-	struct kp_slow_event *e = bpf_ringbuf_reserve(&slow_events, sizeof(*e), 0);
-	__u64 id = bpf_get_current_pid_tgid();
+	struct kp_slow_event *e = slow_reserve(KP_SLOW_REQUEST, cgid, d, bpf_ktime_get_ns());
 
-	if (!e) {
-		count_drop(KP_DROP_SLOW_RING_FULL);
+	if (!e)
 		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_ns = bpf_ktime_get_ns();
-	e->cgid = cgid;
-	e->value_ns = d;
-	e->kind = KP_SLOW_REQUEST;
-	e->pid = (__u32)id;
-	e->tgid = id >> 32;
 	e->dir = dir;
 	e->port = port;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	slow_current_task(e);
 	bpf_ringbuf_submit(e, 0);
 }
 
