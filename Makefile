@@ -27,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon health hist http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
+LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon diskstats health hist http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
@@ -40,7 +40,8 @@ test_window_SRCS := window hist
 test_health_SRCS := health
 test_memfiles_SRCS := memfiles
 test_memevents_SRCS := memevents container
-UNIT_TESTS += test_ports
+UNIT_TESTS += test_ports test_diskstats
+test_diskstats_SRCS := diskstats
 test_ports_SRCS := ports hist
 test_config_SRCS := config opts log health
 test_alerts_SRCS := alerts config opts log health prom hist

@@ -311,9 +311,29 @@ static json_t *meminfo_json(void)
 			 "used_bytes", (json_int_t)(total - avail));
 }
 
+/* Whole disks: totals since boot, rates over the last interval (null until
+ * there were two reads). */
+static json_t *disks_json(const struct kp_disks *d)
+{
+	json_t *arr = json_array();
+
+	for (unsigned int i = 0; i < d->n; i++) {
+		const struct kp_disk *k = &d->d[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}",
+			"device", k->name, "read_bytes_total", (json_int_t)k->read_bytes,
+			"write_bytes_total", (json_int_t)k->write_bytes,
+			"read_bytes_per_second", k->has_rates ? json_real(k->read_bps) : json_null(),
+			"write_bytes_per_second", k->has_rates ? json_real(k->write_bps) : json_null(),
+			"busy_ratio", k->has_rates ? json_real(k->busy) : json_null()));
+	}
+	return arr;
+}
+
 json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
 		    uint64_t now)
 {
+	json_t *node;
 	const struct kp_sched_totals *t = kp_collector__node(c);
 	const struct kp_mem_totals *m = kp_collector__node_mem(c);
 	const struct kp_oom_list *ol = kp_collector__oom_events(c);
@@ -336,7 +356,7 @@ json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
 			"seconds_total", (double)m->reclaim_sum_ns / 1e9));
 		json_object_set_new(mem, "oom_kills_total", json_integer((json_int_t)m->oom_kills));
 	}
-	return json_pack("{s:o, s:{s:I, s:f, s:f}, s:o, s:o, s:o, s:{s:f, s:f}, s:o, s:o, s:o}",
+	node = json_pack("{s:o, s:{s:I, s:f, s:f}, s:o, s:o, s:o, s:{s:f, s:f}, s:o, s:o, s:o}",
 		"health", health_json(&s->health, a),
 		"cpu", "count", (json_int_t)ncpu, "cores_busy", s->cpu_cores,
 		"seconds_total", (double)t->cpu_ns / 1e9,
@@ -348,6 +368,9 @@ json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
 		"network", tcp_json(kp_collector__node_tcp(c), s),
 		"latency", latencies_json(s, a, now),
 		"oom_events", ooms);
+	if (node)
+		json_object_set_new(node, "disk", disks_json(kp_collector__disks(c)));
+	return node;
 }
 
 json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a,

@@ -39,6 +39,8 @@ struct kp_collector {
 	struct kp_req_key *req_keys;	/* batch keys of req_stats */
 	unsigned int max_ports;
 	uint64_t files_every_ns;	/* cgroup files: how often per container */
+	struct kp_disks disks;		/* host disk I/O, read with the files */
+	bool disks_reported;
 	unsigned int files_per_collection;	/* and how many at most (0: all) */
 	struct kp_tcp_totals node_tcp, tcp_tmp;
 	struct kp_lat node_req[2], lat_tmp, lat_delta;
@@ -717,6 +719,10 @@ static void read_files(struct kp_collector *c, uint64_t now)
 		k->files_ns = now;
 	}
 	kp_memread__node(c->mr, &c->node_mem.files);
+	if (kp_diskstats_read(now, &c->disks) && !c->disks_reported) {
+		kp_info("collector: cannot read /proc/diskstats; no disk figures (reported once)");
+		c->disks_reported = true;
+	}
 }
 
 static int collect(struct kp_collector *c, uint64_t now, bool files)
@@ -761,6 +767,11 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 int kp_collector__collect(struct kp_collector *c, uint64_t now)
 {
 	return collect(c, now, true);
+}
+
+const struct kp_disks *kp_collector__disks(const struct kp_collector *c)
+{
+	return &c->disks;
 }
 
 int kp_collector__refresh(struct kp_collector *c, uint64_t now)

@@ -12,6 +12,7 @@
 #include "memevents.h"
 #include "memfiles.h"
 #include "ports.h"
+#include "diskstats.h"
 
 struct kp_loader;
 struct kp_cgroups;
@@ -99,6 +100,8 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 void kp_collector__free(struct kp_collector *c);
 /* Read every map once; @now_ns is CLOCK_MONOTONIC (the clock BPF uses). */
 int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
+/* Host disk I/O as of the last collection that read files. */
+const struct kp_disks *kp_collector__disks(const struct kp_collector *c);
 /* The same without the cgroup files: what a scrape between two collections
  * does, so that it costs map reads, not file opens. */
 int kp_collector__refresh(struct kp_collector *c, uint64_t now_ns);

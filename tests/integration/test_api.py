@@ -127,6 +127,50 @@ class ApiTest(unittest.TestCase):
         self.assertIn("1m", n["load"])
         self.assertGreater(list(n["latency"]["runq"].values())[0]["count"], 0)
 
+    def test_node_disk_against_diskstats(self):
+        """Write 32 MiB with O_DIRECT under /tmp: the disk holding it shows
+        the bytes between the kernel's own counts before and after."""
+        st = os.stat("/tmp")
+        sysdev = os.path.realpath("/sys/dev/block/%d:%d" % (os.major(st.st_dev),
+                                                            os.minor(st.st_dev)))
+        if not os.path.exists(sysdev):
+            self.skipTest("/tmp is not on a block device")
+        if os.path.exists(os.path.join(sysdev, "partition")):
+            sysdev = os.path.dirname(sysdev)
+        dev = os.path.basename(sysdev)
+
+        def kernel_written():
+            for line in open("/proc/diskstats"):
+                f = line.split()
+                if f[2] == dev:
+                    return int(f[9]) * 512
+            self.fail("%s not in /proc/diskstats" % dev)
+
+        def kpulse_disk():
+            got = [d for d in self.get_json("/api/v1/node")["disk"] if d["device"] == dev]
+            self.assertEqual(len(got), 1, dev)
+            return got[0]
+
+        k0 = kernel_written()
+        path = "/tmp/kpulse-test-disk-%d" % os.getpid()
+        self.addCleanup(lambda: os.path.exists(path) and os.unlink(path))
+        r = subprocess.run(["dd", "if=/dev/zero", "of=" + path, "bs=1M", "count=32",
+                            "oflag=direct", "conv=fsync"], capture_output=True, text=True)
+        if r.returncode != 0:
+            self.skipTest("O_DIRECT write failed here: " + r.stderr.strip())
+        time.sleep(2.5)   # the next tick reads /proc/diskstats
+        d = kpulse_disk()
+        k1 = kernel_written()
+        print("\n  %s written: kernel +%d, kpulse total %d (kernel %d..%d), %.0f B/s busy %.2f"
+              % (dev, k1 - k0, d["write_bytes_total"], k0, k1, d["write_bytes_per_second"] or 0,
+                 d["busy_ratio"] or 0))
+        self.assertGreaterEqual(d["write_bytes_total"], k0 + (32 << 20))
+        self.assertLessEqual(d["write_bytes_total"], k1)
+        self.assertIsNotNone(d["write_bytes_per_second"])
+        self.assertGreaterEqual(d["busy_ratio"], 0)
+        self.assertLessEqual(d["busy_ratio"], 1)
+        self.assertNotIn("loop0", [x["device"] for x in self.get_json("/api/v1/node")["disk"]])
+
     def test_history(self):
         busy = self.busy_doc()
         hist = self.get_json("/api/v1/history?metric=cpu_cores&container=%s&window=15m" % busy["id"])
