@@ -406,8 +406,12 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 	if (!h)
 		return 0;
 	ns = (__u64)srtt * 125;
-	ADD(h->rtt_sum_ns, ns);
-	hist_add(h->rtt_hist, ns, true);
+	/* Plain adds: only this program writes the RTT fields, and the kernel
+	 * never runs a program nested inside itself on one CPU (a softirq
+	 * tcp_probe that interrupts a process-context one is skipped and
+	 * counted as recursion_miss), so nothing can interleave with them. */
+	h->rtt_sum_ns += ns;
+	hist_add(h->rtt_hist, ns, false);
 	return 0;
 }
 
