@@ -218,19 +218,11 @@ static void sample(void *ctx, const struct kp_rule *r, struct kp_alerts_sink *si
 		return;
 	}
 	HASH_ITER(hh, kp_collector__containers(a->c), k, tmp) {
-		struct kp_label l[6];
-		int n = 0;
+		struct kp_label l[KP_CONTAINER_LABELS + 1];
 
 		if (!k->path)
 			continue;
-		/* the labels of the container's series on /metrics */
-		l[n++] = (struct kp_label){ "container", k->ident.name };
-		l[n++] = (struct kp_label){ "container_id", k->ident.id[0] ? k->ident.id : k->cgid_str };
-		l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
-		l[n++] = (struct kp_label){ "cgroup", k->path };
-		if (k->ident.pod_uid[0])
-			l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
-		l[n] = (struct kp_label){ NULL, NULL };
+		kp_container_labels(k, l);	/* as on /metrics */
 		if (!kp_alerts_match(r->match, l))
 			continue;	/* skip the value's cost too */
 		kp_alerts_put(sink, l, value(a, r, k->cgid, &k->mem.files));

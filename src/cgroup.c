@@ -30,7 +30,7 @@ struct kp_cgroups {
 	uint64_t walks;
 };
 
-static void unescape_octal(char *s)
+void kp_mountinfo_unescape(char *s)
 {
 	char *w = s;
 
@@ -65,7 +65,7 @@ int kp_cgroup_find_v2(FILE *mi, char *out, size_t outlen)
 			if (after_sep) {
 				if (!strcmp(tok, "cgroup2") && mnt &&
 				    strlen(mnt) < outlen) {
-					unescape_octal(mnt);
+					kp_mountinfo_unescape(mnt);
 					snprintf(out, outlen, "%s", mnt);
 					ret = 0;
 				}

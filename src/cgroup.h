@@ -11,6 +11,8 @@
 /* Find the cgroup2 mount point in a mountinfo stream. Returns 0 and fills
  * @out, -ENOENT when there is none. Octal escapes (\040) are decoded. */
 int kp_cgroup_find_v2(FILE *mountinfo, char *out, size_t outlen);
+/* Undo mountinfo's octal escapes (\040 for a space...) in place. */
+void kp_mountinfo_unescape(char *s);
 /* Same, from /proc/self/mountinfo. */
 int kp_cgroup_v2_root(char *out, size_t outlen);
 

@@ -152,6 +152,20 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	return 0;
 }
 
+void kp_container_labels(const struct kp_container *k,
+			 struct kp_label l[KP_CONTAINER_LABELS + 1])
+{
+	int n = 0;
+
+	l[n++] = (struct kp_label){ "container", k->ident.name };
+	l[n++] = (struct kp_label){ "container_id", k->ident.id[0] ? k->ident.id : k->cgid_str };
+	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
+	l[n++] = (struct kp_label){ "cgroup", k->path };
+	if (k->ident.pod_uid[0])
+		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
+	l[n] = (struct kp_label){ NULL, NULL };
+}
+
 static void container_free(struct kp_container *k)
 {
 	free(k->path);

@@ -13,6 +13,7 @@
 #include "memfiles.h"
 #include "ports.h"
 #include "diskstats.h"
+#include "prom.h"
 
 struct kp_loader;
 struct kp_cgroups;
@@ -74,6 +75,13 @@ struct kp_container {
 	unsigned int unresolved_tries;
 	UT_hash_handle hh;
 };
+
+/* The labels of a container's series, on /metrics and in alerts:
+ * container, container_id, runtime, cgroup and, for pods, pod_uid; @l gets
+ * KP_CONTAINER_LABELS pairs at most and a NULL end. */
+#define KP_CONTAINER_LABELS 5
+void kp_container_labels(const struct kp_container *k,
+			 struct kp_label l[KP_CONTAINER_LABELS + 1]);
 
 struct kp_collector_stats {
 	uint64_t collections;

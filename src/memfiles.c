@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memfiles.h"
+#include "cgroup.h"
 
 const char *kp_psi_res_name(enum kp_psi_res r)
 {
@@ -259,22 +260,6 @@ int kp_cgroup_procs_first(const char *buf, size_t len, int *pid)
 	return 0;
 }
 
-static void unescape_octal(char *s)
-{
-	char *w = s;
-
-	for (char *r = s; *r; r++) {
-		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
-		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-			r += 3;
-		} else {
-			*w++ = *r;
-		}
-	}
-	*w = 0;
-}
-
 /* id parent major:minor root mountpoint opts [optional...] - fstype src superopts */
 int kp_cgroup_find_v1(FILE *mi, const char *controller, char *mnt,
 		      size_t mntlen, char *root, size_t rootlen)
@@ -297,8 +282,8 @@ int kp_cgroup_find_v1(FILE *mi, const char *controller, char *mnt,
 		if (sep < 0 || sep + 3 >= n || strcmp(tok[sep + 1], "cgroup") ||
 		    !in_list(tok[sep + 3], tok[sep + 3] + strlen(tok[sep + 3]), controller))
 			continue;
-		unescape_octal(tok[3]);
-		unescape_octal(tok[4]);
+		kp_mountinfo_unescape(tok[3]);
+		kp_mountinfo_unescape(tok[4]);
 		if (strlen(tok[4]) >= mntlen || strlen(tok[3]) >= rootlen) {
 			ret = -ERANGE;
 			break;

@@ -29,18 +29,11 @@ static const char *const drop_reason[KP_DROP_MAX] = {
  * identity does not change once its path is known). */
 static const char *clabels(struct kp_container *k)
 {
-	struct kp_label l[6];
-	int n = 0;
+	struct kp_label l[KP_CONTAINER_LABELS + 1];
 
 	if (k->prom_labels)
 		return k->prom_labels;
-	l[n++] = (struct kp_label){ "container", k->ident.name };
-	l[n++] = (struct kp_label){ "container_id", k->ident.id[0] ? k->ident.id : k->cgid_str };
-	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
-	l[n++] = (struct kp_label){ "cgroup", k->path };
-	if (k->ident.pod_uid[0])
-		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
-	l[n] = (struct kp_label){ NULL, NULL };
+	kp_container_labels(k, l);
 	k->prom_labels = kp_prom_prepare(l);
 	return k->prom_labels ? k->prom_labels : "";
 }
