@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -104,21 +105,23 @@ def cpu_usage_usec(cg):
 
 
 class Daemon:
-    """A kpulse daemon on a free loopback port."""
+    """A kpulse daemon on a free loopback port. Its stderr goes to a file,
+    readable while it runs (stderr()) and never a full pipe that would
+    block it."""
 
     def __init__(self, *args, env=None):
         self.port = free_port()
         self.args = ["--listen", "127.0.0.1:%d" % self.port, "--interval", "1s"] + list(args)
         e = dict(os.environ)
         e.update(env or {})
+        self.errfile = tempfile.NamedTemporaryFile("w+", prefix="kpulse-err-", delete=False)
         self.proc = subprocess.Popen([KPULSE, "daemon"] + self.args, env=e,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+                                     stdout=subprocess.DEVNULL, stderr=self.errfile, text=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("kpulse exited %d: %s" % (self.proc.returncode,
-                                                             self.proc.stderr.read()))
+                                                             self.stderr()))
             try:
                 self.get("/health")
                 OWNED.update(prog_ids_of(self.proc.pid))
@@ -168,11 +171,14 @@ class Daemon:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        err = self.proc.stderr.read()
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-        self.stopped = (self.proc.returncode, err)
+        self.stopped = (self.proc.returncode, self.stderr())
+        self.errfile.close()
+        os.unlink(self.errfile.name)
         return self.stopped
+
+    def stderr(self):
+        with open(self.errfile.name) as f:
+            return f.read()
 
 
 def parse_metrics(text):

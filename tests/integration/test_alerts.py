@@ -89,49 +89,6 @@ class Alertmanager:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class LoggedDaemon(h.Daemon):
-    """A daemon whose stderr goes to a file (read while it runs, and never a
-    full pipe that would block it)."""
-
-    def __init__(self, *args):
-        self.errfile = tempfile.NamedTemporaryFile("w+", prefix="kpulse-err-", delete=False)
-        self.port = h.free_port()
-        self.args = ["--listen", "127.0.0.1:%d" % self.port, "--interval", "1s"] + list(args)
-        self.proc = subprocess.Popen([h.KPULSE, "daemon"] + self.args, stdout=subprocess.DEVNULL,
-                                     stderr=self.errfile, text=True)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("kpulse exited %d: %s" % (self.proc.returncode, self.stderr()))
-            try:
-                self.get("/health")
-                h.OWNED.update(h.prog_ids_of(self.proc.pid))
-                return
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-            except urllib.error.HTTPError:
-                return
-        raise RuntimeError("kpulse did not start listening")
-
-    def stderr(self):
-        with open(self.errfile.name) as f:
-            return f.read()
-
-    def stop(self):
-        if getattr(self, "stopped", None):
-            return self.stopped
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.stopped = (self.proc.returncode, self.stderr())
-        os.unlink(self.errfile.name)
-        return self.stopped
-
-
 def closed_port():
     """A loopback port that refuses connections (bound, not listening),
     kept bound for the test's life so nobody else takes it."""
@@ -154,7 +111,7 @@ class AlertsTest(unittest.TestCase):
             cls.am = Alertmanager()
             cls.config = os.path.join(cls.tmp, "kpulse.yaml")
             cls.write_config(cls.config)
-            cls.d = LoggedDaemon("--config", cls.config, "--log-format", "json")
+            cls.d = h.Daemon("--config", cls.config, "--log-format", "json")
         except Exception:
             cls.tearDownClass()
             raise
