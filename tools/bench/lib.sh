@@ -74,3 +74,29 @@ median()
 		if (NR % 2) printf "%.6g\n", a[(NR + 1) / 2]
 		else printf "%.6g\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
+
+# kp_start: the kpulse daemon ($KPULSE) on a free loopback port, its output
+# appended to $TMP/kpulse.log. Sets KP_PID and KP_URL; returns 0 once
+# /health answers (its body in $TMP/health.json), 1 when it exited or did
+# not answer within 15 s (the last lines of its log are shown; the process
+# is left for the caller to stop).
+kp_start()
+{
+	local port i
+	port=$(free_port)
+	"$KPULSE" daemon --listen "127.0.0.1:$port" >>"$TMP/kpulse.log" 2>&1 &
+	KP_PID=$!
+	# shellcheck disable=SC2004 # LIVE is the caller's associative array
+	LIVE[$KP_PID]=kpulse
+	KP_URL="http://127.0.0.1:$port"
+	for ((i = 0; i < 150; i++)); do
+		if curl -fsS --max-time 1 "$KP_URL/health" >"$TMP/health.json" 2>/dev/null; then
+			return 0
+		fi
+		alive "$KP_PID" || break
+		sleep 0.1
+	done
+	log "kpulse did not answer $KP_URL/health; its log:"
+	tail -n 20 "$TMP/kpulse.log" >&2
+	return 1
+}

@@ -213,23 +213,11 @@ KP_BAD_STOPS=0
 
 start_kpulse()
 {
-	local port i
-	port=$(free_port)
-	"$KPULSE" daemon --listen "127.0.0.1:$port" >>"$TMP/kpulse.log" 2>&1 &
-	SUBJ_PID=$!
-	LIVE[$SUBJ_PID]=kpulse
-	KP_URL="http://127.0.0.1:$port"
-	for ((i = 0; i < 150; i++)); do
-		if curl -fsS --max-time 1 "$KP_URL/health" >"$TMP/health.json" 2>/dev/null; then
-			return 0
-		fi
-		alive "$SUBJ_PID" || break
-		sleep 0.1
-	done
-	log "kpulse did not answer $KP_URL/health; its log:"
-	tail -n 20 "$TMP/kpulse.log" >&2
-	stop_kpulse
-	return 1
+	local rc=0
+	kp_start || rc=$?
+	SUBJ_PID=$KP_PID
+	((rc == 0)) || stop_kpulse
+	return $rc
 }
 
 stop_kpulse()

@@ -141,21 +141,7 @@ wrk_rps()
 
 start_kpulse()
 {
-	local port i
-	port=$(free_port)
-	"$KPULSE" daemon --listen "127.0.0.1:$port" >>"$TMP/kpulse.log" 2>&1 &
-	KP_PID=$!
-	LIVE[$KP_PID]=kpulse
-	KP_URL="http://127.0.0.1:$port"
-	for ((i = 0; i < 150; i++)); do
-		if curl -fsS --max-time 1 -o /dev/null "$KP_URL/health" 2>/dev/null; then
-			return 0
-		fi
-		alive "$KP_PID" || break
-		sleep 0.1
-	done
-	tail -n 20 "$TMP/kpulse.log" >&2
-	die "kpulse did not come up"
+	kp_start || die "kpulse did not come up"
 }
 
 stop_kpulse()
