@@ -399,7 +399,16 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 
 	if (!sk)
 		return 0;
-	srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);	/* 1/8 us */
+	if (btf) {
+		/* a direct load: no probe-read helper call on every segment */
+		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+
+		if (!tp)
+			return 0;
+		srtt = tp->srtt_us;	/* 1/8 us */
+	} else {
+		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);
+	}
 	if (!srtt)
 		return 0;
 	h = hist_get(sk_cgid(sk, btf));
