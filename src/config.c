@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <yaml.h>
 #include "config.h"
+#include "loader.h"
 #include "opts.h"
 
 #define MAX_FILE_BYTES (1 << 20)
@@ -130,6 +131,9 @@ static int check_nonempty(struct pctx *p, const yaml_node_t *n, const void *val)
 #define S_H 3600e9
 
 static const struct choice log_formats[] = { { "text", KP_LOG_TEXT }, { "json", KP_LOG_JSON }, { NULL, 0 } };
+static const struct choice bpf_stats_modes[] = { { "sampled", KP_BPF_STATS_SAMPLED },
+						 { "always", KP_BPF_STATS_ALWAYS },
+						 { "off", KP_BPF_STATS_OFF }, { NULL, 0 } };
 static const struct choice scopes[] = { { "container", KP_SCOPE_CONTAINER }, { "node", KP_SCOPE_NODE }, { NULL, 0 } };
 static const struct choice ops[] = { { "above", KP_OP_ABOVE }, { ">", KP_OP_ABOVE },
 				     { "below", KP_OP_BELOW }, { "<", KP_OP_BELOW }, { NULL, 0 } };
@@ -192,6 +196,8 @@ static const struct field top_fields[] = {
 	{ "admin_token", F_STR, OFF(struct kp_config, admin_token), SZ(struct kp_config, admin_token), 0, NULL,
 	  0, 0, NULL, check_token, NULL },
 	{ "log_format", F_ENUM, OFF(struct kp_config, log_format), 0, 0, "text", 0, 0, log_formats, NULL, NULL },
+	{ "bpf_stats", F_ENUM, OFF(struct kp_config, bpf_stats), 0, 0, "sampled", 0, 0, bpf_stats_modes,
+	  NULL, NULL },
 	{ "labels", F_LABELS, OFF(struct kp_config, labels), KP_CFG_MAX_LABELS, OFF(struct kp_config, n_labels),
 	  NULL, 0, 0, NULL, NULL, NULL },
 	{ "health", F_HEALTH, OFF(struct kp_config, factors), 0, 0, NULL, 0, 0, NULL, NULL, NULL },

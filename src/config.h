@@ -125,6 +125,7 @@ struct kp_config {
 	unsigned int max_alerts;	/* active alerts kept; more are dropped */
 	char admin_token[KP_CFG_TEXT_MAX];	/* "" = acks need no token */
 	enum kp_log_format log_format;
+	int bpf_stats;		/* enum kp_bpf_stats (loader.h) */
 	struct kp_cfg_label labels[KP_CFG_MAX_LABELS];
 	unsigned int n_labels;
 	struct kp_factor_cfg factors[KP_F_MAX];

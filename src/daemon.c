@@ -110,7 +110,7 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	}
 	if (!kp_loader__tp_btf(d->loader))
 		json_array_append_new(missing, json_string("tp_btf"));
-	if (!kp_loader__stats_enabled(d->loader))
+	if (!kp_loader__stats_enabled(d->loader) && d->cfg->bpf_stats != KP_BPF_STATS_OFF)
 		json_array_append_new(missing, json_string("bpf_stats"));
 	/* bytes and request latency need both (Linux 6.3+) */
 	if (!kp_loader__running(d->loader, "sock_send_length") ||
@@ -123,13 +123,16 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	if (!kp_loader__attached(d->loader) || age < 0 ||
 	    age > 3.0 * (double)d->interval_ns / 1e9 + 1)
 		status = "failing";
-	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:f, s:I}",
+	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:s, s:f, s:I}",
 		      "status", status, "version", KPULSE_VERSION,
 		      "uptime_seconds", (double)(now - d->started_ns) / 1e9,
 		      "programs", progs, "features_missing", missing,
 		      /* where run-queue waits start: the kernel's sched_info
 		       * enqueue stamp, or our own from the wakeup programs */
 		      "runq_source", kp_loader__sched_info(d->loader) ? "sched_info" : "wakeup",
+		      /* per-program cost: "sampled" (one interval in ten),
+		       * "always" or "off" */
+		      "bpf_stats", kp_loader__stats_mode(d->loader),
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)st->collections);
 	r->body = json_dumps(j, JSON_INDENT(2));
@@ -293,7 +296,7 @@ static void keep_restart_settings(const struct kp_config *run, struct kp_config 
 #define F(key, m) { key, offsetof(struct kp_config, m), sizeof(((struct kp_config *)0)->m) }
 		F("listen", listen), F("interval", interval_ns), F("windows", windows_ns),
 		F(NULL, n_windows), F("history", history_ns), F("max_cgroups", max_cgroups),
-		F("max_ports", max_ports), F("health", factors),
+		F("max_ports", max_ports), F("health", factors), F("bpf_stats", bpf_stats),
 #undef F
 	};
 
@@ -384,6 +387,7 @@ static int run_loop(struct daemon *d, int sfd, int tfd)
 				uint64_t now = kp_now_mono_ns();
 
 				kp_collector__collect(d->col, now);
+				kp_loader__stats_tick(d->loader, now);
 				kp_analysis__update(d->an, d->col, now);
 				kp_alerting__eval(d->al, d->col, d->an, now);
 			}
@@ -501,6 +505,7 @@ int do_daemon(int argc, char **argv)
 	if (lo.max_cgroups)
 		cfg.max_cgroups = lo.max_cgroups;
 	lo.max_cgroups = cfg.max_cgroups;
+	lo.stats = (enum kp_bpf_stats)cfg.bpf_stats;
 	if (max_ports >= 0)
 		cfg.max_ports = (unsigned int)max_ports;
 	max_ports = cfg.max_ports;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -78,13 +79,29 @@ struct kp_loader {
 	bool tp_btf_ok;
 	bool sched_info_ok;	/* run-queue waits from the kernel's sched_info */
 	bool mounted_tracefs;
-	int stats_fd;
+	int stats_fd;		/* BPF_ENABLE_STATS: stats on while open */
+	bool stats_ok;		/* it could be opened */
+	/* sampled stats: the open window's start, per-program counts then,
+	 * and the estimates from the windows closed so far */
+	uint64_t started_ns, win_open_ns, win_close_ns, on_ns;
+	unsigned int ticks;
+	bool windows_closed;
+	uint64_t win_run_ns[MAX_PROGS], win_runs[MAX_PROGS];
+	double est_run_ns[MAX_PROGS], est_runs[MAX_PROGS];
 	/* names of programs we gave up on in earlier load attempts */
 	char disabled[MAX_PROGS][32];
 	char disabled_why[MAX_PROGS][256];
 	char *disabled_log[MAX_PROGS];
 	unsigned int ndisabled;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* libbpf's messages go here while loading; printed only with -v. */
 static char *cap_buf;
@@ -633,10 +650,15 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 	free(cap_buf);
 	cap_buf = NULL;
 	malloc_trim(0);	/* hand the loading peak back to the system */
-	/* 6. run-time stats: on while this fd is open, restored when closed */
-	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	if (l->stats_fd < 0)
-		kp_debug("loader: cannot enable bpf stats: %s", strerror(errno));
+	/* 6. run-time stats: on while this fd is open, restored when closed;
+	 * sampled, the first window starts now */
+	l->started_ns = l->win_open_ns = l->win_close_ns = now_ns();
+	if (l->opts.stats != KP_BPF_STATS_OFF) {
+		l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (l->stats_fd < 0)
+			kp_debug("loader: cannot enable bpf stats: %s", strerror(errno));
+		l->stats_ok = l->stats_fd >= 0;
+	}
 
 	*out = l;
 	if (!kp_loader__attached(l))
@@ -688,22 +710,106 @@ const struct kp_prog_info *kp_loader__prog(const struct kp_loader *l, unsigned i
 	return i < l->nprogs ? &l->progs[i].info : NULL;
 }
 
-int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
-			  uint64_t *run_ns, uint64_t *runs, uint64_t *misses)
+static int raw_prog_stats(const struct kp_loader *l, unsigned int i, struct bpf_prog_info *info)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	int fd;
 
 	if (i >= l->nprogs || !l->progs[i].info.loaded)
 		return -ENOENT;
+	memset(info, 0, sizeof(*info));
 	fd = bpf_program__fd(l->progs[i].prog);
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, info, &len))
 		return -errno;
+	return 0;
+}
+
+int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
+			  uint64_t *run_ns, uint64_t *runs, uint64_t *misses)
+{
+	struct bpf_prog_info info;
+	int err = raw_prog_stats(l, i, &info);
+
+	if (err)
+		return err;
 	*run_ns = info.run_time_ns;
 	*runs = info.run_cnt;
 	*misses = info.recursion_misses;
+	/* until the first window closes stats have been on all along */
+	if (l->opts.stats == KP_BPF_STATS_SAMPLED && l->windows_closed) {
+		*run_ns = (uint64_t)l->est_run_ns[i];
+		*runs = (uint64_t)l->est_runs[i];
+	}
 	return 0;
+}
+
+/* Stats on: note where every program's counts stand. */
+static void stats_window_open(struct kp_loader *l, uint64_t now)
+{
+	struct bpf_prog_info info;
+
+	l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (l->stats_fd < 0)
+		return;
+	l->win_open_ns = now;
+	for (unsigned int i = 0; i < l->nprogs; i++) {
+		if (raw_prog_stats(l, i, &info))
+			continue;
+		l->win_run_ns[i] = info.run_time_ns;
+		l->win_runs[i] = info.run_cnt;
+	}
+}
+
+/* Stats off: what ran in the window stands for everything since the last
+ * window closed, scaled by the time. */
+static void stats_window_close(struct kp_loader *l, uint64_t now)
+{
+	double scale = now > l->win_open_ns
+		? (double)(now - l->win_close_ns) / (double)(now - l->win_open_ns) : 1;
+	struct bpf_prog_info info;
+
+	for (unsigned int i = 0; i < l->nprogs; i++) {
+		if (raw_prog_stats(l, i, &info))
+			continue;
+		if (info.run_time_ns >= l->win_run_ns[i] && info.run_cnt >= l->win_runs[i]) {
+			l->est_run_ns[i] += (double)(info.run_time_ns - l->win_run_ns[i]) * scale;
+			l->est_runs[i] += (double)(info.run_cnt - l->win_runs[i]) * scale;
+		}
+	}
+	close(l->stats_fd);
+	l->stats_fd = -1;
+	l->on_ns += now - l->win_open_ns;
+	l->win_close_ns = now;
+	l->windows_closed = true;
+}
+
+void kp_loader__stats_tick(struct kp_loader *l, uint64_t now)
+{
+	if (!l || l->opts.stats != KP_BPF_STATS_SAMPLED || !l->stats_ok)
+		return;
+	l->ticks++;
+	if (l->stats_fd >= 0)
+		stats_window_close(l, now);
+	else if (l->ticks % KP_STATS_SAMPLE_EVERY == 0)
+		stats_window_open(l, now);
+}
+
+double kp_loader__stats_duty(const struct kp_loader *l)
+{
+	if (!l->stats_ok)
+		return 0;
+	if (l->opts.stats == KP_BPF_STATS_ALWAYS || !l->windows_closed ||
+	    l->win_close_ns <= l->started_ns)
+		return 1;
+	/* the windows folded in so far over the time they stand for */
+	return (double)l->on_ns / (double)(l->win_close_ns - l->started_ns);
+}
+
+const char *kp_loader__stats_mode(const struct kp_loader *l)
+{
+	if (!l->stats_ok)
+		return "off";
+	return l->opts.stats == KP_BPF_STATS_ALWAYS ? "always" : "sampled";
 }
 
 unsigned int kp_loader__attached(const struct kp_loader *l)
@@ -740,5 +846,5 @@ bool kp_loader__sched_info(const struct kp_loader *l)
 
 bool kp_loader__stats_enabled(const struct kp_loader *l)
 {
-	return l->stats_fd >= 0;
+	return l->stats_ok;
 }

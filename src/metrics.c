@@ -340,7 +340,8 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	}
 	l[1] = (struct kp_label){ NULL, NULL };
 	kp_prom_family(f, "kpulse_bpf_program_run_seconds_total", "counter",
-		       "Kernel time spent in the program (kernel.bpf_stats_enabled, on while kpulse runs).");
+		       "Kernel time spent in the program (the kernel's bpf run-time stats; with bpf_stats: "
+		       "sampled, estimated from one interval in ten).");
 	for (unsigned int i = 0; i < np; i++) {
 		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
 			continue;
@@ -348,7 +349,7 @@ static void render_self(FILE *f, const struct kp_collector *c,
 		kp_prom_sample(f, "kpulse_bpf_program_run_seconds_total", l, (double)run_ns / 1e9);
 	}
 	kp_prom_family(f, "kpulse_bpf_program_runs_total", "counter",
-		       "Invocations of the program.");
+		       "Invocations of the program (sampled like the run time).");
 	for (unsigned int i = 0; i < np; i++) {
 		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
 			continue;
@@ -356,6 +357,10 @@ static void render_self(FILE *f, const struct kp_collector *c,
 		kp_prom_sample_u64(f, "kpulse_bpf_program_runs_total", l, runs);
 		misses_total += misses;
 	}
+	kp_prom_family(f, "kpulse_bpf_stats_duty_cycle", "gauge",
+		       "Share of the time the bpf run-time stats behind kpulse_bpf_program_* were on "
+		       "(1 always, 0 off).");
+	kp_prom_sample(f, "kpulse_bpf_stats_duty_cycle", NULL, kp_loader__stats_duty(ld));
 	kp_prom_family(f, "kpulse_bpf_map_entries", "gauge", "Entries in the map at the last collection.");
 	l[0] = (struct kp_label){ "map", "cg_stats" };
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);

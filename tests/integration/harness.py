@@ -4,6 +4,7 @@ Everything a test creates (cgroups under the v2 root, processes) is tracked
 here and removed by PID/path in cleanups that run even when an assertion
 fails. Nothing else on the host is touched.
 """
+import atexit
 import json
 import os
 import signal
@@ -102,6 +103,15 @@ def cpu_usage_usec(cg):
             if k == "usage_usec":
                 return int(v)
     raise RuntimeError("no usage_usec in %s/cpu.stat" % cg)
+
+
+def config_file(text):
+    """A kpulse config file holding @text; removed at exit."""
+    f = tempfile.NamedTemporaryFile("w", prefix="kpulse-cfg-", suffix=".yaml", delete=False)
+    f.write(text)
+    f.close()
+    atexit.register(os.unlink, f.name)
+    return f.name
 
 
 class Daemon:

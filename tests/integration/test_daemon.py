@@ -60,6 +60,80 @@ class LifecycleTest(unittest.TestCase):
         self.assertEqual(h.wait_released(mine), set())
 
 
+def ctxt():
+    """Context switches on all CPUs since boot (/proc/stat): what
+    sched_switch fires for, counted by the kernel itself."""
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("ctxt "):
+                return int(line.split()[1])
+    raise RuntimeError("no ctxt in /proc/stat")
+
+
+class BpfStatsTest(unittest.TestCase):
+    """kpulse's own cost figures against the kernel's context switch count,
+    with stats always on (exact) and sampled (estimated from one interval in
+    ten, the default)."""
+
+    def setUp(self):
+        # a steady switch rate: a task that sleeps 500 us, works 50 us
+        self.load = subprocess.Popen([h.WORKLOAD, "sleepy", "60", "500", "50"])
+        self.addCleanup(self.load.wait)
+        self.addCleanup(self.load.kill)
+
+    def runs(self, d):
+        m = d.metrics()
+        return (h.value(m, "kpulse_bpf_program_runs_total", program="sched_switch"),
+                h.value(m, "kpulse_bpf_stats_duty_cycle"))
+
+    def next_step(self, d, last, timeout=10):
+        """Poll until the estimate moves (a window just closed): (runs,
+        ctxt then, duty)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            c = ctxt()
+            r, duty = self.runs(d)
+            if r != last:
+                return r, c, duty
+            time.sleep(0.02)
+        self.fail("kpulse_bpf_program_runs_total did not move in %d s" % timeout)
+
+    def test_always_is_exact(self):
+        d = h.Daemon("--config", h.config_file("bpf_stats: always\n"))
+        self.addCleanup(d.stop)
+        r0, duty = self.runs(d)
+        c0 = ctxt()
+        time.sleep(3)
+        r1, _ = self.runs(d)
+        c1 = ctxt()
+        self.assertEqual(duty, 1)
+        self.assertEqual(d.health()[1]["bpf_stats"], "always")
+        print("\n  always: sched_switch runs %d, context switches %d" % (r1 - r0, c1 - c0))
+        self.assertGreater(c1 - c0, 3000)
+        self.assertAlmostEqual(r1 - r0, c1 - c0, delta=0.02 * (c1 - c0))
+
+    def test_sampled_estimate(self):
+        # 100 ms intervals: a 100 ms window in every second
+        d = h.Daemon("--interval", "100ms")
+        self.addCleanup(d.stop)
+        self.assertEqual(d.health()[1]["bpf_stats"], "sampled")
+        # stats are on from the start until the first interval ends; from
+        # then on the figures move only when a window closes
+        deadline = time.time() + 5
+        while self.runs(d)[1] == 1 and time.time() < deadline:
+            time.sleep(0.02)
+        r, c0, _ = self.next_step(d, self.runs(d)[0])
+        r0 = r
+        for _ in range(6):
+            r, c1, duty = self.next_step(d, r)
+        print("\n  sampled: sched_switch runs estimated %d, context switches %d, duty %.3f"
+              % (r - r0, c1 - c0, duty))
+        self.assertGreater(c1 - c0, 5000)
+        self.assertAlmostEqual(r - r0, c1 - c0, delta=0.15 * (c1 - c0))
+        self.assertGreater(duty, 0.05)
+        self.assertLess(duty, 0.25)
+
+
 class DegradedTest(unittest.TestCase):
     def test_verifier_rejection_is_reported_and_rest_runs(self):
         d = h.Daemon(env={"KPULSE_TEST_BREAK_PROG": "mark_victim"})

@@ -86,7 +86,8 @@ class MemoryTest(unittest.TestCase):
         f_ctl = self.scratch("control", FILE_MIB)
         self.assertEqual(self.cg.limit(lim), LIMIT)
         self.assertIsNone(self.cg.limit(ctl))
-        d = h.Daemon(env=self.env)
+        # exact program run counts below: stats on all along, not sampled
+        d = h.Daemon("--config", h.config_file("bpf_stats: always\n"), env=self.env)
         self.addCleanup(d.stop)
 
         psi0 = self.cg.psi_total_us(lim)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "config.h"
+#include "loader.h"
 
 static struct kp_config cfg;
 static char err[512];
@@ -60,6 +61,7 @@ static void test_defaults(void **s)
 	assert_int_equal(cfg.max_alerts, 1000);
 	assert_string_equal(cfg.admin_token, "");
 	assert_int_equal(cfg.log_format, KP_LOG_TEXT);
+	assert_int_equal(cfg.bpf_stats, KP_BPF_STATS_SAMPLED);
 	assert_true(cfg.factors[KP_F_RUNQ_P99].bad == kp_factor_defaults[KP_F_RUNQ_P99].bad);
 	assert_int_equal(cfg.receivers.n_alertmanager, 0);
 	assert_int_equal(cfg.receivers.timeout_ns, 5000000000ull);
@@ -114,6 +116,7 @@ static void test_full_file(void **s)
 		"max_alerts: 50\n"
 		"admin_token: s3cret-token\n"
 		"log_format: json\n"
+		"bpf_stats: always\n"
 		"labels:\n"
 		"  cluster: prod\n"
 		"  dc: eu-1\n"
@@ -162,6 +165,7 @@ static void test_full_file(void **s)
 	assert_int_equal(cfg.max_alerts, 50);
 	assert_string_equal(cfg.admin_token, "s3cret-token");
 	assert_int_equal(cfg.log_format, KP_LOG_JSON);
+	assert_int_equal(cfg.bpf_stats, KP_BPF_STATS_ALWAYS);
 	assert_int_equal(cfg.n_labels, 2);
 	assert_string_equal(cfg.labels[1].name, "dc");
 	assert_string_equal(cfg.labels[1].value, "eu-1");
@@ -230,6 +234,7 @@ static void test_errors_top_level(void **s)
 	expect_error("max_cgroups: 4.5\n", 1, 14, "not a whole number");
 	expect_error("max_ports: 2000\n", 1, 12, "out of range (0 to 1024)");
 	expect_error("log_format: yaml\n", 1, 13, "'yaml' is not one of text, json");
+	expect_error("bpf_stats: yes\n", 1, 12, "'yes' is not one of sampled, always, off");
 	expect_error("listen: localhost\n", 1, 9, "expected ADDR:PORT");
 	expect_error("listen: ':99999'\n", 1, 9, "port must be a number");
 	expect_error("listen: {a: 1}\n", 1, 9, "expected a string, found a mapping");
