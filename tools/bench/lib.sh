@@ -100,3 +100,44 @@ kp_start()
 	tail -n 20 "$TMP/kpulse.log" >&2
 	return 1
 }
+
+# build_floor: tools/bench/floor.bpf.c and its loader into $OUT/floor, with
+# the Makefile's BPF flags.
+build_floor()
+{
+	local arch bpf_arch
+	arch=$(uname -m)
+	bpf_arch=${arch/x86_64/x86}
+	bpf_arch=${bpf_arch/aarch64/arm64}
+	log "building the floor programs into $OUT/"
+	mkdir -p "$OUT"
+	clang -g -O2 -target bpf -D__TARGET_ARCH_"$bpf_arch" -Ivmlinux/"$arch" -Iinclude -Wall -Werror \
+		-c tools/bench/floor.bpf.c -o "$OUT/floor.tmp.bpf.o"
+	bpftool gen object "$OUT/floor.bpf.o" "$OUT/floor.tmp.bpf.o"
+	rm -f "$OUT/floor.tmp.bpf.o"
+	bpftool gen skeleton "$OUT/floor.bpf.o" name floor_bpf >"$OUT/floor.skel.h.tmp"
+	mv "$OUT/floor.skel.h.tmp" "$OUT/floor.skel.h"
+	gcc -O2 -g -std=gnu11 -Wall -Wextra -Werror -I"$OUT" -Iinclude tools/bench/floor.c \
+		-lbpf -lelf -lz -o "$OUT/floor"
+}
+
+# floor_start [TRACEPOINT...]: $OUT/floor attached to those tracepoints
+# (sched_switch when none), its output in $TMP/floor.log. Sets SUBJ_PID;
+# returns 1 (the process stopped) when it did not attach within 10 s.
+floor_start()
+{
+	local i
+	"$OUT/floor" "$@" >"$TMP/floor.log" 2>&1 &
+	SUBJ_PID=$!
+	# shellcheck disable=SC2004 # LIVE is the caller's associative array
+	LIVE[$SUBJ_PID]=floor
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^floor: attached' "$TMP/floor.log" && return 0
+		alive "$SUBJ_PID" || break
+		sleep 0.1
+	done
+	log "floor did not attach:"
+	cat "$TMP/floor.log" >&2
+	stop_pid "$SUBJ_PID"
+	return 1
+}

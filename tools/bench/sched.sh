@@ -189,20 +189,7 @@ if ((HAVE_BPFTRACE)) && [[ ! -d /sys/kernel/tracing/events && ! -d /sys/kernel/d
 	fi
 fi
 
-# Build the floor program with the Makefile's BPF flags.
-ARCH=$(uname -m)
-BPF_ARCH=${ARCH/x86_64/x86}
-BPF_ARCH=${BPF_ARCH/aarch64/arm64}
-log "building the floor program into $OUT/"
-mkdir -p "$OUT"
-clang -g -O2 -target bpf -D__TARGET_ARCH_"$BPF_ARCH" -Ivmlinux/"$ARCH" -Iinclude -Wall -Werror \
-	-c tools/bench/floor.bpf.c -o "$OUT/floor.tmp.bpf.o"
-bpftool gen object "$OUT/floor.bpf.o" "$OUT/floor.tmp.bpf.o"
-rm -f "$OUT/floor.tmp.bpf.o"
-bpftool gen skeleton "$OUT/floor.bpf.o" name floor_bpf >"$OUT/floor.skel.h.tmp"
-mv "$OUT/floor.skel.h.tmp" "$OUT/floor.skel.h"
-gcc -O2 -g -std=gnu11 -Wall -Wextra -Werror -I"$OUT" -Iinclude tools/bench/floor.c \
-	-lbpf -lelf -lz -o "$OUT/floor"
+build_floor
 
 # ---------------------------------------------------------------------------
 # Starting and stopping the three subjects. start_* set SUBJ_PID and return
@@ -230,22 +217,7 @@ stop_kpulse()
 	fi
 }
 
-start_floor()
-{
-	local i
-	"$OUT/floor" >"$TMP/floor.log" 2>&1 &
-	SUBJ_PID=$!
-	LIVE[$SUBJ_PID]=floor
-	for ((i = 0; i < 100; i++)); do
-		grep -q '^floor: attached' "$TMP/floor.log" && return 0
-		alive "$SUBJ_PID" || break
-		sleep 0.1
-	done
-	log "floor did not attach:"
-	cat "$TMP/floor.log" >&2
-	stop_pid "$SUBJ_PID"
-	return 1
-}
+start_floor() { floor_start sched_switch; }
 
 start_bpftrace()
 {

@@ -2,9 +2,12 @@
 # tools/bench/tcp.sh - what kpulse's TCP and socket programs cost.
 #
 #   1. Throughput: wrk against nginx serving a small static file on loopback,
-#      BENCH_TCP_PAIRS interleaved pairs with and without the kpulse daemon
-#      (order alternating within pairs); median requests/s each way, the
-#      median of the per-pair ratios, and the target: ratio >= 0.97.
+#      BENCH_TCP_PAIRS interleaved rounds without kpulse, with the kpulse
+#      daemon, and with the "floor" (tools/bench/floor.bpf.c: programs that
+#      only count events on the tracepoints that fire per request), order
+#      alternating; median requests/s each way, the median of the per-round
+#      ratios, and the target: kpulse's ratio >= 0.97. The floor's ratio is
+#      what being attached to those tracepoints costs any BPF tool here.
 #   2. ns per invocation of each kpulse TCP/socket program: Δrun_time_ns /
 #      Δrun_cnt from `bpftool prog show -j` around one wrk run, with
 #      kernel.bpf_stats_enabled=1 (the previous value is restored on exit),
@@ -35,6 +38,7 @@ CONNS=${BENCH_TCP_CONNS:-32}
 THREADS=${BENCH_TCP_THREADS:-1}
 FILE_BYTES=${BENCH_TCP_FILE_BYTES:-1024}
 RESULTS=tools/bench/results-tcp.md
+OUT=.output/bench
 KPULSE=./kpulse
 TARGET_RATIO=0.97
 
@@ -45,7 +49,7 @@ done
 ((PAIRS >= 1 && SECS >= 1 && CONNS >= 1 && THREADS >= 1)) || die "counts must be >= 1"
 
 [[ $(id -u) -eq 0 ]] || die "run as root (loading BPF programs needs it)"
-for t in bpftool nginx wrk curl python3 sysctl taskset; do
+for t in bpftool nginx wrk curl python3 sysctl taskset clang gcc; do
 	command -v "$t" >/dev/null || die "$t not found; run: bash tools/install-deps.sh"
 done
 [[ -x $KPULSE ]] || die "$KPULSE not built; run: make kpulse"
@@ -154,6 +158,9 @@ stop_kpulse()
 	fi
 }
 
+build_floor
+FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe)
+
 log "nginx on $URL (cpu $NGINX_CPU), wrk -t$THREADS -c$CONNS -d${SECS}s (cpu $WRK_CPU)"
 wrk_rps -d1s >/dev/null	# warm-up
 
@@ -161,15 +168,20 @@ wrk_rps -d1s >/dev/null	# warm-up
 # 1. Throughput pairs.
 
 : >"$TMP/pairs"
-log "1/2 throughput: $PAIRS interleaved pairs with/without kpulse"
+log "1/2 throughput: $PAIRS interleaved rounds without kpulse, with it, with the floor"
 for ((pair = 1; pair <= PAIRS; pair++)); do
-	if ((pair % 2)); then order="without with"; else order="with without"; fi
+	if ((pair % 2)); then order="without with floor"; else order="floor with without"; fi
 	for mode in $order; do
 		if [[ $mode == with ]]; then
 			start_kpulse
 			sleep 1
 			rps=$(wrk_rps)
 			stop_kpulse
+		elif [[ $mode == floor ]]; then
+			floor_start "${FLOOR_TPS[@]}" || die "the floor programs did not attach"
+			sleep 1
+			rps=$(wrk_rps)
+			stop_pid "$SUBJ_PID"
 		else
 			rps=$(wrk_rps)
 		fi
@@ -180,9 +192,19 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
 done
 RPS_WITHOUT=$(awk '$2 == "without" { print $3 }' "$TMP/pairs" | median)
 RPS_WITH=$(awk '$2 == "with" { print $3 }' "$TMP/pairs" | median)
-PAIR_RATIOS=$(awk '{ v[$1 " " $2] = $3 } END {
-	for (k in v) { split(k, a, " "); if (a[2] == "with" && ((a[1] " without") in v))
-		printf "%.4f\n", v[k] / v[a[1] " without"] } }' "$TMP/pairs" | sort -g)
+RPS_FLOOR=$(awk '$2 == "floor" { print $3 }' "$TMP/pairs" | median)
+# pair_ratios MODE: MODE's requests/s over "without" in each round, sorted
+pair_ratios()
+{
+	awk -v m="$1" '{ v[$1 " " $2] = $3 } END {
+		for (k in v) { split(k, a, " "); if (a[2] == m && ((a[1] " without") in v))
+			printf "%.4f\n", v[k] / v[a[1] " without"] } }' "$TMP/pairs" | sort -g
+}
+PAIR_RATIOS=$(pair_ratios with)
+FLOOR_RATIOS=$(pair_ratios floor)
+FLOOR_MED=$(median <<<"$FLOOR_RATIOS")
+FLOOR_MIN=$(head -n1 <<<"$FLOOR_RATIOS")
+FLOOR_MAX=$(tail -n1 <<<"$FLOOR_RATIOS")
 RATIO_MED=$(median <<<"$PAIR_RATIOS")
 RATIO_MIN=$(head -n1 <<<"$PAIR_RATIOS")
 RATIO_MAX=$(tail -n1 <<<"$PAIR_RATIOS")
@@ -248,6 +270,7 @@ tp_of()
 	kp_send*) echo sock_send_length ;;
 	kp_recv*) echo sock_recv_length ;;
 	kp_probe*) echo tcp_probe ;;
+	kp_switch*) echo sched_switch ;;
 	kp_retrans*) echo tcp_retransmit_skb ;;
 	kp_rst_sent*) echo tcp_send_reset ;;
 	kp_rst_recv*) echo tcp_receive_reset ;;
@@ -267,25 +290,27 @@ report()
 	echo "- load average before the run: $LOADAVG0 (well above 0: other work shared the CPUs, the figures are not clean)"
 	echo "- workload: wrk -t$THREADS -c$CONNS -d${SECS}s on cpu $WRK_CPU against nginx (1 worker, cpu $NGINX_CPU) serving a $FILE_BYTES-byte file on 127.0.0.1"
 	echo
-	echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved pairs)"
+	echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved rounds)"
 	echo
-	echo "| | requests/s (median) |"
-	echo "| --- | ---: |"
-	printf '| without kpulse | %.0f |\n' "$RPS_WITHOUT"
-	printf '| with kpulse daemon (all programs) | %.0f |\n' "$RPS_WITH"
+	echo "| | requests/s (median) | median per-round ratio to without (range) |"
+	echo "| --- | ---: | ---: |"
+	printf '| without kpulse | %.0f | 1 |\n' "$RPS_WITHOUT"
+	printf '| with kpulse daemon (all programs) | %.0f | %s (%s–%s) |\n' "$RPS_WITH" "$RATIO_MED" "$RATIO_MIN" "$RATIO_MAX"
+	printf '| floor: %s, each only counting | %.0f | %s (%s–%s) |\n' "${FLOOR_TPS[*]}" "$RPS_FLOOR" "$FLOOR_MED" "$FLOOR_MIN" "$FLOOR_MAX"
 	echo
 	echo "| target | measured | verdict |"
 	echo "| --- | ---: | --- |"
-	echo "| median per-pair throughput ratio with/without ≥ $TARGET_RATIO | $RATIO_MED (range $RATIO_MIN–$RATIO_MAX; ratio of medians $RATIO_OF_MEDIANS) | $VERDICT |"
+	echo "| median per-round throughput ratio with/without ≥ $TARGET_RATIO | $RATIO_MED (range $RATIO_MIN–$RATIO_MAX; ratio of medians $RATIO_OF_MEDIANS) | $VERDICT |"
 	echo
-	echo "Per pair (requests/s):"
+	echo "Per round (requests/s):"
 	echo
-	echo "| pair | without | with | with / without |"
-	echo "| ---: | ---: | ---: | ---: |"
+	echo "| round | without | with | floor | with / without | floor / without |"
+	echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
 	awk '{ v[$1 " " $2] = $3; if ($1 > n) n = $1 } END {
-		for (i = 1; i <= n; i++) printf "| %d | %.0f | %.0f | %.4f |\n", i, v[i " without"], v[i " with"], v[i " with"] / v[i " without"] }' "$TMP/pairs"
+		for (i = 1; i <= n; i++) printf "| %d | %.0f | %.0f | %.0f | %.4f | %.4f |\n", i, v[i " without"],
+			v[i " with"], v[i " floor"], v[i " with"] / v[i " without"], v[i " floor"] / v[i " without"] }' "$TMP/pairs"
 	echo
-	echo "## ns per invocation of each TCP/socket program (kpulse running, bpf stats on)"
+	echo "## ns per invocation of each TCP/socket program and sched_switch (kpulse running, bpf stats on)"
 	echo
 	echo "| program | tracepoint | workload | ns/event | events | events per request |"
 	echo "| --- | --- | --- | ---: | ---: | ---: |"
@@ -310,7 +335,8 @@ report()
 	echo "## Notes"
 	echo
 	echo "- ns/event = Δrun_time_ns / Δrun_cnt from \`bpftool prog show -j\` around one wrk run of ${SECS} s, kernel.bpf_stats_enabled=1 (restored to $(sysctl -n kernel.bpf_stats_enabled) afterwards). It is the program body plus the stats' own clock reads; the tracepoint dispatch is not in it."
-	echo "- \"with kpulse\" runs the whole daemon: the scheduler programs (sched_switch, sched_wakeup*) run too, and the daemon holds a BPF_ENABLE_STATS fd, whose clock reads are part of the cost it adds."
+	echo "- \"with kpulse\" runs the whole daemon with its defaults: the scheduler and memory programs are attached too, and bpf run-time stats are on for one collection interval in ten (and from the start to the first collection), whose clock reads are part of the cost it adds. The floor runs without stats."
+	echo "- floor: tools/bench/floor.bpf.c attached to ${FLOOR_TPS[*]}: each program adds 1 to a per-CPU array slot (sched_switch's adds a clock read). Its ratio is the price of the tracepoint dispatch alone on this machine (see spectre_v2 / spec_rstack_overflow in /sys/devices/system/cpu/vulnerabilities: $(cut -d';' -f1 /sys/devices/system/cpu/vulnerabilities/spectre_v2 2>/dev/null); $(cat /sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow 2>/dev/null)), which any BPF tool on these tracepoints pays."
 	echo "- tcp_retransmit_skb and the reset programs rarely fire on a clean loopback; \"n/a\" means they did not run during the workload."
 	echo "- pairs alternate which run goes first; a 1 s pause after the daemon starts lets its first collection pass."
 	echo "- BPF programs left loaded at the end: $([[ -z $LEFT ]] && echo none || echo "$LEFT"); kpulse stopped cleanly on SIGTERM in $((KP_STOPS - KP_BAD_STOPS)) of $KP_STOPS stops."
