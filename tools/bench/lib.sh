@@ -141,3 +141,35 @@ floor_start()
 	stop_pid "$SUBJ_PID"
 	return 1
 }
+
+# kp_stop PID: SIGTERM to a kpulse daemon, counted in KP_STOPS and, when it
+# did not exit 0 within 10 s, in KP_BAD_STOPS (the caller sets both to 0).
+kp_stop()
+{
+	stop_pid "$1"
+	KP_STOPS=$((KP_STOPS + 1))
+	if [[ $STOP_RC != 0 ]]; then
+		KP_BAD_STOPS=$((KP_BAD_STOPS + 1))
+		log "kpulse (pid $1) did not exit cleanly on SIGTERM: status $STOP_RC"
+	fi
+}
+
+# print_notes: the caller's NOTES array as report bullets
+print_notes()
+{
+	local n
+	for n in "${NOTES[@]+"${NOTES[@]}"}"; do
+		echo "- $n"
+	done
+}
+
+# publish_report: the caller's report() into $RESULTS and stdout, then exit
+# with $FAILED
+publish_report()
+{
+	report >"$TMP/report.md"
+	cp "$TMP/report.md" "$RESULTS"
+	cat "$TMP/report.md"
+	log "report written to $RESULTS"
+	exit "$FAILED"
+}

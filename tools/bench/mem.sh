@@ -387,14 +387,7 @@ report()
 	echo "- ns/event = Δrun_time_ns / Δrun_cnt (kernel bpf stats) of the programs the daemon holds, taken around each phase; it is the BPF program body, not the tracepoint's own dispatch."
 	echo "- Direct reclaim (page allocator out of free pages) is not provoked: doing so means starving the whole host. Its programs are the memcg ones' twins (same code, other kind); their rows read n/a unless the host reclaimed on its own during the run."
 	echo "- mark_victim does more than the others (probe reads of the victim's mm and memory cgroup, a ring buffer record) and runs once per kill. Its time includes waking the daemon through the ring buffer: the kernel raises an irq_work (a self-IPI, which costs a VM exit on a virtual machine) that runs inside the program's timed window. With BPF_RB_NO_WAKEUP the same program measured about 2 µs on the machine of the first report; the wakeup is kept so the daemon logs a kill as it happens, and an OOM kill itself takes milliseconds."
-	local note
-	for note in "${NOTES[@]+"${NOTES[@]}"}"; do
-		echo "- $note"
-	done
+	print_notes
 }
 
-report >"$TMP/report.md"
-cp "$TMP/report.md" "$RESULTS"
-cat "$TMP/report.md"
-log "report written to $RESULTS"
-exit "$FAILED"
+publish_report

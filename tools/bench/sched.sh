@@ -207,15 +207,7 @@ start_kpulse()
 	return $rc
 }
 
-stop_kpulse()
-{
-	stop_pid "$SUBJ_PID"
-	KP_STOPS=$((KP_STOPS + 1))
-	if [[ $STOP_RC != 0 ]]; then
-		KP_BAD_STOPS=$((KP_BAD_STOPS + 1))
-		log "kpulse (pid $SUBJ_PID) did not exit cleanly on SIGTERM: status $STOP_RC"
-	fi
-}
+stop_kpulse() { kp_stop "$SUBJ_PID"; }
 
 start_floor() { floor_start sched_switch; }
 
@@ -588,10 +580,7 @@ report()
 	echo "- floor = one bpf_ktime_get_ns() added to a per-CPU array slot on sched_switch (tools/bench/floor.bpf.c): the least a useful program costs."
 	echo "- kpulse events/run: median count of program runs during one workload, to show the subjects saw comparable traffic."
 	echo "- BPF programs left loaded at the end: $([[ -z $LEFT ]] && echo none || echo "$LEFT"); kpulse stopped cleanly on SIGTERM in $((KP_STOPS - KP_BAD_STOPS)) of $KP_STOPS stops."
-	local n
-	for n in "${NOTES[@]+"${NOTES[@]}"}"; do
-		echo "- $n"
-	done
+	print_notes
 }
 
 kp_name()
@@ -611,8 +600,4 @@ for s in "${SUBJECTS[@]}"; do
 	done
 done
 
-report >"$TMP/report.md"
-cp "$TMP/report.md" "$RESULTS"
-cat "$TMP/report.md"
-log "report written to $RESULTS"
-exit "$FAILED"
+publish_report

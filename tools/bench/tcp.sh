@@ -148,15 +148,7 @@ start_kpulse()
 	kp_start || die "kpulse did not come up"
 }
 
-stop_kpulse()
-{
-	stop_pid "$KP_PID"
-	KP_STOPS=$((KP_STOPS + 1))
-	if [[ $STOP_RC != 0 ]]; then
-		KP_BAD_STOPS=$((KP_BAD_STOPS + 1))
-		log "kpulse did not exit cleanly on SIGTERM: $STOP_RC"
-	fi
-}
+stop_kpulse() { kp_stop "$KP_PID"; }
 
 build_floor
 FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe)
@@ -340,14 +332,7 @@ report()
 	echo "- tcp_retransmit_skb and the reset programs rarely fire on a clean loopback; \"n/a\" means they did not run during the workload."
 	echo "- pairs alternate which run goes first; a 1 s pause after the daemon starts lets its first collection pass."
 	echo "- BPF programs left loaded at the end: $([[ -z $LEFT ]] && echo none || echo "$LEFT"); kpulse stopped cleanly on SIGTERM in $((KP_STOPS - KP_BAD_STOPS)) of $KP_STOPS stops."
-	local n
-	for n in "${NOTES[@]+"${NOTES[@]}"}"; do
-		echo "- $n"
-	done
+	print_notes
 }
 
-report >"$TMP/report.md"
-cp "$TMP/report.md" "$RESULTS"
-cat "$TMP/report.md"
-log "report written to $RESULTS"
-exit "$FAILED"
+publish_report
