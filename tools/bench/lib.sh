@@ -41,6 +41,16 @@ stop_pid()
 	unset "LIVE[$pid]"
 }
 
+# stop_live: stop every process still in LIVE (for cleanup traps)
+stop_live()
+{
+	local pid
+	for pid in "${!LIVE[@]}"; do
+		log "cleanup: stopping ${LIVE[$pid]} (pid $pid)"
+		stop_pid "$pid"
+	done
+}
+
 # bpftool prog show -j on stdin -> "id name run_time_ns run_cnt" lines
 prog_table()
 {

@@ -73,13 +73,10 @@ NOTES=()
 
 cleanup()
 {
-	local rc=$? pid d i
+	local rc=$? d i
 	set +e
 	trap - EXIT INT TERM
-	for pid in "${!LIVE[@]}"; do
-		log "cleanup: stopping ${LIVE[$pid]} (pid $pid)"
-		stop_pid "$pid"
-	done
+	stop_live
 	for ((i = ${#MADE[@]} - 1; i >= 0; i--)); do
 		d=${MADE[$i]}
 		for _ in $(seq 50); do rmdir "$d" 2>/dev/null && break; [[ -d $d ]] || break; sleep 0.1; done

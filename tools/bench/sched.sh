@@ -88,13 +88,10 @@ leftover_progs()
 
 cleanup()
 {
-	local rc=$? pid left
+	local rc=$? left
 	set +e
 	trap - EXIT INT TERM
-	for pid in "${!LIVE[@]}"; do
-		log "cleanup: stopping ${LIVE[$pid]} (pid $pid)"
-		stop_pid "$pid"
-	done
+	stop_live
 	if [[ -n $STATS_PREV ]]; then
 		sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
 	fi

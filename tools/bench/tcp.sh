@@ -75,13 +75,10 @@ KP_BAD_STOPS=0
 
 cleanup()
 {
-	local rc=$? pid
+	local rc=$?
 	set +e
 	trap - EXIT INT TERM
-	for pid in "${!LIVE[@]}"; do
-		log "cleanup: stopping ${LIVE[$pid]} (pid $pid)"
-		stop_pid "$pid"
-	done
+	stop_live
 	[[ -n $STATS_PREV ]] && sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
 	[[ -n $TMP ]] && rm -rf "$TMP"
 	exit "$rc"
