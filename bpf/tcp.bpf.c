@@ -177,8 +177,42 @@ static __always_inline void hist_add(__u64 *hist, __u64 d, bool atomic)
 		hist[b]++;
 }
 
-static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d)
+/* tp_btf: the bytes of a counted socket wait in its storage and go to
+ * req_stats with the request that ends next, which looks that entry up
+ * anyway; one hash lookup per request instead of one per send and recv.
+ * Whatever is left goes to tcp_stats past KP_PEND_FLUSH and when the socket
+ * leaves ESTABLISHED. The counters are swapped out atomically, as the owner
+ * (task context) and a softirq closing the socket can meet here. */
+static __always_inline void pend_flush(struct kp_sock *ks, struct kp_tcp_stats *s)
 {
+	__u64 rx = __sync_lock_test_and_set(&ks->rx_pend, 0);
+	__u64 tx = __sync_lock_test_and_set(&ks->tx_pend, 0);
+
+	if (!s)
+		return;	/* the map-full drop is counted by cg_get */
+	if (rx)
+		ADD(s->rx_bytes, rx);
+	if (tx)
+		ADD(s->tx_bytes, tx);
+}
+
+static __always_inline void pend_add(struct kp_sock *ks, int ret, bool send)
+{
+	__u64 *pend = send ? &ks->tx_pend : &ks->rx_pend;
+	__u64 was = __sync_fetch_and_add(pend, ret);
+
+	/* the add is a full barrier: if the socket left ESTABLISHED before
+	 * it, this sees counted == 0 and hands the bytes over itself;
+	 * otherwise the swap on leaving takes them */
+	if (!ks->counted || was + ret >= KP_PEND_FLUSH)
+		pend_flush(ks, cg_get(ks->cgid));
+}
+
+static __always_inline void req_record(struct kp_sock *ks, __u64 d, bool btf)
+{
+	__u64 cgid = ks->cgid;
+	__u8 dir = ks->dir;
+	__u16 port = ks->port;
 	struct kp_req_stats *r;
 	struct kp_req_key k;
 
@@ -204,11 +238,17 @@ static __always_inline void req_record(__u64 cgid, __u8 dir, __u16 port, __u64 d
 	}
 	if (!r) {
 		count_drop(KP_DROP_REQ_MAP_FULL);
+		if (btf)
+			pend_flush(ks, cg_get(cgid));
 		return;
 	}
 	/* task context only (sendmsg/recvmsg) */
 	r->sum_ns += d;
 	hist_add(r->hist, d, false);
+	if (btf) {
+		r->rx_bytes += __sync_lock_test_and_set(&ks->rx_pend, 0);
+		r->tx_bytes += __sync_lock_test_and_set(&ks->tx_pend, 0);
+	}
 }
 
 /* Off the hot path: only with `kpulse slow`, only over the threshold. A
@@ -287,6 +327,9 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 		 * nested program run missed) */
 		ks->phase = KP_PHASE_IDLE;
 		ks->ts = 0;
+		ks->cgid = cgid;
+		ks->rx_pend = 0;
+		ks->tx_pend = 0;
 		ks->counted = s != NULL;
 		if (s)
 			ADD(s->established, 1);
@@ -295,10 +338,14 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 	if (oldstate == TCP_ESTABLISHED) {
 		ks = sock_get(sk, false, btf);
 		if (ks && ks->counted) {
+			/* before the swap in pend_flush, which pairs with the
+			 * re-check in pend_add */
 			ks->counted = 0;
-			s = cg_get(sk_cgid(sk, btf));
+			s = cg_get(ks->cgid);
 			if (s)
 				ADD(s->established, -1);
+			if (btf)
+				pend_flush(ks, s);
 		}
 	}
 	if (newstate == TCP_CLOSE && !btf) {
@@ -321,6 +368,22 @@ int BPF_PROG(kp_sk_state_raw, const struct sock *sk, int oldstate, int newstate)
 	return handle_state(sk, oldstate, newstate, false);
 }
 
+/* When a request's received side happened: tcp_clock_cache, which the stack
+ * refreshes as each segment comes in (tcp_rcv_established), so the time the
+ * bytes arrived rather than when the task got round to reading them, and no
+ * clock read here. Before Linux 4.20 there is no such field: the clock. */
+static __always_inline __u64 rx_stamp(struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	if (!bpf_core_field_exists(tp->tcp_clock_cache))
+		return bpf_ktime_get_ns();
+	if (!btf)
+		return BPF_CORE_READ(tp, tcp_clock_cache);
+	tp = bpf_skc_to_tcp_sock(sk);
+	return tp ? tp->tcp_clock_cache : bpf_ktime_get_ns();
+}
+
 /* Bytes for any inet socket; request latency for the TCP sockets we saw
  * being opened. Runs in the task's context, still charged to the socket. */
 static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
@@ -329,39 +392,47 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 	struct kp_tcp_stats *s;
 	struct kp_sock *ks;
 	__u16 family;
-	__u64 cgid, now, d;
+	__u64 now, d;
 
 	if (ret <= 0 || !sk || (!send && (flags & MSG_PEEK)))
 		return 0;
 	family = btf ? sk->__sk_common.skc_family : BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
-	cgid = sk_cgid(sk, btf);
-	s = cg_get(cgid);
-	if (s) {	/* task context only */
-		if (send)
-			s->tx_bytes += ret;
-		else
-			s->rx_bytes += ret;
-	}
 	ks = sock_get(sk, false, btf);
+	if (btf && ks && ks->counted) {
+		pend_add(ks, ret, send);
+	} else {
+		s = cg_get(sk_cgid(sk, btf));
+		if (s) {
+			if (send)
+				ADD(s->tx_bytes, ret);
+			else
+				ADD(s->rx_bytes, ret);
+		}
+	}
 	if (!ks || ks->dir == KP_DIR_NONE)
 		return 0;
 	/* a request travels in on inbound sockets, out on outbound ones */
 	if ((ks->dir == KP_DIR_OUTBOUND) == send) {
 		if (ks->phase == KP_PHASE_IDLE) {
-			ks->ts = bpf_ktime_get_ns();
+			now = send ? bpf_ktime_get_ns() : rx_stamp(sk, btf);
+			/* not before the last response: bytes that came in
+			 * while it went out (pipelining) start from there */
+			if (now > ks->ts)
+				ks->ts = now;
 			ks->phase = KP_PHASE_REQUEST;
 		}
 	} else if (ks->phase == KP_PHASE_REQUEST) {
-		now = bpf_ktime_get_ns();
+		now = send ? bpf_ktime_get_ns() : rx_stamp(sk, btf);
+		/* 0: the answer came in before the request's send returned */
+		d = now > ks->ts ? now - ks->ts : 0;
 		ks->phase = KP_PHASE_IDLE;
-		if (now <= ks->ts)
-			return 0;
-		d = now - ks->ts;
-		req_record(cgid, ks->dir, ks->port, d);
+		if (now > ks->ts)
+			ks->ts = now;
+		req_record(ks, d, btf);
 		if (slow_request_ns && d >= slow_request_ns)
-			emit_slow_request(cgid, ks->dir, ks->port, d);
+			emit_slow_request(ks->cgid, ks->dir, ks->port, d);
 	}
 	return 0;
 }

@@ -206,9 +206,13 @@ struct kp_req_key {
 	__u8 pad[5];
 };
 
-/* Per key, per CPU. The count is the sum of the buckets. */
+/* Per key, per CPU. The count is the sum of the buckets. rx/tx_bytes: what
+ * the key's sockets moved, handed over at each request's end (their bytes
+ * are kept in the socket until then, see struct kp_sock). */
 struct kp_req_stats {
 	__u64 sum_ns;
+	__u64 rx_bytes;
+	__u64 tx_bytes;
 	__u64 hist[KP_HIST_BUCKETS];
 };
 
@@ -222,11 +226,21 @@ enum kp_sock_phase {
  * socket's address (raw_tp fallback). */
 struct kp_sock {
 	__u64 ts;
+	__u64 cgid;		/* the socket's cgroup, once ESTABLISHED */
+	/* tp_btf, while counted: bytes not yet in tcp_stats or req_stats,
+	 * handed over (atomically swapped out) at a request's end, past
+	 * KP_PEND_FLUSH, and on leaving ESTABLISHED */
+	__u64 rx_pend;
+	__u64 tx_pend;
 	__u16 port;		/* as in kp_req_key */
 	__u8 dir;		/* enum kp_dir */
 	__u8 phase;		/* enum kp_sock_phase */
 	__u8 counted;		/* counted in the established gauge */
 	__u8 pad[3];
 };
+
+/* A socket's pending bytes go to tcp_stats once they reach this much with
+ * no request ending (bulk transfers, one-way streams). */
+#define KP_PEND_FLUSH (256u << 10)
 
 #endif

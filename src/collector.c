@@ -422,16 +422,18 @@ static void account_tcp(struct kp_collector *c, __u64 id, const void *percpu,
 	n->retrans += sum.retrans - t->retrans;
 	n->rst_sent += sum.rst_sent - t->rst_sent;
 	n->rst_recv += sum.rst_recv - t->rst_recv;
-	n->rx_bytes += sum.rx_bytes - t->rx_bytes;
-	n->tx_bytes += sum.tx_bytes - t->tx_bytes;
+	n->rx_bytes += sum.rx_bytes - t->rx_bytes_stats;
+	n->tx_bytes += sum.tx_bytes - t->tx_bytes_stats;
+	t->rx_bytes += sum.rx_bytes - t->rx_bytes_stats;
+	t->tx_bytes += sum.tx_bytes - t->tx_bytes_stats;
 	t->conn_in = sum.conn_in;
 	t->conn_out = sum.conn_out;
 	t->established = est;
 	t->retrans = sum.retrans;
 	t->rst_sent = sum.rst_sent;
 	t->rst_recv = sum.rst_recv;
-	t->rx_bytes = sum.rx_bytes;
-	t->tx_bytes = sum.tx_bytes;
+	t->rx_bytes_stats = sum.rx_bytes;
+	t->tx_bytes_stats = sum.tx_bytes;
 	k->seen_gen = c->gen;
 	if (!k->path)
 		resolve(c, k, now);
@@ -476,6 +478,8 @@ static void lat_add(struct kp_lat *a, const struct kp_lat *b)
 {
 	a->count += b->count;
 	a->sum_ns += b->sum_ns;
+	a->rx_bytes += b->rx_bytes;
+	a->tx_bytes += b->tx_bytes;
 	for (int i = 0; i < KP_HIST_BUCKETS; i++)
 		a->hist[i] += b->hist[i];
 }
@@ -485,6 +489,7 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 			const void *percpu, uint64_t now)
 {
 	struct kp_lat *sum = &c->lat_tmp, *d = &c->lat_delta;
+	struct kp_tcp_totals *t;
 	struct kp_container *k;
 	struct kp_portset **ps;
 	unsigned int dir = key->dir - 1u;
@@ -499,13 +504,23 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 		const struct kp_req_stats *v = (const void *)((const char *)percpu + cpu * c->req_vsz);
 
 		sum->sum_ns += v->sum_ns;
+		sum->rx_bytes += v->rx_bytes;
+		sum->tx_bytes += v->tx_bytes;
 		for (int b = 0; b < KP_HIST_BUCKETS; b++)
 			sum->hist[b] += v->hist[b];
 	}
 	for (int b = 0; b < KP_HIST_BUCKETS; b++)
 		sum->count += sum->hist[b];
-	if (!kp_portset__update(*ps, key->port, sum, d))
+	if (!kp_portset__update(*ps, key->port, sum, d)) {
 		lat_add(&c->node_req[dir], d);
+		/* the socket bytes handed over with these requests */
+		if ((t = tcp_of(k))) {
+			t->rx_bytes += d->rx_bytes;
+			t->tx_bytes += d->tx_bytes;
+			c->node_tcp.rx_bytes += d->rx_bytes;
+			c->node_tcp.tx_bytes += d->tx_bytes;
+		}
+	}
 	k->seen_gen = c->gen;
 	if (!k->path)
 		resolve(c, k, now);

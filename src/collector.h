@@ -50,8 +50,10 @@ struct kp_tcp_totals {
 	uint64_t retrans;
 	uint64_t rst_sent;
 	uint64_t rst_recv;
-	uint64_t rx_bytes;
+	uint64_t rx_bytes;	/* tcp_stats' and req_stats' together */
 	uint64_t tx_bytes;
+	uint64_t rx_bytes_stats;	/* tcp_stats' part at the last read */
+	uint64_t tx_bytes_stats;
 	uint64_t rtt_sum_ns;
 	uint64_t connect_sum_ns;
 	uint64_t rtt_hist[KP_HIST_BUCKETS];

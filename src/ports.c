@@ -73,6 +73,8 @@ static void lat_add(struct kp_lat *a, const struct kp_lat *b)
 {
 	a->count += b->count;
 	a->sum_ns += b->sum_ns;
+	a->rx_bytes += b->rx_bytes;
+	a->tx_bytes += b->tx_bytes;
 	for (int i = 0; i < KP_HIST_BUCKETS; i++)
 		a->hist[i] += b->hist[i];
 }
@@ -82,6 +84,8 @@ static void lat_sub(struct kp_lat *a, const struct kp_lat *b)
 {
 	a->count -= b->count;
 	a->sum_ns -= b->sum_ns;
+	a->rx_bytes -= b->rx_bytes;
+	a->tx_bytes -= b->tx_bytes;
 	for (int i = 0; i < KP_HIST_BUCKETS; i++)
 		a->hist[i] -= b->hist[i];
 }
@@ -112,7 +116,8 @@ int kp_portset__update(struct kp_portset *ps, uint16_t port,
 		e->port = port;
 	}
 	e = &ps->ents[i];
-	if (cum->count < e->cum.count || cum->sum_ns < e->cum.sum_ns)
+	if (cum->count < e->cum.count || cum->sum_ns < e->cum.sum_ns ||
+	    cum->rx_bytes < e->cum.rx_bytes || cum->tx_bytes < e->cum.tx_bytes)
 		return 0;
 	if (delta) {
 		*delta = *cum;

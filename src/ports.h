@@ -21,10 +21,14 @@
 #include <linux/types.h>
 #include "kpulse_abi.h"
 
-/* Cumulative latency figures: count, sum and fine buckets (ns). */
+/* Cumulative latency figures: count, sum and fine buckets (ns); and the
+ * bytes the kernel handed over with these requests (struct kp_req_stats),
+ * which the collector adds to its container's byte counters. */
 struct kp_lat {
 	uint64_t count;
 	uint64_t sum_ns;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
 	uint64_t hist[KP_HIST_BUCKETS];
 };
 

@@ -260,6 +260,70 @@ print(len(req) * 50, got)
         self.assertEqual(total(m, REQ + "_count", direction="outbound", **C), 50)
         self.assertEqual(total(m, REQ + "_count", **D), 0)
 
+    def test_bytes_while_connections_stay_open(self):
+        """Bytes of an open connection are counted without waiting for it to
+        close: at each request's end (request/response), every 256 KiB (a
+        one-way stream); exact once closed."""
+        s, c = self.cg.make("bsrv"), self.cg.make("bcli")
+        srv, port = start_delay_server(self.cg, s, delay_ms=1)
+        sink = self.cg.run(s, [sys.executable, "-c", r"""
+import socket
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+a, n = l.accept()[0], 0
+while True:
+    b = a.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print(n, flush=True)
+"""], stdout=subprocess.PIPE, text=True)
+        sink_port = int(sink.stdout.readline())
+        bulk = (1 << 20) + 1000
+        cli = self.cg.run(c, [sys.executable, "-c", r"""
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+req = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+got = 0
+for _ in range(20):
+    s.sendall(req)
+    time.sleep(0.05)  # the whole answer is in: one read takes it
+    got += len(s.recv(65536))
+b = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+b.sendall(b"x" * int(sys.argv[3]))
+print(len(req) * 20, got, flush=True)
+sys.stdin.readline()
+""", str(port), str(sink_port), str(bulk)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        sent, got = map(int, cli.stdout.readline().split())
+        S, C = {"cgroup": self.cg.rel(s)}, {"cgroup": self.cg.rel(c)}
+        flush = 256 << 10
+
+        def settled(m):
+            return (total(m, TX, **C) >= sent + bulk - flush and total(m, RX, **C) >= got
+                    and total(m, RX, **S) >= sent + bulk - flush)
+        m = self.until(settled)
+        # request/response traffic: exact while the connection is open;
+        # the one-way stream: all but less than the hand-over size
+        tx_c, rx_c, rx_s, tx_s = (total(m, TX, **C), total(m, RX, **C),
+                                  total(m, RX, **S), total(m, TX, **S))
+        print("\n  open: client tx %d rx %d, server rx %d tx %d (sent %d + %d, got %d)"
+              % (tx_c, rx_c, rx_s, tx_s, sent, bulk, got))
+        self.assertEqual(rx_c, got)
+        self.assertEqual(tx_s, got)
+        self.assertTrue(sent + bulk - flush < tx_c <= sent + bulk, tx_c)
+        self.assertTrue(sent + bulk - flush < rx_s <= sent + bulk, rx_s)
+        cli.communicate("\n", timeout=10)
+        out, _ = sink.communicate(timeout=10)
+        self.assertEqual(int(out.split()[-1]), bulk)
+        srv_totals = stop_delay_server(srv)
+        self.assertEqual(srv_totals["rx"], sent)
+        m = self.until(lambda m: total(m, TX, **C) == sent + bulk and total(m, RX, **S) == sent + bulk)
+        self.assertEqual(total(m, TX, **C), sent + bulk)
+        self.assertEqual(total(m, RX, **S), sent + bulk)
+        self.assertEqual(total(m, RX, **C), got)
+        self.assertEqual(total(m, TX, **S), got)
+
     def test_established_gauge_against_ss(self):
         srv_cg, cli_cg = self.cg.make("estsrv"), self.cg.make("estcli")
         code_srv = r"""

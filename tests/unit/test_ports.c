@@ -295,6 +295,24 @@ static void test_delta_and_port_list(void **s)
 	assert_int_equal(d.hist[kp_hist_bucket(7000000)], 2);
 	assert_int_equal(kp_portset__update(ps, 22, &f->lat[22], &d), 0);
 	assert_int_equal(d.count, 1);
+	/* bytes handed over with the requests ride along; a round that
+	 * brings bytes but no request still hands them on */
+	f->lat[8080].rx_bytes = 300;
+	f->lat[8080].tx_bytes = 9000;
+	assert_int_equal(kp_portset__update(ps, 8080, &f->lat[8080], &d), 0);
+	assert_int_equal(d.count, 0);
+	assert_int_equal(d.rx_bytes, 300);
+	assert_int_equal(d.tx_bytes, 9000);
+	f->lat[8080].tx_bytes = 9500;
+	assert_int_equal(kp_portset__update(ps, 8080, &f->lat[8080], &d), 0);
+	assert_int_equal(d.rx_bytes, 0);
+	assert_int_equal(d.tx_bytes, 500);
+	/* figures that went down (a key deleted and made again) are ignored */
+	f->lat[8080].tx_bytes = 100;
+	assert_int_equal(kp_portset__update(ps, 8080, &f->lat[8080], &d), 0);
+	assert_int_equal(d.tx_bytes, 0);
+	assert_int_equal(d.count, 0);
+	f->lat[8080].tx_bytes = 9500;
 	kp_portset__settle(ps, SEC);
 	assert_int_equal(kp_portset__ports(ps), 2);
 	assert_int_equal(kp_portset__port(ps, 0), 22);
