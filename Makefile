@@ -27,7 +27,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon diskstats health hist http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
+LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon diskstats health hist hotslots http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \

@@ -61,6 +61,23 @@ struct {
 	__type(value, struct kp_req_stats);
 } req_stats SEC(".maps");
 
+/* hot slots (kpulse_abi.h); the loader sizes both and sets hot_mask */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KP_HOT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kp_hot_owner);
+} hot_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KP_HOT_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kp_req_stats);
+} hot_vals SEC(".maps");
+
+const volatile __u32 hot_mask = KP_HOT_MAX_SLOTS - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -208,6 +225,42 @@ static __always_inline void pend_add(struct kp_sock *ks, int ret, bool send)
 		pend_flush(ks, cg_get(ks->cgid));
 }
 
+/* The hot slot of (cgid, tag) + 1, claiming a free one when @claim; 0 when
+ * it has none. */
+static __always_inline __u32 hot_find(__u64 cgid, __u32 tag, bool claim)
+{
+	__u32 h = (__u32)(((cgid ^ tag) * 0x9E3779B97F4A7C15ull) >> 32);
+
+	for (int i = 0; i < KP_HOT_PROBES; i++) {
+		__u32 idx = (h + i) & hot_mask;
+		struct kp_hot_owner *o = bpf_map_lookup_elem(&hot_owner, &idx);
+
+		if (!o)
+			return 0;
+		if (o->cgid == cgid && o->tag == tag)
+			return idx + 1;
+		if (claim && !o->cgid && !__sync_val_compare_and_swap(&o->cgid, 0, cgid)) {
+			o->tag = tag;
+			return idx + 1;
+		}
+	}
+	return 0;
+}
+
+/* This CPU's values in hot slot @slot - 1 if (cgid, tag) still owns it. */
+static __always_inline struct kp_req_stats *hot_get(__u32 slot, __u64 cgid, __u32 tag)
+{
+	struct kp_hot_owner *o;
+	__u32 idx = slot - 1;
+
+	if (!slot)
+		return NULL;
+	o = bpf_map_lookup_elem(&hot_owner, &idx);
+	if (!o || o->cgid != cgid || o->tag != tag)
+		return NULL;
+	return bpf_map_lookup_elem(&hot_vals, &idx);
+}
+
 static __always_inline void req_record(struct kp_sock *ks, __u64 d, bool btf)
 {
 	__u64 cgid = ks->cgid;
@@ -216,6 +269,9 @@ static __always_inline void req_record(struct kp_sock *ks, __u64 d, bool btf)
 	struct kp_req_stats *r;
 	struct kp_req_key k;
 
+	r = hot_get(ks->hot, cgid, KP_HOT_TAG(KP_HOT_REQ, dir, port));
+	if (r)
+		goto add;
 	__builtin_memset(&k, 0, sizeof(k));
 	k.cgid = cgid;
 	k.dir = dir;
@@ -242,6 +298,7 @@ static __always_inline void req_record(struct kp_sock *ks, __u64 d, bool btf)
 			pend_flush(ks, cg_get(cgid));
 		return;
 	}
+add:
 	/* task context only (sendmsg/recvmsg) */
 	r->sum_ns += d;
 	hist_add(r->hist, d, false);
@@ -330,6 +387,9 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 		ks->cgid = cgid;
 		ks->rx_pend = 0;
 		ks->tx_pend = 0;
+		/* tp_btf only: a claim is an atomic the raw_tp twins, there
+		 * for older kernels, do without */
+		ks->hot = btf ? hot_find(cgid, KP_HOT_TAG(KP_HOT_REQ, ks->dir, ks->port), true) : 0;
 		ks->counted = s != NULL;
 		if (s)
 			ADD(s->established, 1);
@@ -476,8 +536,8 @@ int BPF_PROG(kp_recv_raw, struct sock *sk, int ret, int flags)
 static __always_inline int handle_probe(struct sock *sk, bool btf)
 {
 	struct kp_tcp_hist *h;
-	__u32 srtt;
-	__u64 ns;
+	__u32 srtt, slot;
+	__u64 ns, cgid;
 
 	if (!sk)
 		return 0;
@@ -493,14 +553,26 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 	}
 	if (!srtt)
 		return 0;
-	h = hist_get(sk_cgid(sk, btf));
+	ns = (__u64)srtt * 125;
+	cgid = sk_cgid(sk, btf);
+	/* Plain adds below: only this program writes the RTT fields, and the
+	 * kernel never runs a program nested inside itself on one CPU (a
+	 * softirq tcp_probe that interrupts a process-context one is skipped
+	 * and counted as recursion_miss), so nothing can interleave with them. */
+	slot = btf ? hot_find(cgid, KP_HOT_TAG(KP_HOT_RTT, 0, 0), true) : 0;
+	if (slot) {
+		__u32 idx = slot - 1;
+		struct kp_req_stats *v = bpf_map_lookup_elem(&hot_vals, &idx);
+
+		if (v) {
+			v->sum_ns += ns;
+			hist_add(v->hist, ns, false);
+			return 0;
+		}
+	}
+	h = hist_get(cgid);
 	if (!h)
 		return 0;
-	ns = (__u64)srtt * 125;
-	/* Plain adds: only this program writes the RTT fields, and the kernel
-	 * never runs a program nested inside itself on one CPU (a softirq
-	 * tcp_probe that interrupts a process-context one is skipped and
-	 * counted as recursion_miss), so nothing can interleave with them. */
 	h->rtt_sum_ns += ns;
 	hist_add(h->rtt_hist, ns, false);
 	return 0;

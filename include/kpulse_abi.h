@@ -216,6 +216,32 @@ struct kp_req_stats {
 	__u64 hist[KP_HIST_BUCKETS];
 };
 
+/* Hot slots: the request keys and RTT cgroups that find room are counted
+ * in per-CPU arrays (hot_vals, struct kp_req_stats; RTT uses sum_ns and
+ * hist) at an index the BPF side claims in hot_owner, so the busy paths do
+ * an array lookup, which the verifier inlines, instead of a hash lookup.
+ * A key is placed by a hash of it, at one of KP_HOT_PROBES slots from
+ * there; one that finds them all taken uses the hash maps, and userspace
+ * adds both up by key. A claim is a compare-and-swap of cgid from 0, then
+ * the tag: a reader seeing the new cgid with tag 0 just looks on, so a key
+ * can end up in two slots, which the sum by key does not mind. Userspace
+ * frees a gone cgroup's slots: cgid KP_HOT_DEAD (nobody matches or claims
+ * it), one collection later the values are zeroed and the owner cleared. */
+#define KP_HOT_PROBES 4
+#define KP_HOT_MAX_SLOTS 256	/* fewer with many CPUs, see loader.c */
+#define KP_HOT_DEAD (~0ULL)
+
+enum kp_hot_kind { KP_HOT_REQ = 1, KP_HOT_RTT = 2 };
+
+struct kp_hot_owner {
+	__u64 cgid;		/* 0: free */
+	__u32 tag;		/* kind << 24 | dir << 16 | port; never 0 */
+	__u32 pad;
+};
+
+#define KP_HOT_TAG(kind, dir, port) \
+	((__u32)(kind) << 24 | (__u32)(dir) << 16 | (__u32)(port))
+
 enum kp_sock_phase {
 	KP_PHASE_IDLE = 0,	/* waiting for the next request */
 	KP_PHASE_CONNECTING,	/* SYN sent, ts = when */
@@ -236,7 +262,8 @@ struct kp_sock {
 	__u8 dir;		/* enum kp_dir */
 	__u8 phase;		/* enum kp_sock_phase */
 	__u8 counted;		/* counted in the established gauge */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 hot;		/* hot slot of its request key + 1, or 0 */
 };
 
 /* A socket's pending bytes go to tcp_stats once they reach this much with

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "collector.h"
 #include "cgroup.h"
+#include "hotslots.h"
 #include "loader.h"
 #include "log.h"
 #include "memread.h"
@@ -37,6 +38,7 @@ struct kp_collector {
 	int tcp_fd, hist_fd, req_fd;
 	size_t tcp_vsz, hist_vsz, req_vsz;	/* per-CPU value strides */
 	struct kp_req_key *req_keys;	/* batch keys of req_stats */
+	struct kp_hot *hot;		/* hot slots; NULL without the TCP unit */
 	unsigned int max_ports;
 	uint64_t files_every_ns;	/* cgroup files: how often per container */
 	struct kp_disks disks;		/* host disk I/O, read with the files */
@@ -101,6 +103,8 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0)
 		c->ncpus = 1;
+	c->hot = kp_hot__new(kp_loader__map_fd(l, "hot_owner"), kp_loader__map_fd(l, "hot_vals"),
+			     c->ncpus);
 	c->vsz = (sizeof(struct kp_cg_stats) + 7) & ~7ul;
 	c->mem_vsz = (sizeof(struct kp_mem_stats) + 7) & ~7ul;
 	c->tcp_vsz = (sizeof(struct kp_tcp_stats) + 7) & ~7ul;
@@ -187,6 +191,7 @@ void kp_collector__free(struct kp_collector *c)
 		container_free(k);
 	}
 	ring_buffer__free(c->rb);
+	kp_hot__free(c->hot);
 	kp_memread__free(c->mr);
 	free(c->ooms);
 	free(c->keys);
@@ -439,17 +444,19 @@ static void account_tcp(struct kp_collector *c, __u64 id, const void *percpu,
 		resolve(c, k, now);
 }
 
-/* The same for the RTT and connect histograms (tcp_hist). */
+/* The same for the RTT and connect histograms: tcp_hist (@percpu, NULL
+ * when the cgroup has no entry) and its RTT hot slot. */
 static void account_tcp_hist(struct kp_collector *c, __u64 id, const void *percpu,
 			     uint64_t now)
 {
 	struct kp_container *k = container_get(c, id);
 	struct kp_tcp_totals *t, *sum = &c->tcp_tmp, *n = &c->node_tcp;
+	const struct kp_req_stats *hot;
 
 	if (!k || !(t = tcp_of(k)))
 		return;
 	memset(sum, 0, sizeof(*sum));
-	for (int cpu = 0; cpu < c->ncpus; cpu++) {
+	for (int cpu = 0; percpu && cpu < c->ncpus; cpu++) {
 		const struct kp_tcp_hist *v = (const void *)((const char *)percpu + cpu * c->hist_vsz);
 
 		sum->rtt_sum_ns += v->rtt_sum_ns;
@@ -458,6 +465,11 @@ static void account_tcp_hist(struct kp_collector *c, __u64 id, const void *percp
 			sum->rtt_hist[b] += v->rtt_hist[b];
 			sum->connect_hist[b] += v->connect_hist[b];
 		}
+	}
+	if ((hot = kp_hot__take(c->hot, id, KP_HOT_TAG(KP_HOT_RTT, 0, 0)))) {
+		sum->rtt_sum_ns += hot->sum_ns;
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			sum->rtt_hist[b] += hot->hist[b];
 	}
 	n->rtt_sum_ns += sum->rtt_sum_ns - t->rtt_sum_ns;
 	n->connect_sum_ns += sum->connect_sum_ns - t->connect_sum_ns;
@@ -484,11 +496,22 @@ static void lat_add(struct kp_lat *a, const struct kp_lat *b)
 		a->hist[i] += b->hist[i];
 }
 
-/* One (cgroup, direction, port) key into the container's portset. */
+static void lat_add_stats(struct kp_lat *a, const struct kp_req_stats *v)
+{
+	a->sum_ns += v->sum_ns;
+	a->rx_bytes += v->rx_bytes;
+	a->tx_bytes += v->tx_bytes;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		a->hist[b] += v->hist[b];
+}
+
+/* One (cgroup, direction, port) key into the container's portset: its
+ * req_stats entry (@percpu, NULL when it has none) and hot slot. */
 static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 			const void *percpu, uint64_t now)
 {
 	struct kp_lat *sum = &c->lat_tmp, *d = &c->lat_delta;
+	const struct kp_req_stats *hot;
 	struct kp_tcp_totals *t;
 	struct kp_container *k;
 	struct kp_portset **ps;
@@ -500,15 +523,11 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 	if (!*ps && !(*ps = kp_portset__new(c->max_ports)))
 		return;
 	memset(sum, 0, sizeof(*sum));
-	for (int cpu = 0; cpu < c->ncpus; cpu++) {
-		const struct kp_req_stats *v = (const void *)((const char *)percpu + cpu * c->req_vsz);
-
-		sum->sum_ns += v->sum_ns;
-		sum->rx_bytes += v->rx_bytes;
-		sum->tx_bytes += v->tx_bytes;
-		for (int b = 0; b < KP_HIST_BUCKETS; b++)
-			sum->hist[b] += v->hist[b];
-	}
+	for (int cpu = 0; percpu && cpu < c->ncpus; cpu++)
+		lat_add_stats(sum, (const void *)((const char *)percpu + cpu * c->req_vsz));
+	hot = kp_hot__take(c->hot, key->cgid, KP_HOT_TAG(KP_HOT_REQ, key->dir, key->port));
+	if (hot)
+		lat_add_stats(sum, hot);
 	for (int b = 0; b < KP_HIST_BUCKETS; b++)
 		sum->count += sum->hist[b];
 	if (!kp_portset__update(*ps, key->port, sum, d)) {
@@ -524,6 +543,24 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 	k->seen_gen = c->gen;
 	if (!k->path)
 		resolve(c, k, now);
+}
+
+/* Keys of @kind that only hot slots hold this round. */
+static void account_hot_only(struct kp_collector *c, __u32 kind, uint64_t now)
+{
+	unsigned int it = 0;
+	__u64 cgid;
+	__u32 tag;
+
+	while (kp_hot__next_untaken(c->hot, &it, kind, &cgid, &tag)) {
+		struct kp_req_key key = { .cgid = cgid, .dir = (__u8)(tag >> 16),
+					  .port = (__u16)tag };
+
+		if (kind == KP_HOT_RTT)
+			account_tcp_hist(c, cgid, NULL, now);
+		else
+			account_req(c, &key, NULL, now);
+	}
 }
 
 /* req_stats has struct keys: its own batch loop, key by key as fallback. */
@@ -565,6 +602,7 @@ static int read_req(struct kp_collector *c, uint64_t now, uint64_t *entries)
 		prev = &key;
 	}
 settle:
+	account_hot_only(c, KP_HOT_REQ, now);
 	HASH_ITER(hh, c->by_id, k, tmp)
 		for (int d = 0; d < 2; d++)
 			if (k->req[d])
@@ -577,6 +615,7 @@ static void tcp_forget(struct kp_collector *c, const struct kp_container *k)
 {
 	struct kp_req_key key;
 
+	kp_hot__forget(c->hot, k->cgid);
 	if (c->tcp_fd >= 0)
 		bpf_map_delete_elem(c->tcp_fd, &k->cgid);
 	if (c->hist_fd >= 0)
@@ -773,9 +812,12 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	err2 = read_map(c, c->tcp_fd, c->tcp_vsz, account_tcp, now, &tcp_entries);
 	if (!err)
 		err = err2;
+	if (c->hot)
+		kp_hot__read(c->hot);
 	err2 = read_map(c, c->hist_fd, c->hist_vsz, account_tcp_hist, now, &hist_entries);
 	if (!err)
 		err = err2;
+	account_hot_only(c, KP_HOT_RTT, now);
 	read_req(c, now, &req_entries);
 	finalize(c, now);
 	gc(c);
@@ -787,6 +829,8 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	c->st.tcp_map_entries = tcp_entries;
 	c->st.hist_map_entries = hist_entries;
 	c->st.req_map_entries = req_entries;
+	c->st.hot_map_entries = kp_hot__used(c->hot);
+	c->st.hot_map_max_entries = kp_hot__size(c->hot);
 	c->st.collections++;
 	c->st.last_mono_ns = now;
 	c->st.last_duration_s = (double)(kp_now_mono_ns() - t0) / 1e9;

@@ -98,6 +98,8 @@ struct kp_collector_stats {
 	uint64_t hist_map_max_entries;
 	uint64_t req_map_entries;	/* req_stats entries at last read */
 	uint64_t req_map_max_entries;
+	uint64_t hot_map_entries;	/* hot slots owned at last read */
+	uint64_t hot_map_max_entries;
 	uint64_t drops[KP_DROP_MAX];
 	double last_duration_s;
 	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of last collection */

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "kpulse_abi.h"
 #include "loader.h"
 #include "log.h"
 #include "sched.skel.h"
@@ -417,6 +418,32 @@ static void record_disabled(struct kp_loader *l, const char *name,
 	l->ndisabled++;
 }
 
+/* Hot slots (kpulse_abi.h): a power of two, KP_HOT_MAX_SLOTS unless that
+ * would take more than HOT_BUDGET bytes over all CPUs, never under 16.
+ * Test hook: KPULSE_TEST_HOT_SLOTS=<power of two> sets it (1 makes most
+ * keys take the hash maps). */
+#define HOT_BUDGET (16u << 20)
+
+static unsigned int hot_slots(void)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t per = (sizeof(struct kp_req_stats) + 7) & ~7ul;
+	unsigned int n = KP_HOT_MAX_SLOTS;
+	const char *t = getenv("KPULSE_TEST_HOT_SLOTS");
+
+	if (t) {
+		unsigned long v = strtoul(t, NULL, 10);
+
+		if (v && v <= KP_HOT_MAX_SLOTS && !(v & (v - 1)))
+			return (unsigned int)v;
+	}
+	if (ncpus < 1)
+		ncpus = 1;
+	while (n > 16 && (size_t)n * per * ncpus > HOT_BUDGET)
+		n /= 2;
+	return n;
+}
+
 /* Per-cgroup maps follow --max-cgroups; the slow ring buffer is large
  * only for `kpulse slow`. */
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
@@ -435,6 +462,12 @@ static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 	m = bpf_object__find_map_by_name(obj, "req_stats");
 	if (m && l->opts.max_cgroups)
 		bpf_map__set_max_entries(m, 2 * l->opts.max_cgroups);
+	m = bpf_object__find_map_by_name(obj, "hot_owner");
+	if (m)
+		bpf_map__set_max_entries(m, hot_slots());
+	m = bpf_object__find_map_by_name(obj, "hot_vals");
+	if (m)
+		bpf_map__set_max_entries(m, hot_slots());
 	m = bpf_object__find_map_by_name(obj, "slow_events");
 	if (m && (l->opts.slow_runq_ns || l->opts.slow_reclaim_ns || l->opts.slow_request_ns))
 		bpf_map__set_max_entries(m, SLOW_RING_BYTES);
@@ -506,8 +539,10 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
 		if (ops->open == mem_open)
 			((struct mem_bpf *)skel)->rodata->slow_reclaim_ns = l->opts.slow_reclaim_ns;
-		if (ops->open == tcp_open)
+		if (ops->open == tcp_open) {
 			((struct tcp_bpf *)skel)->rodata->slow_request_ns = l->opts.slow_request_ns;
+			((struct tcp_bpf *)skel)->rodata->hot_mask = hot_slots() - 1;
+		}
 		if (choose_programs(l, obj) == 0) {
 			unit_rows_failed(l, obj, "no usable program for this tracepoint");
 			ops->destroy(skel);

@@ -372,6 +372,8 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hist_map_entries);
 	l[0].value = "req_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->req_map_entries);
+	l[0].value = "hot_owner";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hot_map_entries);
 	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
 	l[0].value = "cg_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
@@ -383,6 +385,8 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hist_map_max_entries);
 	l[0].value = "req_stats";
 	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->req_map_max_entries);
+	l[0].value = "hot_owner";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hot_map_max_entries);
 	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
 		       "Events the BPF programs could not record, by reason.");
 	l[0].name = "reason";

@@ -76,6 +76,18 @@ class Cgroups:
         self.procs.append(p)
         return p
 
+    def remove(self, path):
+        """rmdir one cgroup made here (its processes must have exited)."""
+        for _ in range(100):
+            try:
+                os.rmdir(path)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("cannot remove cgroup %s" % path)
+        self.made.remove(path)
+
     def cleanup(self):
         for p in self.procs:
             if p.poll() is None:

@@ -324,6 +324,44 @@ sys.stdin.readline()
         self.assertEqual(total(m, RX, **C), got)
         self.assertEqual(total(m, TX, **S), got)
 
+    def test_hot_slots_released_when_cgroups_go(self):
+        """Request keys and RTT cgroups take hot slots (kpulse_abi.h) as they
+        come; when their cgroups go, kpulse hands the slots back."""
+        def used(m):
+            return total(m, "kpulse_bpf_map_entries", map="hot_owner")
+        m0 = self.d.metrics()
+        size = total(m0, "kpulse_bpf_map_max_entries", map="hot_owner")
+        self.assertGreaterEqual(size, 16)
+        base = used(m0)
+        paths = []
+        for i in range(3):
+            s, c = self.cg.make("hs%d" % i), self.cg.make("hc%d" % i)
+            srv, port = start_delay_server(self.cg, s, delay_ms=1)
+            run_in(self.cg, c, r"""
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+for _ in range(5):
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
+        buf += s.recv(4096)
+""", port)
+            stop_delay_server(srv)
+            paths += [s, c]
+        # per pair: inbound and outbound request keys, RTT of both cgroups
+        m = self.until(lambda m: all(total(m, REQ + "_count", cgroup=self.cg.rel(p)) == 5
+                                     for p in paths))
+        for p in paths:
+            self.assertEqual(total(m, REQ + "_count", cgroup=self.cg.rel(p)), 5)
+        grown = used(m) - base
+        print("\n  hot slots: %d of %d, %d before; %d more for 3 server/client pairs"
+              % (used(m), size, base, grown))
+        self.assertGreaterEqual(grown, 6)
+        for p in paths:
+            self.cg.remove(p)
+        m = self.until(lambda m: used(m) <= base, timeout=15)
+        self.assertLessEqual(used(m), base)
+
     def test_established_gauge_against_ss(self):
         srv_cg, cli_cg = self.cg.make("estsrv"), self.cg.make("estcli")
         code_srv = r"""
@@ -580,6 +618,19 @@ class NetnsRetransmitRawTpTest(NetnsRetransmitTest):
     env = {"KPULSE_FORCE_RAW_TP": "1"}
 
 
+class TcpOneHotSlotTest(TcpTest):
+    """Every TcpTest with a single hot slot: most keys (request keys, RTT
+    cgroups) find no room and take the hash maps, the first one to claim
+    the slot keeps it; figures summed over both must still be right."""
+    env = {"KPULSE_TEST_HOT_SLOTS": "1"}
+
+    def test_nginx_request_counts(self):
+        self.skipTest("covered by the default variant; nginx adds nothing to the hash-map path")
+
+    def test_hot_slots_released_when_cgroups_go(self):
+        self.skipTest("needs room for several keys; the default variant has it")
+
+
 class TcpRawTpTest(TcpTest):
     """The raw_tp twins (socket state in an LRU hash instead of socket
     storage), with --max-ports 1 to see ports fold into "other"."""
@@ -596,6 +647,9 @@ class TcpRawTpTest(TcpTest):
 
     def test_nginx_request_counts(self):
         self.skipTest("covered by the tp_btf variant; nginx adds nothing to the raw_tp path")
+
+    def test_hot_slots_released_when_cgroups_go(self):
+        self.skipTest("the raw_tp twins use the hash maps only")
 
     def test_ports_fold_into_other(self):
         """One container serving two ports, --max-ports 1: the busier port
