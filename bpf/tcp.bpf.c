@@ -202,8 +202,8 @@ static __always_inline void hist_add(__u64 *hist, __u64 d, bool atomic)
  * (task context) and a softirq closing the socket can meet here. */
 static __always_inline void pend_flush(struct kp_sock *ks, struct kp_tcp_stats *s)
 {
-	__u64 rx = __sync_lock_test_and_set(&ks->rx_pend, 0);
-	__u64 tx = __sync_lock_test_and_set(&ks->tx_pend, 0);
+	__u64 p = __sync_lock_test_and_set(&ks->pend, 0);
+	__u32 rx = (__u32)p, tx = (__u32)(p >> 32);
 
 	if (!s)
 		return;	/* the map-full drop is counted by cg_get */
@@ -215,13 +215,13 @@ static __always_inline void pend_flush(struct kp_sock *ks, struct kp_tcp_stats *
 
 static __always_inline void pend_add(struct kp_sock *ks, int ret, bool send)
 {
-	__u64 *pend = send ? &ks->tx_pend : &ks->rx_pend;
-	__u64 was = __sync_fetch_and_add(pend, ret);
+	__u64 add = send ? (__u64)ret << 32 : (__u64)ret;
+	__u64 now = __sync_fetch_and_add(&ks->pend, add) + add;
 
 	/* the add is a full barrier: if the socket left ESTABLISHED before
 	 * it, this sees counted == 0 and hands the bytes over itself;
 	 * otherwise the swap on leaving takes them */
-	if (!ks->counted || was + ret >= KP_PEND_FLUSH)
+	if (!ks->counted || (__u32)now >= KP_PEND_FLUSH || (__u32)(now >> 32) >= KP_PEND_FLUSH)
 		pend_flush(ks, cg_get(ks->cgid));
 }
 
@@ -303,8 +303,10 @@ add:
 	r->sum_ns += d;
 	hist_add(r->hist, d, false);
 	if (btf) {
-		r->rx_bytes += __sync_lock_test_and_set(&ks->rx_pend, 0);
-		r->tx_bytes += __sync_lock_test_and_set(&ks->tx_pend, 0);
+		__u64 p = __sync_lock_test_and_set(&ks->pend, 0);
+
+		r->rx_bytes += (__u32)p;
+		r->tx_bytes += p >> 32;
 	}
 }
 
@@ -385,8 +387,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 		ks->phase = KP_PHASE_IDLE;
 		ks->ts = 0;
 		ks->cgid = cgid;
-		ks->rx_pend = 0;
-		ks->tx_pend = 0;
+		ks->pend = 0;
 		/* tp_btf only: a claim is an atomic the raw_tp twins, there
 		 * for older kernels, do without */
 		ks->hot = btf ? hot_find(cgid, KP_HOT_TAG(KP_HOT_REQ, ks->dir, ks->port), true) : 0;

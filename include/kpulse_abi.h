@@ -254,10 +254,11 @@ struct kp_sock {
 	__u64 ts;
 	__u64 cgid;		/* the socket's cgroup, once ESTABLISHED */
 	/* tp_btf, while counted: bytes not yet in tcp_stats or req_stats,
-	 * handed over (atomically swapped out) at a request's end, past
-	 * KP_PEND_FLUSH, and on leaving ESTABLISHED */
-	__u64 rx_pend;
-	__u64 tx_pend;
+	 * received in the low 32 bits, sent in the high ones (one atomic
+	 * add or swap for both); handed over at a request's end, past
+	 * KP_PEND_FLUSH, and on leaving ESTABLISHED. Neither half can carry
+	 * into the other: each stays under KP_PEND_FLUSH + INT_MAX. */
+	__u64 pend;
 	__u16 port;		/* as in kp_req_key */
 	__u8 dir;		/* enum kp_dir */
 	__u8 phase;		/* enum kp_sock_phase */
