@@ -33,6 +33,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Linux 6.2+; where it is missing the tp_btf programs using it are refused
+ * and their raw_tp twins run instead (loader.c). */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 #define AF_INET 2
 #define AF_INET6 10
 #define MSG_PEEK 2
@@ -149,6 +153,14 @@ static __always_inline bool sk_full(const struct sock *sk, bool btf)
 			       : BPF_CORE_READ(sk, __sk_common.skc_state);
 
 	return st != TCP_TIME_WAIT && st != TCP_NEW_SYN_RECV;
+}
+
+/* tp_btf: a TCP socket (only ever called for one) as its tcp_sock. The
+ * verifier turns the cast into nothing and the loads into exception-table
+ * guarded ones; bpf_skc_to_tcp_sock would be a helper call per event. */
+static __always_inline struct tcp_sock *tcp_sk_of(struct sock *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 }
 
 static __always_inline struct kp_sock *sock_get(const struct sock *sk,
@@ -450,8 +462,8 @@ static __always_inline __u64 sk_stamp(struct sock *sk, bool send, bool btf)
 			return bpf_ktime_get_ns();
 		return BPF_CORE_READ(tp, tcp_clock_cache);
 	}
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp || (send && tp->snd_nxt != tp->write_seq))
+	tp = tcp_sk_of(sk);
+	if (send && tp->snd_nxt != tp->write_seq)
 		return bpf_ktime_get_ns();
 	return tp->tcp_clock_cache;
 }
@@ -544,11 +556,7 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 		return 0;
 	if (btf) {
 		/* a direct load: no probe-read helper call on every segment */
-		struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-
-		if (!tp)
-			return 0;
-		srtt = tp->srtt_us;	/* 1/8 us */
+		srtt = tcp_sk_of(sk)->srtt_us;	/* 1/8 us */
 	} else {
 		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us);
 	}
