@@ -18,6 +18,7 @@ struct kp_hot {
 	size_t vsz;			/* per-CPU value stride */
 	struct kp_hot_owner *own;	/* n: as read this round */
 	struct hot_ent *ents;		/* distinct keys this round, sorted */
+	struct hot_ent *next;		/* the round being read */
 	unsigned int nents, used;
 	unsigned int *dying;		/* marked dead, freed at the next read */
 	unsigned int ndying;
@@ -42,9 +43,10 @@ struct kp_hot *kp_hot__new(int owner_fd, int vals_fd, int ncpus)
 	h->vsz = (sizeof(struct kp_req_stats) + 7) & ~7ul;
 	h->own = calloc(h->n, sizeof(*h->own));
 	h->ents = calloc(h->n, sizeof(*h->ents));
+	h->next = calloc(h->n, sizeof(*h->next));
 	h->dying = calloc(h->n, sizeof(*h->dying));
 	h->buf = calloc(ncpus, h->vsz);
-	if (!h->own || !h->ents || !h->dying || !h->buf) {
+	if (!h->own || !h->ents || !h->next || !h->dying || !h->buf) {
 		kp_hot__free(h);
 		return NULL;
 	}
@@ -57,6 +59,7 @@ void kp_hot__free(struct kp_hot *h)
 		return;
 	free(h->own);
 	free(h->ents);
+	free(h->next);
 	free(h->dying);
 	free(h->buf);
 	free(h);
@@ -102,24 +105,27 @@ static void release_dying(struct kp_hot *h)
 	h->ndying = 0;
 }
 
+/* A round read in full replaces the last one; one that failed part way
+ * keeps it (its sums are older but whole: the collector's figures must
+ * never go down because a slot could not be read). */
 int kp_hot__read(struct kp_hot *h)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, used = 0, kept = 0;
+	struct hot_ent *swap;
 
 	release_dying(h);
-	h->used = 0;
 	for (__u32 i = 0; i < h->n; i++) {
 		struct kp_hot_owner *o = &h->own[i];
 		struct hot_ent *e;
 
 		if (bpf_map_lookup_elem(h->owner_fd, &i, o))
-			return -errno;
+			goto failed;
 		if (!o->cgid || o->cgid == KP_HOT_DEAD || !o->tag)
 			continue;
-		h->used++;
+		used++;
 		if (bpf_map_lookup_elem(h->vals_fd, &i, h->buf))
-			continue;
-		e = &h->ents[n++];
+			goto failed;
+		e = &h->next[n++];
 		memset(e, 0, sizeof(*e));
 		e->cgid = o->cgid;
 		e->tag = o->tag;
@@ -127,17 +133,23 @@ int kp_hot__read(struct kp_hot *h)
 			sum_add(&e->sum, (const void *)((const char *)h->buf + cpu * h->vsz));
 	}
 	/* one entry per key: a key may hold two slots (see kpulse_abi.h) */
-	qsort(h->ents, n, sizeof(*h->ents), ent_cmp);
-	h->nents = 0;
+	qsort(h->next, n, sizeof(*h->next), ent_cmp);
 	for (unsigned int i = 0; i < n; i++) {
-		struct hot_ent *last = h->nents ? &h->ents[h->nents - 1] : NULL;
-
-		if (last && !ent_cmp(last, &h->ents[i]))
-			sum_add(&last->sum, &h->ents[i].sum);
-		else if (h->nents++ != i)
-			h->ents[h->nents - 1] = h->ents[i];
+		if (kept && !ent_cmp(&h->next[kept - 1], &h->next[i]))
+			sum_add(&h->next[kept - 1].sum, &h->next[i].sum);
+		else if (kept++ != i)
+			h->next[kept - 1] = h->next[i];
 	}
-	return (int)h->used;
+	swap = h->ents;
+	h->ents = h->next;
+	h->next = swap;
+	h->nents = kept;
+	h->used = used;
+	return (int)used;
+failed:
+	for (unsigned int i = 0; i < h->nents; i++)
+		h->ents[i].taken = false;
+	return -errno;
 }
 
 const struct kp_req_stats *kp_hot__take(struct kp_hot *h, __u64 cgid, __u32 tag)
