@@ -486,16 +486,6 @@ static void account_tcp_hist(struct kp_collector *c, __u64 id, const void *percp
 		resolve(c, k, now);
 }
 
-static void lat_add(struct kp_lat *a, const struct kp_lat *b)
-{
-	a->count += b->count;
-	a->sum_ns += b->sum_ns;
-	a->rx_bytes += b->rx_bytes;
-	a->tx_bytes += b->tx_bytes;
-	for (int i = 0; i < KP_HIST_BUCKETS; i++)
-		a->hist[i] += b->hist[i];
-}
-
 static void lat_add_stats(struct kp_lat *a, const struct kp_req_stats *v)
 {
 	a->sum_ns += v->sum_ns;
@@ -531,7 +521,7 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 	for (int b = 0; b < KP_HIST_BUCKETS; b++)
 		sum->count += sum->hist[b];
 	if (!kp_portset__update(*ps, key->port, sum, d)) {
-		lat_add(&c->node_req[dir], d);
+		kp_lat_add(&c->node_req[dir], d);
 		/* the socket bytes handed over with these requests */
 		if ((t = tcp_of(k))) {
 			t->rx_bytes += d->rx_bytes;

@@ -69,7 +69,7 @@ static unsigned int find(const struct kp_portset *ps, uint16_t port, bool *found
 	return lo;
 }
 
-static void lat_add(struct kp_lat *a, const struct kp_lat *b)
+void kp_lat_add(struct kp_lat *a, const struct kp_lat *b)
 {
 	a->count += b->count;
 	a->sum_ns += b->sum_ns;
@@ -247,9 +247,9 @@ bool kp_portset__other(const struct kp_portset *ps, struct kp_lat *out)
 		const struct port_ent *e = &ps->ents[i];
 
 		if (!e->named)
-			lat_add(out, &e->cum);
+			kp_lat_add(out, &e->cum);
 		else if (e->base)
-			lat_add(out, e->base);
+			kp_lat_add(out, e->base);
 	}
 	return out->count > 0;
 }

@@ -32,6 +32,9 @@ struct kp_lat {
 	uint64_t hist[KP_HIST_BUCKETS];
 };
 
+/* a += b */
+void kp_lat_add(struct kp_lat *a, const struct kp_lat *b);
+
 struct kp_portset;
 
 /* A portset naming at most @max_named ports (0: everything is "other").
