@@ -92,6 +92,22 @@ def start_delay_server(cg, path, delay_ms=int(DELAY_S * 1000), body=64):
     return p, int(line.split()[1])
 
 
+# A sink: listens on argv[1]:argv[2] (0: any port), prints its port, reads
+# one connection to the end and prints how many bytes came.
+SINK = r"""
+import socket, sys
+l = socket.socket(); l.bind((sys.argv[1], int(sys.argv[2]))); l.listen(1)
+print(l.getsockname()[1], flush=True)
+s, n = l.accept()[0], 0
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    n += len(b)
+print(n, flush=True)
+"""
+
+
 def run_in(cg, path, code, *args, timeout=30):
     """Run a Python snippet inside cgroup `path`; its stdout."""
     p = cg.run(path, [sys.executable, "-c", code] + [str(a) for a in args],
@@ -266,18 +282,8 @@ print(len(req) * 50, got)
         one-way stream); exact once closed."""
         s, c = self.cg.make("bsrv"), self.cg.make("bcli")
         srv, port = start_delay_server(self.cg, s, delay_ms=1)
-        sink = self.cg.run(s, [sys.executable, "-c", r"""
-import socket
-l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
-print(l.getsockname()[1], flush=True)
-a, n = l.accept()[0], 0
-while True:
-    b = a.recv(65536)
-    if not b:
-        break
-    n += len(b)
-print(n, flush=True)
-"""], stdout=subprocess.PIPE, text=True)
+        sink = self.cg.run(s, [sys.executable, "-c", SINK, "127.0.0.1", "0"],
+                           stdout=subprocess.PIPE, text=True)
         sink_port = int(sink.stdout.readline())
         bulk = (1 << 20) + 1000
         cli = self.cg.run(c, [sys.executable, "-c", r"""
@@ -569,19 +575,9 @@ class NetnsRetransmitTest(TcpBase):
                 "numgen", "random", "mod", "100", "<", "5", "drop")
 
         r_cg, s_cg = self.cg.make("receiver"), self.cg.make("sender")
-        rcv = self.cg.run(r_cg, ["ip", "netns", "exec", rx_ns, sys.executable, "-c", r"""
-import socket
-l = socket.socket(); l.bind(("10.213.0.1", 5001)); l.listen(1)
-print("up", flush=True)
-s, _ = l.accept(); n = 0
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    n += len(b)
-print(n, flush=True)
-"""], stdout=subprocess.PIPE, text=True)
-        self.assertEqual(rcv.stdout.readline().strip(), "up")
+        rcv = self.cg.run(r_cg, ["ip", "netns", "exec", rx_ns, sys.executable, "-c", SINK,
+                                 "10.213.0.1", "5001"], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(rcv.stdout.readline().strip(), "5001")
         size = 4 << 20
         snd = self.cg.run(s_cg, ["ip", "netns", "exec", tx_ns, sys.executable, "-c", r"""
 import socket, sys
