@@ -108,6 +108,22 @@ print(n, flush=True)
 """
 
 
+# A client of the delay server (64-byte bodies): for each PORT:N argument,
+# one connection, N requests one after the other, each answer read whole.
+CLIENT = r"""
+import socket, sys
+for arg in sys.argv[1:]:
+    port, n = map(int, arg.split(":"))
+    s = socket.create_connection(("127.0.0.1", port))
+    for _ in range(n):
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        buf = b""
+        while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
+            buf += s.recv(4096)
+    s.close()
+"""
+
+
 def run_in(cg, path, code, *args, timeout=30):
     """Run a Python snippet inside cgroup `path`; its stdout."""
     p = cg.run(path, [sys.executable, "-c", code] + [str(a) for a in args],
@@ -343,15 +359,7 @@ sys.stdin.readline()
         for i in range(3):
             s, c = self.cg.make("hs%d" % i), self.cg.make("hc%d" % i)
             srv, port = start_delay_server(self.cg, s, delay_ms=1)
-            run_in(self.cg, c, r"""
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-for _ in range(5):
-    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    buf = b""
-    while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
-        buf += s.recv(4096)
-""", port)
+            run_in(self.cg, c, CLIENT, "%d:5" % port)
             stop_delay_server(srv)
             paths += [s, c]
         # per pair: inbound and outbound request keys, RTT of both cgroups
@@ -653,19 +661,8 @@ class TcpRawTpTest(TcpTest):
         s, c = self.cg.make("twoports"), self.cg.make("twoclient")
         busy, busy_port = start_delay_server(self.cg, s, delay_ms=1)
         quiet, quiet_port = start_delay_server(self.cg, s, delay_ms=1)
-        code = r"""
-import socket, sys
-for port, n in ((int(sys.argv[1]), 40), (int(sys.argv[2]), 5)):
-    s = socket.create_connection(("127.0.0.1", port))
-    for _ in range(n):
-        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        buf = b""
-        while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
-            buf += s.recv(4096)
-    s.close()
-"""
         dropped0 = total(self.d.metrics(), "kpulse_bpf_events_dropped_total", reason="req_map_full")
-        run_in(self.cg, c, code, busy_port, quiet_port)
+        run_in(self.cg, c, CLIENT, "%d:40" % busy_port, "%d:5" % quiet_port)
         stop_delay_server(busy)
         stop_delay_server(quiet)
         m = self.shown(s, c)
