@@ -254,22 +254,13 @@ class LatencyReclaimTest(unittest.TestCase):
         self.assertIn(" 0 dropped", res.stderr)
 
 
-# One client, CONNS connections in turn to each port given, REQS requests
-# on each, every answer read in full before the next request.
-CLIENT = r"""
-import socket, sys
-conns, reqs = int(sys.argv[1]), int(sys.argv[2])
-for port in map(int, sys.argv[3:]):
-    for _ in range(conns):
-        s = socket.create_connection(("127.0.0.1", port))
-        for _ in range(reqs):
-            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            buf = b""
-            while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 64:
-                buf += s.recv(4096)
-        s.close()
-"""
+# The client (test_tcp.CLIENT) makes CONNS connections in turn to each
+# port, REQS requests on each, every answer read in full.
 CONNS, REQS = 8, 5
+
+
+def client_args(*ports):
+    return ["%d:%d" % (port, REQS) for port in ports for _ in range(CONNS)]
 
 
 @unittest.skipUnless(os.access(tt.DELAY_SERVER, os.X_OK), "delay_server not built")
@@ -297,7 +288,7 @@ class LatencyTcpTest(unittest.TestCase):
         for r in runs.values():
             r.wait_ready()
         time.sleep(0.5)  # loaded: then attach and the baseline read
-        tt.run_in(cg, b, CLIENT, CONNS, REQS, port)
+        tt.run_in(cg, b, tt.CLIENT, *client_args(port))
         served = tt.stop_delay_server(srv)
         out = {k: r.finish() for k, r in runs.items()}
         for k, r in out.items():
@@ -435,7 +426,7 @@ class SlowTest(unittest.TestCase):
         self.addCleanup(slow.kill)
         slow.wait_ready()
         time.sleep(0.5)
-        tt.run_in(cg, b, CLIENT, CONNS, REQS, port, fport)
+        tt.run_in(cg, b, tt.CLIENT, *client_args(port, fport))
         time.sleep(0.3)
         res = slow.finish(signal.SIGINT)
         served, served_fast = tt.stop_delay_server(srv), tt.stop_delay_server(fast)
