@@ -120,7 +120,7 @@ int do_check(int argc, char **argv)
 			? "the kernel's sched_info enqueue times: no wakeup programs needed%s"
 			: "own enqueue timestamps from wakeup programs (no CONFIG_SCHED_INFO)%s", NULL);
 		n = add(f, n, "bpf_stats", l && kp_loader__stats_enabled(l), false,
-			l && kp_loader__stats_enabled(l) ? "BPF_ENABLE_STATS: per-program cost exported (the daemon samples one interval in ten)%s"
+			l && kp_loader__stats_enabled(l) ? "BPF_ENABLE_STATS: per-program cost exported (the daemon samples one interval in 30)%s"
 			: "no BPF_ENABLE_STATS: kpulse_bpf_program_* metrics stay 0%s", NULL);
 		for (unsigned int i = 0; l && i < kp_loader__prog_count(l); i++) {
 			const struct kp_prog_info *p = kp_loader__prog(l, i);

@@ -130,7 +130,7 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 		      /* where run-queue waits start: the kernel's sched_info
 		       * enqueue stamp, or our own from the wakeup programs */
 		      "runq_source", kp_loader__sched_info(d->loader) ? "sched_info" : "wakeup",
-		      /* per-program cost: "sampled" (one interval in ten),
+		      /* per-program cost: "sampled" (one interval in 30),
 		       * "always" or "off" */
 		      "bpf_stats", kp_loader__stats_mode(d->loader),
 		      "last_collection_age_seconds", age,

@@ -57,7 +57,7 @@ int kp_loader__prog_stats(const struct kp_loader *l, unsigned int i,
 /* Sampled stats: called at every collection; turns stats on for one
  * interval in every KP_STATS_SAMPLE_EVERY and folds each window in. */
 void kp_loader__stats_tick(struct kp_loader *l, uint64_t now_ns);
-#define KP_STATS_SAMPLE_EVERY 10
+#define KP_STATS_SAMPLE_EVERY 30
 /* Share of the time stats have been on so far (1 always, 0 off). */
 double kp_loader__stats_duty(const struct kp_loader *l);
 const char *kp_loader__stats_mode(const struct kp_loader *l);

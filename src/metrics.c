@@ -341,7 +341,7 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	l[1] = (struct kp_label){ NULL, NULL };
 	kp_prom_family(f, "kpulse_bpf_program_run_seconds_total", "counter",
 		       "Kernel time spent in the program (the kernel's bpf run-time stats; with bpf_stats: "
-		       "sampled, estimated from one interval in ten).");
+		       "sampled, estimated from one interval in 30).");
 	for (unsigned int i = 0; i < np; i++) {
 		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
 			continue;

@@ -73,7 +73,7 @@ def ctxt():
 class BpfStatsTest(unittest.TestCase):
     """kpulse's own cost figures against the kernel's context switch count,
     with stats always on (exact) and sampled (estimated from one interval in
-    ten, the default)."""
+    30, the default)."""
 
     def setUp(self):
         # a steady switch rate: a task that sleeps 500 us, works 50 us
@@ -113,7 +113,7 @@ class BpfStatsTest(unittest.TestCase):
         self.assertAlmostEqual(r1 - r0, c1 - c0, delta=0.02 * (c1 - c0))
 
     def test_sampled_estimate(self):
-        # 100 ms intervals: a 100 ms window in every second
+        # 100 ms intervals: a 100 ms window every 3 s
         d = h.Daemon("--interval", "100ms")
         self.addCleanup(d.stop)
         self.assertEqual(d.health()[1]["bpf_stats"], "sampled")
@@ -124,14 +124,14 @@ class BpfStatsTest(unittest.TestCase):
             time.sleep(0.02)
         r, c0, _ = self.next_step(d, self.runs(d)[0])
         r0 = r
-        for _ in range(6):
+        for _ in range(3):
             r, c1, duty = self.next_step(d, r)
         print("\n  sampled: sched_switch runs estimated %d, context switches %d, duty %.3f"
               % (r - r0, c1 - c0, duty))
         self.assertGreater(c1 - c0, 5000)
         self.assertAlmostEqual(r - r0, c1 - c0, delta=0.15 * (c1 - c0))
-        self.assertGreater(duty, 0.05)
-        self.assertLess(duty, 0.25)
+        self.assertGreater(duty, 0.015)
+        self.assertLess(duty, 0.1)
 
 
 class DegradedTest(unittest.TestCase):
