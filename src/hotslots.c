@@ -5,6 +5,10 @@
 #include <bpf/bpf.h>
 #include "hotslots.h"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524	/* the kernel's "operation not supported" */
+#endif
+
 struct hot_ent {
 	__u64 cgid;
 	__u32 tag;
@@ -14,7 +18,9 @@ struct hot_ent {
 
 struct kp_hot {
 	int owner_fd, vals_fd, ncpus;
+	bool no_batch;			/* the kernel has no batch lookup */
 	unsigned int n;			/* slots */
+	__u32 *keys;			/* n: batch lookup's key output */
 	size_t vsz;			/* per-CPU value stride */
 	struct kp_hot_owner *own;	/* n: as read this round */
 	struct hot_ent *ents;		/* distinct keys this round, sorted */
@@ -40,13 +46,16 @@ struct kp_hot *kp_hot__new(int owner_fd, int vals_fd, int ncpus)
 	h->vals_fd = vals_fd;
 	h->ncpus = ncpus;
 	h->n = info.max_entries;
+	/* test hook: the one-lookup-per-slot path of kernels before 5.6 */
+	h->no_batch = getenv("KPULSE_TEST_NO_BATCH") != NULL;
 	h->vsz = (sizeof(struct kp_req_stats) + 7) & ~7ul;
 	h->own = calloc(h->n, sizeof(*h->own));
+	h->keys = calloc(h->n, sizeof(*h->keys));
 	h->ents = calloc(h->n, sizeof(*h->ents));
 	h->next = calloc(h->n, sizeof(*h->next));
 	h->dying = calloc(h->n, sizeof(*h->dying));
 	h->buf = calloc(ncpus, h->vsz);
-	if (!h->own || !h->ents || !h->next || !h->dying || !h->buf) {
+	if (!h->own || !h->keys || !h->ents || !h->next || !h->dying || !h->buf) {
 		kp_hot__free(h);
 		return NULL;
 	}
@@ -58,6 +67,7 @@ void kp_hot__free(struct kp_hot *h)
 	if (!h)
 		return;
 	free(h->own);
+	free(h->keys);
 	free(h->ents);
 	free(h->next);
 	free(h->dying);
@@ -105,6 +115,27 @@ static void release_dying(struct kp_hot *h)
 	h->ndying = 0;
 }
 
+/* Every owner entry into h->own: one batch lookup (Linux 5.6+), else one
+ * lookup per slot. 0 or -errno. */
+static int read_owners(struct kp_hot *h)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = h->n, out;
+
+	if (!h->no_batch) {
+		if ((!bpf_map_lookup_batch(h->owner_fd, NULL, &out, h->keys, h->own, &count,
+					   &opts) || errno == ENOENT) && count == h->n)
+			return 0;
+		if (errno != EINVAL && errno != ENOTSUP && errno != ENOTSUPP)
+			return -errno;
+		h->no_batch = true;
+	}
+	for (__u32 i = 0; i < h->n; i++)
+		if (bpf_map_lookup_elem(h->owner_fd, &i, &h->own[i]))
+			return -errno;
+	return 0;
+}
+
 /* A round read in full replaces the last one; one that failed part way
  * keeps it (its sums are older but whole: the collector's figures must
  * never go down because a slot could not be read). */
@@ -114,12 +145,12 @@ int kp_hot__read(struct kp_hot *h)
 	struct hot_ent *swap;
 
 	release_dying(h);
+	if (read_owners(h))
+		goto failed;
 	for (__u32 i = 0; i < h->n; i++) {
 		struct kp_hot_owner *o = &h->own[i];
 		struct hot_ent *e;
 
-		if (bpf_map_lookup_elem(h->owner_fd, &i, o))
-			goto failed;
 		if (!o->cgid || o->cgid == KP_HOT_DEAD || !o->tag)
 			continue;
 		used++;
@@ -194,10 +225,10 @@ void kp_hot__forget(struct kp_hot *h, __u64 cgid)
 	if (!h || !cgid || cgid == KP_HOT_DEAD)
 		return;
 	/* read afresh: a slot claimed since the last read would leak */
+	if (read_owners(h))
+		return;
 	for (__u32 i = 0; i < h->n && h->ndying < h->n; i++) {
-		struct kp_hot_owner o;
-
-		if (bpf_map_lookup_elem(h->owner_fd, &i, &o) || o.cgid != cgid)
+		if (h->own[i].cgid != cgid)
 			continue;
 		if (!bpf_map_update_elem(h->owner_fd, &i, &dead, BPF_ANY))
 			h->dying[h->ndying++] = i;

@@ -2,7 +2,8 @@
  * (an array of owners, a per-CPU array of values) this test fills the way
  * the programs do: sums over CPUs, one entry per key even when a key holds
  * two slots, dead and half-claimed slots skipped, keys handed out once, and
- * a gone cgroup's slots zeroed and freed one read after it is forgotten.
+ * a gone cgroup's slots zeroed and freed one read after it is forgotten;
+ * each both with the batch lookup and slot by slot (kernels before 5.6).
  * Needs root (map creation); skipped otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,10 +43,17 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup_slot_by_slot(void **state)
+{
+	setenv("KPULSE_TEST_NO_BATCH", "1", 1);
+	return setup(state);
+}
+
 static int teardown(void **state)
 {
 	struct maps *m = *state;
 
+	unsetenv("KPULSE_TEST_NO_BATCH");
 	if (m) {
 		close(m->owner);
 		close(m->vals);
@@ -185,6 +193,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sums_by_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forget_frees_after_a_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sums_by_key, setup_slot_by_slot, teardown),
+		cmocka_unit_test_setup_teardown(test_forget_frees_after_a_read, setup_slot_by_slot,
+						teardown),
 		cmocka_unit_test(test_missing_maps),
 	};
 
