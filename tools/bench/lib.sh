@@ -111,6 +111,24 @@ kp_start()
 	return 1
 }
 
+# kp_wait_steady: wait until the daemon at $KP_URL has made its first timed
+# collection (/health "collections" >= 2; the first is made at start-up).
+# Its start-up work is then done and the BPF run-time stats it holds from
+# its start to that collection are off; the next sampled window opens 30
+# intervals later. Returns 1 when that does not happen within 20 s.
+kp_wait_steady()
+{
+	local i n
+	for ((i = 0; i < 200; i++)); do
+		n=$(curl -fsS --max-time 1 "$KP_URL/health" 2>/dev/null |
+			grep -o '"collections": *[0-9]*' | grep -o '[0-9]*$')
+		((${n:-0} >= 2)) && return 0
+		sleep 0.1
+	done
+	log "kpulse made no timed collection within 20 s"
+	return 1
+}
+
 # build_floor: tools/bench/floor.bpf.c and its loader into $OUT/floor, with
 # the Makefile's BPF flags.
 build_floor()
