@@ -123,11 +123,14 @@ static int read_owners(struct kp_hot *h)
 	__u32 count = h->n, out;
 
 	if (!h->no_batch) {
-		if ((!bpf_map_lookup_batch(h->owner_fd, NULL, &out, h->keys, h->own, &count,
-					   &opts) || errno == ENOENT) && count == h->n)
-			return 0;
-		if (errno != EINVAL && errno != ENOTSUP && errno != ENOTSUPP)
-			return -errno;
+		int err = bpf_map_lookup_batch(h->owner_fd, NULL, &out, h->keys, h->own,
+					       &count, &opts);
+
+		/* -ENOENT: the end was reached, every slot read */
+		if (!err || err == -ENOENT)
+			return count == h->n ? 0 : -EIO;
+		if (err != -EINVAL && err != -ENOTSUP && err != -ENOTSUPP)
+			return err;
 		h->no_batch = true;
 	}
 	for (__u32 i = 0; i < h->n; i++)
