@@ -47,6 +47,8 @@ struct kp_collector {
 	struct kp_tcp_totals node_tcp, tcp_tmp;
 	struct kp_lat node_req[2], lat_tmp, lat_delta;
 	int ncpus;
+	/* cpu_slot as read right after cg_stats, and right before it */
+	struct kp_cpu_slot *slots, *slots_before;
 	size_t vsz;		/* per-CPU value stride, cg_stats */
 	size_t mem_vsz;		/* the same, mem_stats */
 	unsigned int batch;	/* keys per batch lookup, for the larger value */
@@ -123,9 +125,12 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->keys = calloc(c->batch, sizeof(*c->keys));
 	c->vals = malloc(c->batch * vmax * c->ncpus);
 	c->req_keys = calloc(c->batch, sizeof(*c->req_keys));
+	c->slots = calloc(c->ncpus, sizeof(*c->slots));
+	c->slots_before = calloc(c->ncpus, sizeof(*c->slots_before));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
 	c->ooms = calloc(1, sizeof(*c->ooms));
-	if (!c->keys || !c->vals || !c->req_keys || !c->mr || !c->ooms) {
+	if (!c->keys || !c->vals || !c->req_keys || !c->slots || !c->slots_before || !c->mr ||
+	    !c->ooms) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -196,6 +201,8 @@ void kp_collector__free(struct kp_collector *c)
 	free(c->ooms);
 	free(c->keys);
 	free(c->req_keys);
+	free(c->slots);
+	free(c->slots_before);
 	free(c->vals);
 	free(c);
 }
@@ -625,28 +632,50 @@ static void tcp_forget(struct kp_collector *c, const struct kp_container *k)
 	}
 }
 
-/* The per-CPU slots: what runs now and what is pending (not yet in
- * cg_stats). Read after cg_stats, and again while a CPU is mid-flush, so
- * that nothing is counted twice: a flush racing the read can only make a
- * figure late, which the monotonic totals absorb. */
-static void read_slots(struct kp_collector *c, struct kp_cpu_slot *slots)
+/* Every CPU's slot; all zero (nothing running, nothing pending) when the
+ * map cannot be read. */
+static bool read_slots(struct kp_collector *c, struct kp_cpu_slot *slots)
 {
 	__u32 zero = 0;
 
-	for (int tries = 0; tries < 8; tries++) {
-		bool busy = false;
+	if (c->slot_fd >= 0 && !bpf_map_lookup_elem(c->slot_fd, &zero, slots))
+		return true;
+	memset(slots, 0, sizeof(*slots) * c->ncpus);
+	return false;
+}
 
-		if (c->slot_fd < 0 || bpf_map_lookup_elem(c->slot_fd, &zero, slots)) {
-			memset(slots, 0, sizeof(*slots) * c->ncpus);
-			return;
+/* cg_stats and the per-CPU slots (what runs now, what is pending and not
+ * yet in cg_stats) as of one moment: the slots are read right before and
+ * right after cg_stats, and all of it again when a CPU flushed pending
+ * figures meanwhile (its seq moved): cg_stats may or may not hold them, and
+ * the pending entry no longer does, so they would be missing this round
+ * and the totals would jump by them at the next. After a few tries the
+ * last read stands, less the pending figures of a CPU caught mid-flush
+ * (they may be in cg_stats already): late then, never counted twice. */
+static int read_sched(struct kp_collector *c, uint64_t now, uint64_t *entries)
+{
+	struct kp_cpu_slot *a = c->slots_before, *b = c->slots;
+	int err = 0;
+
+	for (int tries = 0; tries < 4; tries++) {
+		bool moved = false;
+
+		if (!read_slots(c, a)) {
+			memset(b, 0, sizeof(*b) * c->ncpus);
+			return read_map(c, c->stats_fd, c->vsz, account, now, entries);
 		}
+		err = read_map(c, c->stats_fd, c->vsz, account, now, entries);
+		if (!read_slots(c, b))
+			return err;
 		for (int i = 0; i < c->ncpus; i++)
-			busy |= slots[i].seq & 1;
-		if (!busy)
-			return;
+			moved |= a[i].seq != b[i].seq || (b[i].seq & 1);
+		if (!moved)
+			return err;
 	}
-	for (int i = 0; i < c->ncpus; i++)	/* still busy: skip pending */
-		memset(slots[i].pend, 0, sizeof(slots[i].pend));
+	for (int i = 0; i < c->ncpus; i++)
+		if (b[i].seq & 1)
+			memset(b[i].pend, 0, sizeof(b[i].pend));
+	return err;
 }
 
 static void raise_u64(uint64_t *total, uint64_t *node, uint64_t seen)
@@ -661,11 +690,10 @@ static void raise_u64(uint64_t *total, uint64_t *node, uint64_t seen)
  * the node gains what each container gains. */
 static void finalize(struct kp_collector *c, uint64_t now)
 {
-	struct kp_cpu_slot slots[c->ncpus];
+	const struct kp_cpu_slot *slots = c->slots;	/* read by read_sched */
 	struct kp_container *k, *tmp;
 	static struct kp_sched_totals obs;
 
-	read_slots(c, slots);
 	/* cgroups so far only pending on some CPU */
 	for (int i = 0; i < c->ncpus; i++)
 		for (int j = 0; j < KP_PEND_CG; j++) {
@@ -795,7 +823,7 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	 * finds its name */
 	kp_collector__poll_events(c);
 	c->gen++;
-	err = read_map(c, c->stats_fd, c->vsz, account, now, &entries);
+	err = read_sched(c, now, &entries);
 	err2 = read_map(c, c->mem_fd, c->mem_vsz, account_mem, now, &mem_entries);
 	if (!err)
 		err = err2;
