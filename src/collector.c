@@ -644,14 +644,29 @@ static bool read_slots(struct kp_collector *c, struct kp_cpu_slot *slots)
 	return false;
 }
 
+/* Pending figures a racing flush may leave out of a round, below which
+ * rereading cg_stats is not worth it (they show at the next round). */
+#define LATE_OK_NS 2000000ull
+
+/* Whether a flush on this CPU during the read could leave much out: what
+ * was pending on it before. (Entries taken and flushed within the read
+ * hold at most the read's own duration.) */
+static bool much_pending(const struct kp_cpu_slot *s)
+{
+	for (int j = 0; j < KP_PEND_CG; j++)
+		if (s->pend[j].cpu_ns + s->pend[j].runq_sum_ns >= LATE_OK_NS)
+			return true;
+	return false;
+}
+
 /* cg_stats and the per-CPU slots (what runs now, what is pending and not
  * yet in cg_stats) as of one moment: the slots are read right before and
- * right after cg_stats, and all of it again when a CPU flushed pending
- * figures meanwhile (its seq moved): cg_stats may or may not hold them, and
- * the pending entry no longer does, so they would be missing this round
- * and the totals would jump by them at the next. After a few tries the
- * last read stands, less the pending figures of a CPU caught mid-flush
- * (they may be in cg_stats already): late then, never counted twice. */
+ * right after cg_stats, and all of it again when a CPU flushed much pending
+ * time meanwhile (its seq moved): cg_stats may or may not hold it, and the
+ * pending entry no longer does, so it would be missing this round and the
+ * totals would jump by it at the next. After a few tries the last read
+ * stands, less the pending figures of a CPU caught mid-flush (they may be
+ * in cg_stats already): late then, never counted twice. */
 static int read_sched(struct kp_collector *c, uint64_t now, uint64_t *entries)
 {
 	struct kp_cpu_slot *a = c->slots_before, *b = c->slots;
@@ -668,7 +683,7 @@ static int read_sched(struct kp_collector *c, uint64_t now, uint64_t *entries)
 		if (!read_slots(c, b))
 			return err;
 		for (int i = 0; i < c->ncpus; i++)
-			moved |= a[i].seq != b[i].seq || (b[i].seq & 1);
+			moved |= (b[i].seq & 1) || (a[i].seq != b[i].seq && much_pending(&a[i]));
 		if (!moved)
 			return err;
 	}
