@@ -632,16 +632,30 @@ static void tcp_forget(struct kp_collector *c, const struct kp_container *k)
 	}
 }
 
-/* Every CPU's slot; all zero (nothing running, nothing pending) when the
- * map cannot be read. */
+/* Every CPU's slot, read again while a CPU is mid-flush (seq odd: a flush
+ * takes nanoseconds); a CPU still mid-flush after that has its pending
+ * figures left out, as they may be in cg_stats already. All zero (nothing
+ * running, nothing pending) when the map cannot be read. */
 static bool read_slots(struct kp_collector *c, struct kp_cpu_slot *slots)
 {
 	__u32 zero = 0;
 
-	if (c->slot_fd >= 0 && !bpf_map_lookup_elem(c->slot_fd, &zero, slots))
-		return true;
-	memset(slots, 0, sizeof(*slots) * c->ncpus);
-	return false;
+	for (int tries = 0; tries < 8; tries++) {
+		bool busy = false;
+
+		if (c->slot_fd < 0 || bpf_map_lookup_elem(c->slot_fd, &zero, slots)) {
+			memset(slots, 0, sizeof(*slots) * c->ncpus);
+			return false;
+		}
+		for (int i = 0; i < c->ncpus; i++)
+			busy |= slots[i].seq & 1;
+		if (!busy)
+			return true;
+	}
+	for (int i = 0; i < c->ncpus; i++)
+		if (slots[i].seq & 1)
+			memset(slots[i].pend, 0, sizeof(slots[i].pend));
+	return true;
 }
 
 /* Pending figures a racing flush may leave out of a round, below which
@@ -665,8 +679,7 @@ static bool much_pending(const struct kp_cpu_slot *s)
  * time meanwhile (its seq moved): cg_stats may or may not hold it, and the
  * pending entry no longer does, so it would be missing this round and the
  * totals would jump by it at the next. After a few tries the last read
- * stands, less the pending figures of a CPU caught mid-flush (they may be
- * in cg_stats already): late then, never counted twice. */
+ * stands: late then, never counted twice. */
 static int read_sched(struct kp_collector *c, uint64_t now, uint64_t *entries)
 {
 	struct kp_cpu_slot *a = c->slots_before, *b = c->slots;
@@ -683,13 +696,10 @@ static int read_sched(struct kp_collector *c, uint64_t now, uint64_t *entries)
 		if (!read_slots(c, b))
 			return err;
 		for (int i = 0; i < c->ncpus; i++)
-			moved |= (b[i].seq & 1) || (a[i].seq != b[i].seq && much_pending(&a[i]));
+			moved |= a[i].seq != b[i].seq && much_pending(&a[i]);
 		if (!moved)
 			return err;
 	}
-	for (int i = 0; i < c->ncpus; i++)
-		if (b[i].seq & 1)
-			memset(b[i].pend, 0, sizeof(b[i].pend));
 	return err;
 }
 
