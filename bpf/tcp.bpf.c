@@ -193,7 +193,7 @@ static __always_inline struct kp_sock *sock_get(const struct sock *sk,
  * fields are added to atomically (an uncontended lock add). */
 #define ADD(field, v) __sync_fetch_and_add(&(field), (v))
 
-static __always_inline void hist_add(__u64 *hist, __u64 d, bool atomic)
+static __always_inline void hist_add(__u64 *hist, __u64 d, __u64 n, bool atomic)
 {
 	__u32 b = kp_hist_bucket_of(d);
 
@@ -201,9 +201,9 @@ static __always_inline void hist_add(__u64 *hist, __u64 d, bool atomic)
 	if (b >= KP_HIST_BUCKETS)
 		b = KP_HIST_BUCKETS - 1;
 	if (atomic)
-		ADD(hist[b], 1);
+		ADD(hist[b], n);
 	else
-		hist[b]++;
+		hist[b] += n;
 }
 
 /* tp_btf: the bytes of a counted socket wait in its storage and go to
@@ -313,7 +313,7 @@ static __always_inline void req_record(struct kp_sock *ks, __u64 d, bool btf)
 add:
 	/* task context only (sendmsg/recvmsg) */
 	r->sum_ns += d;
-	hist_add(r->hist, d, false);
+	hist_add(r->hist, d, 1, false);
 	if (btf) {
 		__u64 p = __sync_lock_test_and_set(&ks->pend, 0);
 
@@ -383,7 +383,7 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 
 				if (h) {
 					ADD(h->connect_sum_ns, now - ks->ts);
-					hist_add(h->connect_hist, now - ks->ts, true);
+					hist_add(h->connect_hist, now - ks->ts, 1, true);
 				}
 			}
 			ks->port = bpf_ntohs(btf ? sk->__sk_common.skc_dport
@@ -545,15 +545,50 @@ int BPF_PROG(kp_recv_raw, struct sock *sk, int ret, int flags)
 	return handle_msg(sk, ret, flags, false, false);
 }
 
+/* The daemon's `rtt_sample`: tcp_probe records one received segment in
+ * 2^rtt_sample_shift and counts it 2^shift times; 0 (the CLI tools) records
+ * every one. srtt is a smoothed figure that moves little from one segment
+ * to the next, and the segments skipped leave before touching the socket:
+ * its srtt_us line is often still in the other CPU's cache on loopback. */
+const volatile __u32 rtt_sample_shift = 0;
+
+/* per-CPU xorshift32 state: a pseudo-random pick, so no pattern of sockets
+ * (client and server alternating on one CPU) can fall out of the sample */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} rtt_rng SEC(".maps");
+
+static __always_inline bool rtt_sampled(void)
+{
+	__u32 zero = 0, *s = bpf_map_lookup_elem(&rtt_rng, &zero), x;
+
+	if (!s)
+		return false;
+	x = *s;
+	if (!x)		/* each CPU's first event: a random start */
+		x = bpf_get_prandom_u32() | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*s = x;
+	return (x >> (32 - rtt_sample_shift)) == 0;
+}
+
 /* tcp_probe fires for every segment an established socket receives. */
 static __always_inline int handle_probe(struct sock *sk, bool btf)
 {
 	struct kp_tcp_hist *h;
 	__u32 srtt, slot;
-	__u64 ns, cgid;
+	__u64 ns, cgid, n;
 
 	if (!sk)
 		return 0;
+	if (rtt_sample_shift && !rtt_sampled())
+		return 0;
+	n = 1ull << rtt_sample_shift;
 	if (btf) {
 		/* a direct load: no probe-read helper call on every segment */
 		srtt = tcp_sk_of(sk)->srtt_us;	/* 1/8 us */
@@ -574,16 +609,16 @@ static __always_inline int handle_probe(struct sock *sk, bool btf)
 		struct kp_req_stats *v = bpf_map_lookup_elem(&hot_vals, &idx);
 
 		if (v) {
-			v->sum_ns += ns;
-			hist_add(v->hist, ns, false);
+			v->sum_ns += ns * n;
+			hist_add(v->hist, ns, n, false);
 			return 0;
 		}
 	}
 	h = hist_get(cgid);
 	if (!h)
 		return 0;
-	h->rtt_sum_ns += ns;
-	hist_add(h->rtt_hist, ns, false);
+	h->rtt_sum_ns += ns * n;
+	hist_add(h->rtt_hist, ns, n, false);
 	return 0;
 }
 

@@ -122,6 +122,7 @@ static int check_url(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_token(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_rule_name(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_nonempty(struct pctx *p, const yaml_node_t *n, const void *val);
+static int check_rtt_sample(struct pctx *p, const yaml_node_t *n, const void *val);
 
 #define OFF(type, member) offsetof(type, member)
 #define SZ(type, member) sizeof(((type *)0)->member)
@@ -192,6 +193,7 @@ static const struct field top_fields[] = {
 	{ "history", F_DUR, OFF(struct kp_config, history_ns), 0, 0, "15m", 1 * S_M, 24 * S_H, NULL, NULL, NULL },
 	{ "max_cgroups", F_UINT, OFF(struct kp_config, max_cgroups), 0, 0, "4096", 16, 1000000, NULL, NULL, NULL },
 	{ "max_ports", F_UINT, OFF(struct kp_config, max_ports), 0, 0, "16", 0, 1024, NULL, NULL, NULL },
+	{ "rtt_sample", F_UINT, OFF(struct kp_config, rtt_sample), 0, 0, "8", 1, 1024, NULL, check_rtt_sample, NULL },
 	{ "max_alerts", F_UINT, OFF(struct kp_config, max_alerts), 0, 0, "1000", 1, 100000, NULL, NULL, NULL },
 	{ "admin_token", F_STR, OFF(struct kp_config, admin_token), SZ(struct kp_config, admin_token), 0, NULL,
 	  0, 0, NULL, check_token, NULL },
@@ -491,6 +493,15 @@ static int check_token(struct pctx *p, const yaml_node_t *n, const void *val)
 			return fail(p, n, "admin_token: only printable ASCII without spaces is allowed");
 	if (*s && strlen(s) < 8)
 		return fail(p, n, "admin_token: too short (at least 8 characters)");
+	return 0;
+}
+
+static int check_rtt_sample(struct pctx *p, const yaml_node_t *n, const void *val)
+{
+	unsigned int v = *(const unsigned int *)val;
+
+	if (v & (v - 1))
+		return fail(p, n, "rtt_sample: %s is not a power of two (1, 2, 4 ... 1024)", scalar(n));
 	return 0;
 }
 

@@ -122,6 +122,7 @@ struct kp_config {
 	uint64_t history_ns;
 	unsigned int max_cgroups;
 	unsigned int max_ports;
+	unsigned int rtt_sample;	/* tcp_probe: one segment in this many */
 	unsigned int max_alerts;	/* active alerts kept; more are dropped */
 	char admin_token[KP_CFG_TEXT_MAX];	/* "" = acks need no token */
 	enum kp_log_format log_format;

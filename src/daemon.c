@@ -123,7 +123,7 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	if (!kp_loader__attached(d->loader) || age < 0 ||
 	    age > 3.0 * (double)d->interval_ns / 1e9 + 1)
 		status = "failing";
-	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:s, s:f, s:I}",
+	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:s, s:i, s:f, s:I}",
 		      "status", status, "version", KPULSE_VERSION,
 		      "uptime_seconds", (double)(now - d->started_ns) / 1e9,
 		      "programs", progs, "features_missing", missing,
@@ -133,6 +133,8 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 		      /* per-program cost: "sampled" (one interval in 30),
 		       * "always" or "off" */
 		      "bpf_stats", kp_loader__stats_mode(d->loader),
+		      /* tcp_probe: one received segment in this many */
+		      "rtt_sample", (int)d->cfg->rtt_sample,
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)st->collections);
 	r->body = json_dumps(j, JSON_INDENT(2));
@@ -297,6 +299,7 @@ static void keep_restart_settings(const struct kp_config *run, struct kp_config 
 		F("listen", listen), F("interval", interval_ns), F("windows", windows_ns),
 		F(NULL, n_windows), F("history", history_ns), F("max_cgroups", max_cgroups),
 		F("max_ports", max_ports), F("health", factors), F("bpf_stats", bpf_stats),
+		F("rtt_sample", rtt_sample),
 #undef F
 	};
 
@@ -506,6 +509,7 @@ int do_daemon(int argc, char **argv)
 		cfg.max_cgroups = lo.max_cgroups;
 	lo.max_cgroups = cfg.max_cgroups;
 	lo.stats = (enum kp_bpf_stats)cfg.bpf_stats;
+	lo.rtt_sample = cfg.rtt_sample;
 	if (max_ports >= 0)
 		cfg.max_ports = (unsigned int)max_ports;
 	max_ports = cfg.max_ports;

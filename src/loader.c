@@ -542,6 +542,8 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 		if (ops->open == tcp_open) {
 			((struct tcp_bpf *)skel)->rodata->slow_request_ns = l->opts.slow_request_ns;
 			((struct tcp_bpf *)skel)->rodata->hot_mask = hot_slots() - 1;
+			((struct tcp_bpf *)skel)->rodata->rtt_sample_shift =
+				l->opts.rtt_sample > 1 ? (__u32)__builtin_ctz(l->opts.rtt_sample) : 0;
 		}
 		if (choose_programs(l, obj) == 0) {
 			unit_rows_failed(l, obj, "no usable program for this tracepoint");

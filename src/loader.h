@@ -26,6 +26,9 @@ struct kp_loader_opts {
 	uint64_t slow_reclaim_ns; /* --reclaim */
 	uint64_t slow_request_ns; /* --request */
 	enum kp_bpf_stats stats;  /* KP_BPF_STATS_SAMPLED by default */
+	/* tcp_probe records one received segment in this many (a power of
+	 * two), each counted that many times; 0 or 1 = every segment */
+	unsigned int rtt_sample;
 };
 
 struct kp_prog_info {

@@ -211,7 +211,8 @@ static void render_container_tcp(FILE *f, const struct kp_collector *c, bool soc
 	struct kp_container *k, *tmp;
 
 	kp_prom_family(f, "kpulse_container_tcp_rtt_seconds", "histogram",
-		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment.");
+		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment "
+		       "(one in rtt_sample recorded at random, counted rtt_sample times).");
 	FOR_EACH_TCP(c, k, tmp)
 		kp_prom_histogram_p(f, "kpulse_container_tcp_rtt_seconds", clabels(k), NULL,
 				    k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
@@ -240,7 +241,8 @@ static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len
 	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
 
 	kp_prom_family(f, "kpulse_node_tcp_rtt_seconds", "histogram",
-		       "Smoothed RTT of all TCP sockets, per received segment, host-wide.");
+		       "Smoothed RTT of all TCP sockets, per received segment (sampled as the "
+		       "container histograms), host-wide.");
 	kp_prom_histogram(f, "kpulse_node_tcp_rtt_seconds", NULL, n->rtt_hist, n->rtt_sum_ns);
 	kp_prom_family(f, "kpulse_node_tcp_connect_latency_seconds", "histogram",
 		       "Active opens from SYN_SENT to ESTABLISHED, host-wide.");

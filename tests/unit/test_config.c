@@ -58,6 +58,7 @@ static void test_defaults(void **s)
 	assert_int_equal(cfg.history_ns, 900000000000ull);
 	assert_int_equal(cfg.max_cgroups, 4096);
 	assert_int_equal(cfg.max_ports, 16);
+	assert_int_equal(cfg.rtt_sample, 8);
 	assert_int_equal(cfg.max_alerts, 1000);
 	assert_string_equal(cfg.admin_token, "");
 	assert_int_equal(cfg.log_format, KP_LOG_TEXT);
@@ -113,6 +114,7 @@ static void test_full_file(void **s)
 		"history: 1h\n"
 		"max_cgroups: 100\n"
 		"max_ports: 4\n"
+		"rtt_sample: 1\n"
 		"max_alerts: 50\n"
 		"admin_token: s3cret-token\n"
 		"log_format: json\n"
@@ -162,6 +164,7 @@ static void test_full_file(void **s)
 	assert_int_equal(cfg.history_ns, 3600000000000ull);
 	assert_int_equal(cfg.max_cgroups, 100);
 	assert_int_equal(cfg.max_ports, 4);
+	assert_int_equal(cfg.rtt_sample, 1);
 	assert_int_equal(cfg.max_alerts, 50);
 	assert_string_equal(cfg.admin_token, "s3cret-token");
 	assert_int_equal(cfg.log_format, KP_LOG_JSON);
@@ -233,6 +236,8 @@ static void test_errors_top_level(void **s)
 	expect_error("max_cgroups: -5\n", 1, 14, "not a whole number");
 	expect_error("max_cgroups: 4.5\n", 1, 14, "not a whole number");
 	expect_error("max_ports: 2000\n", 1, 12, "out of range (0 to 1024)");
+	expect_error("rtt_sample: 0\n", 1, 13, "out of range (1 to 1024)");
+	expect_error("rtt_sample: 12\n", 1, 13, "rtt_sample: 12 is not a power of two (1, 2, 4 ... 1024)");
 	expect_error("log_format: yaml\n", 1, 13, "'yaml' is not one of text, json");
 	expect_error("bpf_stats: yes\n", 1, 12, "'yes' is not one of sampled, always, off");
 	expect_error("listen: localhost\n", 1, 9, "expected ADDR:PORT");
