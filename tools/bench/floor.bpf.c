@@ -15,7 +15,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 8);
 	__type(key, __u32);
 	__type(value, __u64);
 } floor_sum SEC(".maps");
@@ -58,4 +58,10 @@ SEC("tp_btf/tcp_probe")
 int BPF_PROG(floor_probe, struct sock *sk, const struct sk_buff *skb)
 {
 	return count(3);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_state, const struct sock *sk, int oldstate, int newstate)
+{
+	return count(4);
 }

@@ -21,7 +21,10 @@
 # not start, kpulse did not stop on SIGTERM, BPF programs were left loaded).
 #
 # Environment: BENCH_TCP_PAIRS (7), BENCH_TCP_SECS (5), BENCH_TCP_CONNS (32),
-# BENCH_TCP_THREADS (1), BENCH_TCP_FILE_BYTES (1024).
+# BENCH_TCP_THREADS (1), BENCH_TCP_FILE_BYTES (1024), BENCH_TCP_CLOSE (0; 1:
+# the throughput rounds open one connection per request, `Connection:
+# close`, the floor adds inet_sock_set_state, and the report goes to
+# tools/bench/results-tcp-close.md; the 0.97 target is the keep-alive one).
 
 # shellcheck disable=SC2317 # cleanup is called through the trap
 set -euo pipefail
@@ -37,16 +40,24 @@ SECS=${BENCH_TCP_SECS:-5}
 CONNS=${BENCH_TCP_CONNS:-32}
 THREADS=${BENCH_TCP_THREADS:-1}
 FILE_BYTES=${BENCH_TCP_FILE_BYTES:-1024}
+CLOSE=${BENCH_TCP_CLOSE:-0}
 RESULTS=tools/bench/results-tcp.md
 OUT=.output/bench
 KPULSE=./kpulse
 TARGET_RATIO=0.97
 
 
-for v in PAIRS SECS CONNS THREADS FILE_BYTES; do
+for v in PAIRS SECS CONNS THREADS FILE_BYTES CLOSE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_TCP_$v='${!v}' is not a number"
 done
 ((PAIRS >= 1 && SECS >= 1 && CONNS >= 1 && THREADS >= 1)) || die "counts must be >= 1"
+((CLOSE <= 1)) || die "BENCH_TCP_CLOSE is 0 or 1"
+# extra wrk arguments of the throughput rounds
+ROUND_ARGS=()
+if ((CLOSE)); then
+	ROUND_ARGS=(-H "Connection: close")
+	RESULTS=tools/bench/results-tcp-close.md
+fi
 
 [[ $(id -u) -eq 0 ]] || die "run as root (loading BPF programs needs it)"
 for t in bpftool nginx wrk curl python3 sysctl taskset clang gcc; do
@@ -150,6 +161,7 @@ stop_kpulse() { kp_stop "$KP_PID"; }
 
 build_floor
 FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe)
+((CLOSE)) && FLOOR_TPS+=(inet_sock_set_state)
 
 log "nginx on $URL (cpu $NGINX_CPU), wrk -t$THREADS -c$CONNS -d${SECS}s (cpu $WRK_CPU)"
 wrk_rps -d1s >/dev/null	# warm-up
@@ -165,15 +177,15 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
 		if [[ $mode == with ]]; then
 			start_kpulse
 			sleep 0.5
-			rps=$(wrk_rps)
+			rps=$(wrk_rps "${ROUND_ARGS[@]}")
 			stop_kpulse
 		elif [[ $mode == floor ]]; then
 			floor_start "${FLOOR_TPS[@]}" || die "the floor programs did not attach"
 			sleep 1
-			rps=$(wrk_rps)
+			rps=$(wrk_rps "${ROUND_ARGS[@]}")
 			stop_pid "$SUBJ_PID"
 		else
-			rps=$(wrk_rps)
+			rps=$(wrk_rps "${ROUND_ARGS[@]}")
 		fi
 		[[ -n $rps ]] || die "cannot parse wrk output; see above"
 		log "  pair $pair $mode: $rps req/s"
@@ -200,6 +212,7 @@ RATIO_MIN=$(head -n1 <<<"$PAIR_RATIOS")
 RATIO_MAX=$(tail -n1 <<<"$PAIR_RATIOS")
 RATIO_OF_MEDIANS=$(awk -v a="$RPS_WITH" -v b="$RPS_WITHOUT" 'BEGIN { printf "%.4f", a / b }')
 VERDICT=$(awk -v r="$RATIO_MED" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
+((CLOSE)) && VERDICT="($VERDICT: the target is set for keep-alive)"
 
 # ---------------------------------------------------------------------------
 # 2. ns per invocation, kpulse running, stats on.
@@ -278,7 +291,7 @@ report()
 	echo "- kpulse: $("$KPULSE" --version 2>/dev/null || echo '?'), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- bpf src include 2>/dev/null || echo ' (+ uncommitted changes)')"
 	echo "- tools: $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $(bpftool version 2>/dev/null | head -n1)"
 	echo "- load average before the run: $LOADAVG0 (well above 0: other work shared the CPUs, the figures are not clean)"
-	echo "- workload: wrk -t$THREADS -c$CONNS -d${SECS}s on cpu $WRK_CPU against nginx (1 worker, cpu $NGINX_CPU) serving a $FILE_BYTES-byte file on 127.0.0.1"
+	echo "- workload: wrk -t$THREADS -c$CONNS -d${SECS}s on cpu $WRK_CPU against nginx (1 worker, cpu $NGINX_CPU) serving a $FILE_BYTES-byte file on 127.0.0.1$( ((CLOSE)) && echo "; throughput rounds with one connection per request (Connection: close)")"
 	echo
 	echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved rounds)"
 	echo
