@@ -279,6 +279,27 @@ def prog_ids_of(pid):
     return ids
 
 
+def map_u64_keys(pid, name):
+    """The u64 keys of the BPF map called `name` that process `pid` holds
+    (map ids from /proc/<pid>/fdinfo, the keys from `bpftool map dump`)."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                ids |= {int(l.split()[1]) for l in f if l.startswith("map_id:")}
+        except OSError:
+            pass
+    for i in ids:
+        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
+                                         capture_output=True, text=True).stdout or "{}")
+        if info.get("name") != name:
+            continue
+        dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
+                                         capture_output=True, text=True, check=True).stdout)
+        return {int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little") for e in dump}
+    raise AssertionError("process %d holds no map named %s" % (pid, name))
+
+
 def run_owned(argv, timeout=60, **kw):
     """Run a command to completion, recording the BPF programs it held while
     it ran. Returns (CompletedProcess-like, set of program ids)."""
