@@ -146,9 +146,11 @@ int kp_hot__read(struct kp_hot *h)
 {
 	unsigned int n = 0, used = 0, kept = 0;
 	struct hot_ent *swap;
+	int err;
 
 	release_dying(h);
-	if (read_owners(h))
+	err = read_owners(h);	/* its own code: a short batch sets no errno */
+	if (err)
 		goto failed;
 	for (__u32 i = 0; i < h->n; i++) {
 		struct kp_hot_owner *o = &h->own[i];
@@ -157,8 +159,10 @@ int kp_hot__read(struct kp_hot *h)
 		if (!o->cgid || o->cgid == KP_HOT_DEAD || !o->tag)
 			continue;
 		used++;
-		if (bpf_map_lookup_elem(h->vals_fd, &i, h->buf))
+		if (bpf_map_lookup_elem(h->vals_fd, &i, h->buf)) {
+			err = -errno;
 			goto failed;
+		}
 		e = &h->next[n++];
 		memset(e, 0, sizeof(*e));
 		e->cgid = o->cgid;
@@ -183,7 +187,7 @@ int kp_hot__read(struct kp_hot *h)
 failed:
 	for (unsigned int i = 0; i < h->nents; i++)
 		h->ents[i].taken = false;
-	return -errno;
+	return err;
 }
 
 const struct kp_req_stats *kp_hot__take(struct kp_hot *h, __u64 cgid, __u32 tag)
