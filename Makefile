@@ -27,26 +27,26 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := alerting alerts analysis api cgroup cli cmd_check collector config container daemon diskstats health hist hotslots http loader log memevents memfiles memread metrics notify opts ports procstat prom session window
+LIB_SRCS := app/alerting analysis/alerts analysis/analysis out/api collect/cgroup cmd/cli cmd/cmd_check collect/collector app/config collect/container app/daemon collect/diskstats analysis/health model/hist kernel/hotslots out/http kernel/loader app/log model/memevents collect/memfiles collect/memread out/metrics out/notify app/opts model/ports collect/procstat out/prom app/session analysis/window
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
 	test_config test_alerts test_notify
-test_hist_SRCS := hist
-test_prom_SRCS := prom hist
-test_container_SRCS := container
-test_cgroup_SRCS := cgroup log
-test_window_SRCS := window hist
-test_health_SRCS := health
-test_memfiles_SRCS := memfiles cgroup log
-test_memevents_SRCS := memevents container
+test_hist_SRCS := model/hist
+test_prom_SRCS := out/prom model/hist
+test_container_SRCS := collect/container
+test_cgroup_SRCS := collect/cgroup app/log
+test_window_SRCS := analysis/window model/hist
+test_health_SRCS := analysis/health
+test_memfiles_SRCS := collect/memfiles collect/cgroup app/log
+test_memevents_SRCS := model/memevents collect/container
 UNIT_TESTS += test_ports test_diskstats test_hotslots
-test_hotslots_SRCS := hotslots
-test_diskstats_SRCS := diskstats
-test_ports_SRCS := ports hist
-test_config_SRCS := config opts log health
-test_alerts_SRCS := alerts config opts log health prom hist
-test_notify_SRCS := notify prom hist log
+test_hotslots_SRCS := kernel/hotslots
+test_diskstats_SRCS := collect/diskstats
+test_ports_SRCS := model/ports model/hist
+test_config_SRCS := app/config app/opts app/log analysis/health
+test_alerts_SRCS := analysis/alerts app/config app/opts app/log analysis/health out/prom model/hist
+test_notify_SRCS := out/notify out/prom model/hist app/log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse
@@ -66,22 +66,30 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUT)/%.o: src/%.c $(SKELS) | $(OUT)
+# Only the loader includes the skeletons: everything else builds (and its
+# unit tests run) without clang or bpftool.
+$(OUT)/kernel/loader.o: $(SKELS)
+
+$(OUT)/%.o: src/%.c | $(OUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/dashboard.o: src/dashboard.S src/dashboard.html | $(OUT)
+$(OUT)/out/dashboard.o: src/out/dashboard.S src/out/dashboard.html | $(OUT)
 	$(call msg,AS,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -c $< -o $@
 
-kpulse: $(OUT)/main.o $(OUT)/dashboard.o $(LIB_OBJS)
+kpulse: $(OUT)/app/main.o $(OUT)/out/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(OUT)
+# A unit test links only the modules it lists in test_<name>_SRCS.
+.SECONDEXPANSION:
+$(OUT)/tests/%: tests/unit/%.c $$(addprefix $(OUT)/,$$(addsuffix .o,$$($$*_SRCS))) | $(OUT)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(OUT)/tests
-	$(Q)$(CC) $(CFLAGS) $< $(patsubst %,$(OUT)/%.o,$($*_SRCS)) -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(addprefix $(OUT)/,$(addsuffix .o,$($*_SRCS))) -lcmocka $(LDLIBS) -o $@
 
 $(OUT)/workload: tests/workload.c | $(OUT)
 	$(call msg,CC,$@)
@@ -111,4 +119,4 @@ bench: kpulse
 clean:
 	rm -rf $(OUT) kpulse
 
--include $(wildcard $(OUT)/*.d)
+-include $(wildcard $(OUT)/*/*.d)

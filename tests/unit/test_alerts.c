@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "alerts.h"
+#include "analysis/alerts.h"
 
 #define S 1000000000ull
 #define MAX_INST 300

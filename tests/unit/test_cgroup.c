@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "cgroup.h"
+#include "collect/cgroup.h"
 
 static int find(const char *text, char *out, size_t len)
 {

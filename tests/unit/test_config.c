@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "config.h"
-#include "loader.h"
+#include "app/config.h"
+#include "kernel/loader.h"
 
 static struct kp_config cfg;
 static char err[512];

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "container.h"
+#include "collect/container.h"
 
 #define ID  "3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b2a3f4e"
 #define ID2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"

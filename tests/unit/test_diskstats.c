@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
-#include "diskstats.h"
+#include "collect/diskstats.h"
 
 /* kernel 6.x lines: 20 fields; older kernels have 14 */
 #define VDA(rs, ws, io) "  253       0 vda 100 5 " #rs " 50 200 7 " #ws " 90 0 " #io " 140 0 0 0 0 10 3\n"

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include <cmocka.h>
-#include "health.h"
+#include "analysis/health.h"
 
 static void unknown_all(double *v)
 {

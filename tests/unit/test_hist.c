@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "hist.h"
+#include "model/hist.h"
 
 static uint64_t rng = 88172645463325252ull;
 

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "hotslots.h"
+#include "kernel/hotslots.h"
 
 #define SLOTS 8
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "memevents.h"
+#include "model/memevents.h"
 
 static struct kp_oom_event event(__u32 pid)
 {

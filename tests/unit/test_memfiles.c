@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "memfiles.h"
+#include "collect/memfiles.h"
 
 static int psi(const char *text, struct kp_psi *out)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "ports.h"
-#include "hist.h"
+#include "model/ports.h"
+#include "model/hist.h"
 
 #define SEC 1000000000ull
 

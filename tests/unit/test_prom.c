@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "prom.h"
-#include "hist.h"
+#include "out/prom.h"
+#include "model/hist.h"
 
 static char *escaped(const char *in)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "window.h"
-#include "hist.h"
+#include "analysis/window.h"
+#include "model/hist.h"
 
 #define S 1000000000ull
 

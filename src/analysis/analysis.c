@@ -1,0 +1,359 @@
+/* analysis.c - rates, windows, health and history per cgroup (see
+ * analysis.h). Runs once per collection interval, never per scrape. */
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include "analysis/analysis.h"
+#include "collect/collector.h"
+#include "model/hist.h"
+#include "analysis/window.h"
+
+#define SLOT_MIN_NS 5000000000ull
+
+const char *const kp_series_names[KP_S_MAX] = {
+	[KP_S_CPU_CORES] = "cpu_cores",
+	[KP_S_RUNQ_P99] = "runq_p99_seconds",
+	[KP_S_HEALTH] = "health_score",
+	[KP_S_MEM_USAGE] = "memory_usage_bytes",
+	[KP_S_OOM_KILLS] = "oom_kills_total",
+	[KP_S_RECLAIM_SECONDS] = "reclaim_seconds_total",
+	[KP_S_RETRANSMITS] = "tcp_retransmits_total",
+	[KP_S_TX_SEGMENTS] = "tcp_segments_sent_estimate_total",
+};
+
+const char *const kp_lat_names[KP_L_MAX] = {
+	[KP_L_RUNQ] = "runq",
+	[KP_L_RECLAIM] = "reclaim",
+	[KP_L_RTT] = "rtt",
+	[KP_L_CONNECT] = "connect",
+	[KP_L_REQ_IN] = "request_inbound",
+	[KP_L_REQ_OUT] = "request_outbound",
+};
+
+struct entry {
+	struct kp_astate s;
+	UT_hash_handle hh;
+};
+
+struct kp_analysis {
+	struct kp_analysis_opts o;
+	uint64_t start_ns;
+	uint64_t last_ns;	/* previous update */
+	uint64_t gen;
+	struct entry *by_id;
+	struct entry node;
+	uint64_t scratch[KP_HIST_BUCKETS];
+	uint64_t req_in[KP_HIST_BUCKETS], req_out[KP_HIST_BUCKETS];
+};
+
+void kp_analysis_opts_default(struct kp_analysis_opts *o, uint64_t interval_ns)
+{
+	memset(o, 0, sizeof(*o));
+	o->windows_ns[0] = 60ull * 1000000000ull;
+	o->windows_ns[1] = 300ull * 1000000000ull;
+	o->history_ns = 900ull * 1000000000ull;
+	o->interval_ns = interval_ns;
+	memcpy(o->factors, kp_factor_defaults, sizeof(o->factors));
+}
+
+static uint64_t longest_window(const struct kp_analysis_opts *o)
+{
+	uint64_t m = 0;
+
+	for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++)
+		if (o->windows_ns[i] > m)
+			m = o->windows_ns[i];
+	return m;
+}
+
+/* A cgroup's kernel counters start at zero when its map entry is made,
+ * which happened after the previous update: use zero at that time as the
+ * baseline, so its first interval counts. Before the first update (the
+ * node, and cgroups already there when we start) the first update only
+ * records the baseline. */
+static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
+{
+	uint32_t cap = (uint32_t)(a->o.history_ns / a->o.interval_ns) + 1;
+
+	s->cgid = id;
+	if (a->last_ns)
+		s->prev_ns = a->last_ns;
+	for (int i = 0; i < KP_S_MAX; i++) {
+		s->hist[i].cap = cap;
+		s->hist[i].t = calloc(cap, sizeof(uint32_t));
+		s->hist[i].v = calloc(cap, sizeof(float));
+		if (!s->hist[i].t || !s->hist[i].v)
+			return -1;
+	}
+	return 0;
+}
+
+static void state_free(struct kp_astate *s)
+{
+	for (int i = 0; i < KP_L_MAX; i++)
+		kp_window__free(s->lat[i]);
+	for (int i = 0; i < KP_S_MAX; i++) {
+		free(s->hist[i].t);
+		free(s->hist[i].v);
+	}
+}
+
+struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now)
+{
+	struct kp_analysis *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->o = *o;
+	if (!a->o.interval_ns)
+		a->o.interval_ns = 1000000000ull;
+	a->start_ns = now;
+	if (state_init(a, &a->node.s, 0)) {
+		kp_analysis__free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void kp_analysis__free(struct kp_analysis *a)
+{
+	struct entry *e, *tmp;
+
+	if (!a)
+		return;
+	HASH_ITER(hh, a->by_id, e, tmp) {
+		HASH_DEL(a->by_id, e);
+		state_free(&e->s);
+		free(e);
+	}
+	state_free(&a->node.s);
+	free(a);
+}
+
+uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span, uint64_t now,
+			    uint64_t *out)
+{
+	memset(out, 0, KP_HIST_BUCKETS * sizeof(*out));
+	return w ? kp_window__sum(w, span, now, out) : 0;
+}
+
+static void history_add(struct kp_history *h, uint32_t t, double v)
+{
+	h->t[h->head] = t;
+	h->v[h->head] = (float)v;
+	h->head = (h->head + 1) % h->cap;
+	if (h->n < h->cap)
+		h->n++;
+}
+
+/* Feed one latency kind; its window is made on the first event, with a
+ * zero baseline at the previous update (the kernel counted from zero). */
+static void feed(struct kp_analysis *a, struct kp_astate *s, int kind,
+		 const uint64_t *cum, uint64_t now)
+{
+	static const uint64_t zero[KP_HIST_BUCKETS];
+	uint64_t slot = a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS;
+
+	if (!s->lat[kind]) {
+		if (!cum || !kp_hist_total(cum))
+			return;
+		s->lat[kind] = kp_window__new(longest_window(&a->o), slot);
+		if (!s->lat[kind])
+			return;
+		if (s->prev_ns)
+			kp_window__push(s->lat[kind], zero, s->prev_ns);
+	}
+	if (cum)
+		kp_window__push(s->lat[kind], cum, now);
+}
+
+/* p99 over the shortest window, NAN without events. */
+static double p99(struct kp_analysis *a, const struct kp_astate *s, int kind, uint64_t now)
+{
+	if (!s->lat[kind] ||
+	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
+		return NAN;
+	return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
+}
+
+double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
+{
+	uint32_t newest, span = (uint32_t)(span_ns / 1000000000ull);
+	double last;
+
+	if (h->n < 2)
+		return 0;
+	newest = (h->head + h->cap - 1) % h->cap;
+	last = h->v[newest];
+	/* the newest point at or before the window's start, else the oldest */
+	for (uint32_t k = 1; k < h->n; k++) {
+		uint32_t i = (h->head + h->cap - 1 - k) % h->cap;
+
+		if (h->t[newest] - h->t[i] >= span || k == h->n - 1)
+			return last - h->v[i];
+	}
+	return 0;
+}
+
+/* Sum of request latency over every port of one direction. */
+static void req_total(const struct kp_portset *ps, uint64_t *out)
+{
+	static struct kp_lat l;
+
+	memset(out, 0, KP_HIST_BUCKETS * sizeof(*out));
+	for (unsigned int i = 0; ps && i < kp_portset__named_count(ps); i++) {
+		kp_portset__named(ps, i, &l);
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			out[b] += l.hist[b];
+	}
+	if (ps && kp_portset__other(ps, &l))
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			out[b] += l.hist[b];
+}
+
+static void update_one(struct kp_analysis *a, struct kp_astate *s,
+		       const struct kp_sched_totals *t, const struct kp_mem_totals *m,
+		       const struct kp_tcp_totals *tcp, const uint64_t *req_in,
+		       const uint64_t *req_out, uint64_t now)
+{
+	double vals[KP_F_MAX], dt = 0;
+	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
+	bool have_rate = s->prev_ns && now > s->prev_ns;
+	uint64_t longest = longest_window(&a->o);
+
+	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
+	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
+	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
+	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
+	feed(a, s, KP_L_REQ_IN, req_in, now);
+	feed(a, s, KP_L_REQ_OUT, req_out, now);
+	if (have_rate) {
+		dt = (double)(now - s->prev_ns) / 1e9;
+		s->cpu_cores = (double)(t->cpu_ns - s->prev_cpu_ns) / 1e9 / dt;
+		s->vcsw_rate = (double)(t->nvcsw - s->prev_nvcsw) / dt;
+		s->ivcsw_rate = (double)(t->nivcsw - s->prev_nivcsw) / dt;
+		if (tcp) {
+			s->rx_rate = (double)(tcp->rx_bytes - s->prev_rx) / dt;
+			s->tx_rate = (double)(tcp->tx_bytes - s->prev_tx) / dt;
+		}
+	}
+	s->prev_ns = now;
+	s->prev_cpu_ns = t->cpu_ns;
+	s->prev_nvcsw = t->nvcsw;
+	s->prev_nivcsw = t->nivcsw;
+	if (tcp) {
+		s->prev_rx = tcp->rx_bytes;
+		s->prev_tx = tcp->tx_bytes;
+	}
+	if (!have_rate) {
+		s->health.score = 100;
+		s->health.worst = -1;
+		for (int i = 0; i < KP_F_MAX; i++)
+			s->health.f[i].value = NAN;
+		return;		/* a baseline, not a figure */
+	}
+
+	history_add(&s->hist[KP_S_CPU_CORES], since, s->cpu_cores);
+	if (m) {
+		if (m->files.has_usage)	/* no memory cgroup: no points, not zeros */
+			history_add(&s->hist[KP_S_MEM_USAGE], since,
+				    (double)m->files.usage_bytes);
+		history_add(&s->hist[KP_S_OOM_KILLS], since, (double)m->oom_kills);
+		history_add(&s->hist[KP_S_RECLAIM_SECONDS], since, (double)m->reclaim_sum_ns / 1e9);
+	}
+	if (tcp) {
+		history_add(&s->hist[KP_S_RETRANSMITS], since, (double)tcp->retrans);
+		history_add(&s->hist[KP_S_TX_SEGMENTS], since, (double)tcp->tx_bytes / 1448);
+	}
+
+	for (int i = 0; i < KP_F_MAX; i++)
+		vals[i] = NAN;
+	vals[KP_F_RUNQ_P99] = p99(a, s, KP_L_RUNQ, now);
+	vals[KP_F_REQUEST_P99] = p99(a, s, KP_L_REQ_IN, now);
+	if (m) {
+		double window = (double)a->o.windows_ns[0] / 1e9, share;
+
+		if (m->files.has_psi[KP_PSI_CPU])
+			vals[KP_F_CPU_PRESSURE] = m->files.psi[KP_PSI_CPU].some.avg60;
+		if (m->files.has_psi[KP_PSI_MEMORY])
+			vals[KP_F_MEM_PRESSURE] = m->files.psi[KP_PSI_MEMORY].some.avg60;
+		share = kp_history_delta(&s->hist[KP_S_RECLAIM_SECONDS], a->o.windows_ns[0]) / window;
+		vals[KP_F_RECLAIM_SHARE] = share > 1 ? 1 : share;
+		s->oom_kills_window = kp_history_delta(&s->hist[KP_S_OOM_KILLS], longest);
+		vals[KP_F_OOM_KILLS] = s->oom_kills_window;
+	}
+	if (tcp) {
+		double seg = kp_history_delta(&s->hist[KP_S_TX_SEGMENTS], a->o.windows_ns[0]);
+		double re = kp_history_delta(&s->hist[KP_S_RETRANSMITS], a->o.windows_ns[0]);
+
+		if (seg >= 1)
+			vals[KP_F_RETRANSMIT_SHARE] = re / seg;
+	}
+	kp_health_score(vals, a->o.factors, &s->health);
+	history_add(&s->hist[KP_S_RUNQ_P99],
+		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
+	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
+}
+
+void kp_analysis__update(struct kp_analysis *a, const struct kp_collector *c,
+			 uint64_t now)
+{
+	struct kp_container *k, *ktmp;
+	struct entry *e, *tmp;
+
+	a->gen++;
+	HASH_ITER(hh, kp_collector__containers(c), k, ktmp) {
+		if (!k->path)
+			continue;
+		HASH_FIND(hh, a->by_id, &k->cgid, sizeof(k->cgid), e);
+		if (!e) {
+			e = calloc(1, sizeof(*e));
+			if (!e || state_init(a, &e->s, k->cgid)) {
+				if (e)
+					state_free(&e->s);
+				free(e);
+				continue;
+			}
+			HASH_ADD(hh, a->by_id, s.cgid, sizeof(e->s.cgid), e);
+		}
+		e->s.gen = a->gen;
+		req_total(k->req[0], a->req_in);
+		req_total(k->req[1], a->req_out);
+		update_one(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,
+			   k->req[1] ? a->req_out : NULL, now);
+	}
+	/* cgroups the collector dropped */
+	HASH_ITER(hh, a->by_id, e, tmp) {
+		if (e->s.gen == a->gen)
+			continue;
+		HASH_DEL(a->by_id, e);
+		state_free(&e->s);
+		free(e);
+	}
+	update_one(a, &a->node.s, kp_collector__node(c), kp_collector__node_mem(c),
+		   kp_collector__node_tcp(c), kp_collector__node_req(c, 0)->hist,
+		   kp_collector__node_req(c, 1)->hist, now);
+	a->last_ns = now;
+}
+
+const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid)
+{
+	struct entry *e;
+
+	if (!cgid)
+		return &a->node.s;
+	HASH_FIND(hh, a->by_id, &cgid, sizeof(cgid), e);
+	return e ? &e->s : NULL;
+}
+
+const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a)
+{
+	return &a->o;
+}
+
+uint64_t kp_analysis__start_ns(const struct kp_analysis *a)
+{
+	return a->start_ns;
+}

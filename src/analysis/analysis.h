@@ -1,0 +1,90 @@
+/* analysis.h - what the daemon derives from the model after each
+ * collection: rates, sliding-window latency distributions, health scores
+ * and a bounded history of a few figures per container and for the node.
+ * Kept beside the collector's model, keyed by cgroup id, and pruned when the
+ * collector drops a cgroup. */
+#ifndef KPULSE_ANALYSIS_H
+#define KPULSE_ANALYSIS_H
+
+#include <stdint.h>
+#include "analysis/health.h"
+
+struct kp_collector;
+struct kp_container;
+struct kp_window;
+
+#define KP_MAX_WINDOWS 4
+
+enum kp_series {	/* figures kept in the history ring */
+	KP_S_CPU_CORES = 0,
+	KP_S_RUNQ_P99,
+	KP_S_HEALTH,
+	KP_S_MEM_USAGE,		/* bytes */
+	KP_S_OOM_KILLS,		/* cumulative: differences give kills in a window */
+	KP_S_RECLAIM_SECONDS,	/* cumulative */
+	KP_S_RETRANSMITS,	/* cumulative */
+	KP_S_TX_SEGMENTS,	/* cumulative bytes sent / 1448, a segment estimate */
+	KP_S_MAX,
+};
+
+/* Latency distributions kept over sliding windows. */
+enum kp_lat_kind {
+	KP_L_RUNQ = 0,
+	KP_L_RECLAIM,
+	KP_L_RTT,
+	KP_L_CONNECT,
+	KP_L_REQ_IN,
+	KP_L_REQ_OUT,
+	KP_L_MAX,
+};
+extern const char *const kp_lat_names[KP_L_MAX];
+extern const char *const kp_series_names[KP_S_MAX];
+
+struct kp_history {
+	uint32_t cap, n, head;	/* head: next write */
+	uint32_t *t;		/* seconds since the analysis started */
+	float *v;
+};
+
+struct kp_astate {
+	uint64_t cgid;
+	uint64_t gen;
+	/* made when the cgroup first has that kind of event (NULL before) */
+	struct kp_window *lat[KP_L_MAX];
+	uint64_t prev_ns, prev_cpu_ns, prev_nvcsw, prev_nivcsw;
+	double cpu_cores, vcsw_rate, ivcsw_rate;
+	uint64_t prev_rx, prev_tx;
+	double rx_rate, tx_rate;	/* bytes per second */
+	double oom_kills_window;	/* in the longest window */
+	struct kp_health health;
+	struct kp_history hist[KP_S_MAX];
+};
+
+struct kp_analysis_opts {
+	uint64_t windows_ns[KP_MAX_WINDOWS];	/* ascending; 0 ends the list */
+	uint64_t history_ns;
+	uint64_t interval_ns;
+	struct kp_factor_cfg factors[KP_F_MAX];
+};
+
+struct kp_analysis;
+
+void kp_analysis_opts_default(struct kp_analysis_opts *o, uint64_t interval_ns);
+struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now_ns);
+void kp_analysis__free(struct kp_analysis *a);
+void kp_analysis__update(struct kp_analysis *a, const struct kp_collector *c,
+			 uint64_t now_ns);
+/* State of a cgroup (0 = the node); NULL when unknown. */
+const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid);
+const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);
+uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
+
+/* Change of a cumulative series over the last @span_ns (0 when unknown). */
+double kp_history_delta(const struct kp_history *h, uint64_t span_ns);
+
+/* Dense histogram of the last @span_ns of a window into @out (zeroed here);
+ * a NULL window (no events of that kind yet) gives 0 events. */
+uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span_ns,
+			    uint64_t now_ns, uint64_t *out);
+
+#endif

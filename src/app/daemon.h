@@ -1,0 +1,9 @@
+/* daemon.h - `kpulse daemon`: collector + HTTP server in one poll loop. */
+#ifndef KPULSE_DAEMON_H
+#define KPULSE_DAEMON_H
+
+#include "app/opts.h"
+
+int do_daemon(int argc, char **argv);
+
+#endif

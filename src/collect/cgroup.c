@@ -1,0 +1,200 @@
+/* cgroup.c - cgroup v2 mount discovery and id -> path resolution.
+ *
+ * A cgroup v2 id is the inode number of its directory, so a walk of the tree
+ * gives every id its path. Walks are rate-limited: ids of cgroups that died
+ * before we saw them must not make us walk on every collection. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uthash.h>
+#include "collect/cgroup.h"
+#include "app/log.h"
+
+#define RESCAN_MIN_NS 1000000000ull
+
+struct cg_entry {
+	uint64_t id;
+	char *path;
+	UT_hash_handle hh;
+};
+
+struct kp_cgroups {
+	char root[4096];
+	size_t root_len;
+	struct cg_entry *by_id;
+	uint64_t last_walk_ns;
+	uint64_t walks;
+};
+
+void kp_mountinfo_unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' &&
+		    r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = 0;
+}
+
+int kp_cgroup_find_v2(FILE *mi, char *out, size_t outlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int ret = -ENOENT;
+
+	/* id parent major:minor root mountpoint opts [optional...] - fstype src */
+	while (getline(&line, &cap, mi) > 0) {
+		char *save = NULL, *tok, *mnt = NULL;
+		int field = 0;
+		bool after_sep = false;
+
+		for (tok = strtok_r(line, " \n", &save); tok;
+		     tok = strtok_r(NULL, " \n", &save), field++) {
+			if (field == 4)
+				mnt = tok;
+			if (after_sep) {
+				if (!strcmp(tok, "cgroup2") && mnt &&
+				    strlen(mnt) < outlen) {
+					kp_mountinfo_unescape(mnt);
+					snprintf(out, outlen, "%s", mnt);
+					ret = 0;
+				}
+				break;
+			}
+			if (field > 5 && !strcmp(tok, "-"))
+				after_sep = true;
+		}
+		if (!ret)
+			break;
+	}
+	free(line);
+	return ret;
+}
+
+int kp_cgroup_v2_root(char *out, size_t outlen)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = kp_cgroup_find_v2(f, out, outlen);
+	fclose(f);
+	return ret;
+}
+
+struct kp_cgroups *kp_cgroups__new(const char *v2_root)
+{
+	struct kp_cgroups *cg = calloc(1, sizeof(*cg));
+
+	if (!cg)
+		return NULL;
+	snprintf(cg->root, sizeof(cg->root), "%s", v2_root);
+	cg->root_len = strlen(cg->root);
+	while (cg->root_len > 1 && cg->root[cg->root_len - 1] == '/')
+		cg->root[--cg->root_len] = 0;
+	return cg;
+}
+
+static void clear_index(struct kp_cgroups *cg)
+{
+	struct cg_entry *e, *tmp;
+
+	HASH_ITER(hh, cg->by_id, e, tmp) {
+		HASH_DEL(cg->by_id, e);
+		free(e->path);
+		free(e);
+	}
+}
+
+void kp_cgroups__free(struct kp_cgroups *cg)
+{
+	if (!cg)
+		return;
+	clear_index(cg);
+	free(cg);
+}
+
+const char *kp_cgroups__root(const struct kp_cgroups *cg)
+{
+	return cg->root;
+}
+
+uint64_t kp_cgroups__walks(const struct kp_cgroups *cg)
+{
+	return cg->walks;
+}
+
+/* nftw has no user pointer: the walk in progress is kept here. */
+static struct kp_cgroups *walking;
+
+static int walk_cb(const char *fpath, const struct stat *sb, int type,
+		   struct FTW *ftw)
+{
+	struct cg_entry *e;
+	const char *rel;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	rel = fpath + walking->root_len;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	e->id = sb->st_ino;
+	e->path = strdup(*rel ? rel : "/");
+	if (!e->path) {
+		free(e);
+		return -1;
+	}
+	HASH_ADD(hh, walking->by_id, id, sizeof(e->id), e);
+	return 0;
+}
+
+static int walk(struct kp_cgroups *cg)
+{
+	int ret;
+
+	clear_index(cg);
+	walking = cg;
+	ret = nftw(cg->root, walk_cb, 32, FTW_PHYS | FTW_MOUNT);
+	walking = NULL;
+	cg->walks++;
+	return ret;
+}
+
+const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns)
+{
+	struct cg_entry *e;
+
+	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
+	if (e && kp_cgroups__alive(cg, e->path, id))
+		return e->path;
+	if (cg->walks && now_ns - cg->last_walk_ns < RESCAN_MIN_NS)
+		return NULL;
+	cg->last_walk_ns = now_ns;
+	if (walk(cg))
+		kp_debug("cgroup: walking %s failed", cg->root);
+	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
+	return e ? e->path : NULL;
+}
+
+bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
+		       uint64_t id)
+{
+	char p[8192];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", cg->root, strcmp(relpath, "/") ? relpath : "");
+	return stat(p, &st) == 0 && st.st_ino == id;
+}

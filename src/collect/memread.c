@@ -1,0 +1,315 @@
+/* memread.c - the per-cgroup file reads behind PSI, usage and limit.
+ *
+ * A handful of small files per cgroup and collection: each is opened,
+ * read once into a stack buffer and closed, then parsed by memfiles.c.
+ * On a hybrid host a v2 cgroup has no memory files; its tasks' v1 memory
+ * cgroup has them, so the first task listed in cgroup.procs names it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <uthash.h>
+#include "app/log.h"
+#include "collect/memread.h"
+
+#define PATH_CAP 4096
+/* A cgroup's v1 memory directory is looked up through one of its tasks
+ * (two file reads); the answer is kept this long, and dropped as soon as
+ * reading it fails. The cache is emptied past V1_CACHE_MAX entries. */
+#define V1_CACHE_NS (30ull * 1000000000ull)
+#define V1_CACHE_MAX 8192
+
+struct v1_entry {
+	char *relpath;		/* key: v2 path */
+	char *v1dir;
+	uint64_t at_ns;
+	UT_hash_handle hh;
+};
+
+struct kp_memread {
+	char v2[PATH_CAP];
+	bool have_v1;
+	char v1_mnt[PATH_CAP];
+	char v1_root[PATH_CAP];
+	bool v2_memory_seen;	/* some cgroup had memory.current */
+	bool v2_has_memory;	/* the v2 root offers the memory controller */
+	struct v1_entry *v1_cache;
+	unsigned int v1_cached;
+	bool said_psi, said_node_psi, said_usage, said_parse;
+};
+
+struct kp_memread *kp_memread__new(const char *v2_root)
+{
+	struct kp_memread *m = calloc(1, sizeof(*m));
+	FILE *mi;
+
+	if (!m)
+		return NULL;
+	snprintf(m->v2, sizeof(m->v2), "%s", v2_root);
+	{	/* hybrid hosts keep memory in v1: then no v2 file will have it */
+		char path[PATH_CAP + 32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2_root);
+		f = fopen(path, "re");
+		if (f) {
+			char word[64];
+
+			while (fscanf(f, "%63s", word) == 1)
+				if (!strcmp(word, "memory"))
+					m->v2_has_memory = true;
+			fclose(f);
+		} else {
+			m->v2_has_memory = true;	/* cannot tell: try */
+		}
+	}
+	mi = fopen("/proc/self/mountinfo", "re");
+	if (mi) {
+		m->have_v1 = !kp_cgroup_find_v1(mi, "memory", m->v1_mnt, sizeof(m->v1_mnt),
+						m->v1_root, sizeof(m->v1_root));
+		fclose(mi);
+	}
+	return m;
+}
+
+static void v1_cache_clear(struct kp_memread *m)
+{
+	struct v1_entry *e, *tmp;
+
+	HASH_ITER(hh, m->v1_cache, e, tmp) {
+		HASH_DEL(m->v1_cache, e);
+		free(e->relpath);
+		free(e->v1dir);
+		free(e);
+	}
+	m->v1_cached = 0;
+}
+
+void kp_memread__free(struct kp_memread *m)
+{
+	if (!m)
+		return;
+	v1_cache_clear(m);
+	free(m);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *kp_memread__usage_source(const struct kp_memread *m)
+{
+	if (m->v2_memory_seen)
+		return "v2";
+	return m->have_v1 ? "v1" : "none";
+}
+
+/* The whole of a small file, NUL-terminated; -errno on failure. A file
+ * longer than @cap - 1 is cut, which the parsers see as garbage. */
+static int read_small(const char *path, char *buf, size_t cap, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return (int)r;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	buf[n] = 0;
+	*len = n;
+	return 0;
+}
+
+static bool dir_exists(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) == 0;
+}
+
+static void say_parse_error(struct kp_memread *m, const char *path, int err)
+{
+	if (m->said_parse)
+		return;
+	m->said_parse = true;
+	kp_info("memread: cannot parse %s: %s (skipped; reported once)", path, strerror(-err));
+}
+
+static void read_psi(struct kp_memread *m, const char *dir, bool node,
+		     struct kp_mem_files *out)
+{
+	char path[PATH_CAP + 32], buf[512];
+	size_t len;
+	int err;
+
+	for (int r = 0; r < KP_PSI_NRES; r++) {
+		snprintf(path, sizeof(path), node ? "%s/%s" : "%s/%s.pressure", dir,
+			 kp_psi_res_name(r));
+		err = read_small(path, buf, sizeof(buf), &len);
+		if (!err) {
+			err = kp_psi_parse(buf, len, &out->psi[r]);
+			if (!err)
+				out->has_psi[r] = true;
+			else
+				say_parse_error(m, path, err);
+			continue;
+		}
+		/* gone since the tree walk: not a property of the host */
+		if (!node && !dir_exists(dir))
+			return;
+		if (node ? m->said_node_psi : m->said_psi)
+			continue;
+		*(node ? &m->said_node_psi : &m->said_psi) = true;
+		kp_info("memread: no pressure file %s (%s): %s pressure series are not "
+			"exported where it is missing (PSI needs CONFIG_PSI and psi=1; "
+			"reported once)", path, strerror(-err), node ? "node" : "container");
+	}
+}
+
+/* usage and limit from @dir's files named @usage_name / @limit_name */
+static bool read_usage(struct kp_memread *m, const char *dir, const char *usage_name,
+		       const char *limit_name, struct kp_mem_files *out)
+{
+	char path[PATH_CAP + 64], buf[128];
+	bool unlimited;
+	size_t len;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, usage_name);
+	err = read_small(path, buf, sizeof(buf), &len);
+	if (err)
+		return false;
+	err = kp_memfile_parse_u64(buf, len, &out->usage_bytes);
+	if (err) {
+		say_parse_error(m, path, err);
+		return true;
+	}
+	out->has_usage = true;
+	snprintf(path, sizeof(path), "%s/%s", dir, limit_name);
+	if (read_small(path, buf, sizeof(buf), &len))
+		return true;
+	err = kp_memfile_parse_limit(buf, len, &out->limit_bytes, &unlimited);
+	if (err)
+		say_parse_error(m, path, err);
+	else if (!unlimited)
+		out->has_limit = true;
+	return true;
+}
+
+/* Hybrid host: the v1 memory cgroup of the first task in the v2 cgroup,
+ * into @v1dir; false when no task names one. */
+static bool find_v1_dir(struct kp_memread *m, const char *dir, char *v1dir, size_t len)
+{
+	char path[PATH_CAP + 32], buf[8192], cg[PATH_CAP];
+	size_t n, rootlen = strlen(m->v1_root);
+	const char *rel;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (read_small(path, buf, 64, &n) || kp_cgroup_procs_first(buf, n, &pid))
+		return false;	/* no task: nothing names a v1 cgroup */
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if (read_small(path, buf, sizeof(buf), &n) ||
+	    kp_proc_cgroup_find(buf, n, "memory", cg, sizeof(cg)))
+		return false;
+	/* mounted from a sub-tree: paths are relative to the hierarchy root */
+	rel = cg;
+	if (strcmp(m->v1_root, "/")) {
+		if (strncmp(cg, m->v1_root, rootlen) || (cg[rootlen] && cg[rootlen] != '/'))
+			return false;
+		rel = cg + rootlen;
+	}
+	snprintf(v1dir, len, "%s%s", m->v1_mnt, strcmp(rel, "/") ? rel : "");
+	return true;
+}
+
+static void read_usage_v1(struct kp_memread *m, const char *relpath, const char *dir,
+			  struct kp_mem_files *out)
+{
+	uint64_t now = mono_ns();
+	char v1dir[2 * PATH_CAP];
+	struct v1_entry *e;
+
+	HASH_FIND_STR(m->v1_cache, relpath, e);
+	if (e && now - e->at_ns < V1_CACHE_NS &&
+	    read_usage(m, e->v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out))
+		return;
+	if (e) {	/* stale or unreadable: look again */
+		HASH_DEL(m->v1_cache, e);
+		free(e->relpath);
+		free(e->v1dir);
+		free(e);
+		m->v1_cached--;
+	}
+	if (!find_v1_dir(m, dir, v1dir, sizeof(v1dir)))
+		return;
+	read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
+	if (m->v1_cached >= V1_CACHE_MAX)
+		v1_cache_clear(m);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->relpath = strdup(relpath);
+	e->v1dir = strdup(v1dir);
+	e->at_ns = now;
+	if (!e->relpath || !e->v1dir) {
+		free(e->relpath);
+		free(e->v1dir);
+		free(e);
+		return;
+	}
+	HASH_ADD_KEYPTR(hh, m->v1_cache, e->relpath, strlen(e->relpath), e);
+	m->v1_cached++;
+}
+
+void kp_memread__cgroup(struct kp_memread *m, const char *relpath,
+			struct kp_mem_files *out)
+{
+	char dir[2 * PATH_CAP];
+	bool root = !strcmp(relpath, "/");
+
+	memset(out, 0, sizeof(*out));
+	snprintf(dir, sizeof(dir), "%s%s", m->v2, root ? "" : relpath);
+	read_psi(m, dir, false, out);
+	if (root)	/* the root cgroup has no memory files: that is the node */
+		return;
+	if (m->v2_has_memory && read_usage(m, dir, "memory.current", "memory.max", out)) {
+		m->v2_memory_seen = true;
+		return;
+	}
+	if (m->have_v1) {
+		read_usage_v1(m, relpath, dir, out);
+		return;
+	}
+	if (!m->said_usage && dir_exists(dir)) {
+		m->said_usage = true;
+		kp_info("memread: %s/memory.current is missing and there is no v1 memory "
+			"hierarchy: container memory usage and limit are not exported "
+			"where the memory controller is off (reported once)", dir);
+	}
+}
+
+void kp_memread__node(struct kp_memread *m, struct kp_mem_files *out)
+{
+	memset(out, 0, sizeof(*out));
+	read_psi(m, "/proc/pressure", true, out);
+}

@@ -1,0 +1,429 @@
+/* api.c - JSON documents (see api.h). Percentiles come from the fine kernel
+ * buckets over sliding windows: never below the exact value and at most
+ * 6.25% above it. Times are in seconds, as floats. */
+#define _GNU_SOURCE
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "analysis/analysis.h"
+#include "out/api.h"
+#include "collect/collector.h"
+#include "app/opts.h"
+#include "model/hist.h"
+
+static const struct {
+	const char *name;
+	double q;
+} quantiles[] = {
+	{ "p50", 0.5 }, { "p90", 0.9 }, { "p95", 0.95 },
+	{ "p99", 0.99 }, { "p999", 0.999 }, { "max", 1.0 },
+};
+
+static void window_name(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (s && s % 3600 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
+	else if (s && s % 60 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+}
+
+/* {"1m": {count, p50, ..., max}, "5m": {...}} for one latency window; a
+ * kind with no events yet has count 0 and null percentiles. */
+static json_t *latency_json(const struct kp_analysis *a, const struct kp_window *w,
+			    uint64_t now)
+{
+	const struct kp_analysis_opts *o = kp_analysis__opts(a);
+	static uint64_t buf[KP_HIST_BUCKETS];
+	json_t *j = json_object();
+	char name[16];
+
+	for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++) {
+		uint64_t n = w ? kp_analysis_window(w, o->windows_ns[i], now, buf) : 0;
+		json_t *q = json_pack("{s:I}", "count", (json_int_t)n);
+
+		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
+			json_object_set_new(q, quantiles[k].name,
+					    n ? json_real((double)kp_hist_quantile(buf, quantiles[k].q) / 1e9)
+					      : json_null());
+		window_name(o->windows_ns[i], name, sizeof(name));
+		json_object_set_new(j, name, q);
+	}
+	return j;
+}
+
+static json_t *health_json(const struct kp_health *h, const struct kp_analysis *a)
+{
+	const struct kp_analysis_opts *o = kp_analysis__opts(a);
+	json_t *factors = json_array();
+
+	for (int i = 0; i < KP_F_MAX; i++) {
+		const struct kp_factor_result *r = &h->f[i];
+
+		if (isnan(r->value))
+			continue;
+		json_array_append_new(factors, json_pack("{s:s, s:f, s:f, s:s}",
+			"name", o->factors[i].name, "value", r->value,
+			"penalty", -r->penalty, "reason", r->reason));
+	}
+	return json_pack("{s:f, s:s, s:o}", "score", h->score,
+			 "reason", h->worst >= 0 ? h->f[h->worst].reason : "",
+			 "factors", factors);
+}
+
+static json_t *histogram_json(const struct kp_window *w, uint64_t span, uint64_t now)
+{
+	static uint64_t buf[KP_HIST_BUCKETS];
+	json_t *rows = json_array();
+	char name[16];
+
+	if (w)
+		kp_analysis_window(w, span, now, buf);
+	else
+		memset(buf, 0, sizeof(buf));
+	for (unsigned int b = 0; b < KP_HIST_BUCKETS; b++)
+		if (buf[b])
+			json_array_append_new(rows, json_pack("[f, f, I]",
+				(double)kp_hist_lower(b) / 1e9,
+				b == KP_HIST_BUCKETS - 1 ? INFINITY : (double)kp_hist_upper(b) / 1e9,
+				(json_int_t)buf[b]));
+	window_name(span, name, sizeof(name));
+	return json_pack("{s:s, s:s, s:o}", "window", name,
+			 "columns", "lower_seconds, upper_seconds, count", "buckets", rows);
+}
+
+/* runq always; other kinds once they have had an event */
+static json_t *latencies_json(const struct kp_astate *s, const struct kp_analysis *a,
+			      uint64_t now)
+{
+	json_t *j = json_object();
+
+	for (int i = 0; i < KP_L_MAX; i++)
+		if (i == KP_L_RUNQ || s->lat[i])
+			json_object_set_new(j, kp_lat_names[i], latency_json(a, s->lat[i], now));
+	return j;
+}
+
+static json_t *psi_line_json(const struct kp_psi_line *l)
+{
+	return json_pack("{s:f, s:f, s:f, s:f}", "avg10", l->avg10, "avg60", l->avg60,
+			 "avg300", l->avg300, "total_seconds", (double)l->total_us / 1e6);
+}
+
+/* {"cpu": {"some": {...}, "full": {...}}, "memory": ..., "io": ...} */
+static json_t *pressure_json(const struct kp_mem_files *f)
+{
+	json_t *j = json_object();
+
+	for (int r = 0; r < KP_PSI_NRES; r++) {
+		json_t *o;
+
+		if (!f->has_psi[r])
+			continue;
+		o = json_object();
+		if (f->psi[r].some.present)
+			json_object_set_new(o, "some", psi_line_json(&f->psi[r].some));
+		if (f->psi[r].full.present)
+			json_object_set_new(o, "full", psi_line_json(&f->psi[r].full));
+		json_object_set_new(j, kp_psi_res_name(r), o);
+	}
+	return j;
+}
+
+static json_t *memory_json(const struct kp_mem_totals *m, const struct kp_astate *s)
+{
+	json_t *j = json_pack("{s:{s:I, s:I, s:f}, s:I, s:f}",
+		"reclaim", "stalls_total", (json_int_t)(m->direct_reclaims + m->memcg_reclaims),
+		"direct_stalls_total", (json_int_t)m->direct_reclaims,
+		"seconds_total", (double)m->reclaim_sum_ns / 1e9,
+		"oom_kills_total", (json_int_t)m->oom_kills,
+		"oom_kills_window", s->oom_kills_window);
+
+	if (m->files.has_usage)
+		json_object_set_new(j, "usage_bytes", json_integer((json_int_t)m->files.usage_bytes));
+	if (m->files.has_limit)
+		json_object_set_new(j, "limit_bytes", json_integer((json_int_t)m->files.limit_bytes));
+	return j;
+}
+
+static json_t *tcp_json(const struct kp_tcp_totals *t, const struct kp_astate *s)
+{
+	return json_pack("{s:{s:I, s:I, s:I}, s:I, s:{s:I, s:I}, s:{s:I, s:I, s:f, s:f}}",
+		"connections", "inbound_total", (json_int_t)t->conn_in,
+		"outbound_total", (json_int_t)t->conn_out,
+		"established", (json_int_t)t->established,
+		"retransmits_total", (json_int_t)t->retrans,
+		"resets", "sent_total", (json_int_t)t->rst_sent,
+		"received_total", (json_int_t)t->rst_recv,
+		"bytes", "received_total", (json_int_t)t->rx_bytes,
+		"sent_total", (json_int_t)t->tx_bytes,
+		"receive_per_second", s->rx_rate, "transmit_per_second", s->tx_rate);
+}
+
+static const char *container_id(const struct kp_container *k)
+{
+	return k->ident.id[0] ? k->ident.id : k->cgid_str;
+}
+
+bool kp_api_matches(const struct kp_container *k, const char *pattern)
+{
+	if (!pattern || !*pattern)
+		return true;
+	return !fnmatch(pattern, k->ident.name, 0) || !fnmatch(pattern, k->path, 0) ||
+	       (k->path[0] == '/' && !fnmatch(pattern, k->path + 1, 0)) ||
+	       !fnmatch(pattern, container_id(k), 0) || strstr(k->ident.name, pattern);
+}
+
+static json_t *container_json(const struct kp_container *k, const struct kp_astate *s,
+			      const struct kp_analysis *a, uint64_t now, bool detail)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}",
+			      "id", container_id(k), "name", k->ident.name,
+			      "runtime", kp_runtime_name(k->ident.runtime),
+			      "cgroup", k->path, "cgroup_id", (json_int_t)k->cgid);
+
+	if (k->ident.pod_uid[0])
+		json_object_set_new(j, "pod_uid", json_string(k->ident.pod_uid));
+	json_object_set_new(j, "health", health_json(&s->health, a));
+	json_object_set_new(j, "cpu", json_pack("{s:f, s:f}", "cores", s->cpu_cores,
+		"seconds_total", (double)k->t.cpu_ns / 1e9));
+	json_object_set_new(j, "context_switches", json_pack("{s:f, s:f, s:I, s:I}",
+		"voluntary_per_second", s->vcsw_rate,
+		"involuntary_per_second", s->ivcsw_rate,
+		"voluntary_total", (json_int_t)k->t.nvcsw,
+		"involuntary_total", (json_int_t)k->t.nivcsw));
+	json_object_set_new(j, "latency", latencies_json(s, a, now));
+	json_object_set_new(j, "memory", memory_json(&k->mem, s));
+	json_object_set_new(j, "pressure", pressure_json(&k->mem.files));
+	if (k->tcp)
+		json_object_set_new(j, "tcp", tcp_json(k->tcp, s));
+	if (detail) {
+		const struct kp_analysis_opts *o = kp_analysis__opts(a);
+		uint64_t span = o->windows_ns[0];
+		json_t *h = json_object();
+
+		for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++)
+			span = o->windows_ns[i];
+		for (int i = 0; i < KP_L_MAX; i++)
+			if (i == KP_L_RUNQ || s->lat[i])
+				json_object_set_new(h, kp_lat_names[i], histogram_json(s->lat[i], span, now));
+		json_object_set_new(j, "histograms", h);
+	}
+	return j;
+}
+
+static int by_score(const void *x, const void *y)
+{
+	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
+	double sa = json_real_value(json_object_get(json_object_get(a, "health"), "score"));
+	double sb = json_real_value(json_object_get(json_object_get(b, "health"), "score"));
+	double ca = json_real_value(json_object_get(json_object_get(a, "cpu"), "cores"));
+	double cb = json_real_value(json_object_get(json_object_get(b, "cpu"), "cores"));
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	return ca > cb ? -1 : ca < cb;	/* then the busiest first */
+}
+
+json_t *kp_api_containers(const struct kp_collector *c, const struct kp_analysis *a,
+			  uint64_t now, const char *pattern)
+{
+	struct kp_container *k, *tmp;
+	json_t **rows = NULL, *arr = json_array();
+	size_t n = 0, cap = 0;
+
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) {
+		const struct kp_astate *s;
+
+		if (!k->path || !kp_api_matches(k, pattern) ||
+		    !(s = kp_analysis__get(a, k->cgid)))
+			continue;
+		if (n == cap) {
+			json_t **r = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*r));
+
+			if (!r)
+				break;
+			rows = r;
+		}
+		rows[n++] = container_json(k, s, a, now, false);
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), by_score);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, rows[i]);
+	free(rows);
+	return arr;
+}
+
+json_t *kp_api_container(const struct kp_collector *c, const struct kp_analysis *a,
+			 uint64_t now, const char *key)
+{
+	struct kp_container *k, *tmp;
+
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) {
+		const struct kp_astate *s;
+
+		if (!k->path || (strcmp(key, container_id(k)) && strcmp(key, k->ident.name) &&
+				 strcmp(key, k->path)))
+			continue;
+		s = kp_analysis__get(a, k->cgid);
+		return s ? container_json(k, s, a, now, true) : NULL;
+	}
+	return NULL;
+}
+
+static json_t *loadavg_json(void)
+{
+	double l1, l5, l15;
+	FILE *f = fopen("/proc/loadavg", "re");
+	int ok = f && fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3;
+
+	if (f)
+		fclose(f);
+	return ok ? json_pack("{s:f, s:f, s:f}", "1m", l1, "5m", l5, "15m", l15) : json_null();
+}
+
+static json_t *meminfo_json(void)
+{
+	unsigned long long total = 0, avail = 0, v;
+	char line[256], key[64];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return json_null();
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63[^:]: %llu", key, &v) == 2) {
+			if (!strcmp(key, "MemTotal"))
+				total = v * 1024;
+			else if (!strcmp(key, "MemAvailable"))
+				avail = v * 1024;
+		}
+	fclose(f);
+	return json_pack("{s:I, s:I, s:I}", "total_bytes", (json_int_t)total,
+			 "available_bytes", (json_int_t)avail,
+			 "used_bytes", (json_int_t)(total - avail));
+}
+
+/* Whole disks: totals since boot, rates over the last interval (null until
+ * there were two reads). */
+static json_t *disks_json(const struct kp_disks *d)
+{
+	json_t *arr = json_array();
+
+	for (unsigned int i = 0; i < d->n; i++) {
+		const struct kp_disk *k = &d->d[i];
+
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:o, s:o, s:o}",
+			"device", k->name, "read_bytes_total", (json_int_t)k->read_bytes,
+			"write_bytes_total", (json_int_t)k->write_bytes,
+			"read_bytes_per_second", k->has_rates ? json_real(k->read_bps) : json_null(),
+			"write_bytes_per_second", k->has_rates ? json_real(k->write_bps) : json_null(),
+			"busy_ratio", k->has_rates ? json_real(k->busy) : json_null()));
+	}
+	return arr;
+}
+
+json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
+		    uint64_t now)
+{
+	json_t *node;
+	const struct kp_sched_totals *t = kp_collector__node(c);
+	const struct kp_mem_totals *m = kp_collector__node_mem(c);
+	const struct kp_oom_list *ol = kp_collector__oom_events(c);
+	const struct kp_astate *s = kp_analysis__get(a, 0);
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	json_t *ooms = json_array(), *mem = meminfo_json();
+
+	for (unsigned int i = 0; ol && i < kp_oom_list_count(ol); i++) {
+		const struct kp_oom_record *r = kp_oom_list_get(ol, i);
+
+		json_array_append_new(ooms, json_pack("{s:f, s:i, s:i, s:s, s:s, s:s, s:I, s:I}",
+			"time", (double)r->unix_ns / 1e9, "pid", (int)r->tgid, "tid", (int)r->pid,
+			"comm", r->comm, "container", r->cgroup[0] ? r->ident.name : "",
+			"cgroup", r->cgroup, "anon_rss_bytes", (json_int_t)r->anon_rss_bytes,
+			"memcg_usage_bytes", (json_int_t)r->memcg_usage_bytes));
+	}
+	if (json_is_object(mem)) {
+		json_object_set_new(mem, "reclaim", json_pack("{s:I, s:f}",
+			"stalls_total", (json_int_t)(m->direct_reclaims + m->memcg_reclaims),
+			"seconds_total", (double)m->reclaim_sum_ns / 1e9));
+		json_object_set_new(mem, "oom_kills_total", json_integer((json_int_t)m->oom_kills));
+	}
+	node = json_pack("{s:o, s:{s:I, s:f, s:f}, s:o, s:o, s:o, s:{s:f, s:f}, s:o, s:o, s:o}",
+		"health", health_json(&s->health, a),
+		"cpu", "count", (json_int_t)ncpu, "cores_busy", s->cpu_cores,
+		"seconds_total", (double)t->cpu_ns / 1e9,
+		"memory", mem,
+		"pressure", pressure_json(&m->files),
+		"load", loadavg_json(),
+		"context_switches", "voluntary_per_second", s->vcsw_rate,
+		"involuntary_per_second", s->ivcsw_rate,
+		"network", tcp_json(kp_collector__node_tcp(c), s),
+		"latency", latencies_json(s, a, now),
+		"oom_events", ooms);
+	if (node)
+		json_object_set_new(node, "disk", disks_json(kp_collector__disks(c)));
+	return node;
+}
+
+json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a,
+		       uint64_t now, const char *metric, const char *container,
+		       const char *window, const char **err)
+{
+	const struct kp_analysis_opts *o = kp_analysis__opts(a);
+	const struct kp_astate *s = NULL;
+	const struct kp_history *h;
+	long long span = window ? kp_parse_duration(window) : (long long)o->history_ns;
+	struct kp_container *k, *tmp;
+	uint32_t since_now = (uint32_t)((now - kp_analysis__start_ns(a)) / 1000000000ull);
+	double t0 = (double)time(NULL) - since_now;
+	int m = -1;
+	json_t *pts;
+
+	for (int i = 0; i < KP_S_MAX; i++)
+		if (metric && !strcmp(metric, kp_series_names[i]))
+			m = i;
+	if (m < 0) {
+		*err = "unknown or missing metric; one of cpu_cores, runq_p99_seconds, "
+		       "health_score, memory_usage_bytes, oom_kills_total, reclaim_seconds_total, "
+		       "tcp_retransmits_total, tcp_segments_sent_estimate_total";
+		return NULL;
+	}
+	if (span <= 0) {
+		*err = "bad window; a duration such as 15m";
+		return NULL;
+	}
+	if (!container || !*container || !strcmp(container, "node")) {
+		s = kp_analysis__get(a, 0);
+	} else {
+		HASH_ITER(hh, kp_collector__containers(c), k, tmp)
+			if (k->path && (!strcmp(container, container_id(k)) ||
+					!strcmp(container, k->ident.name) || !strcmp(container, k->path))) {
+				s = kp_analysis__get(a, k->cgid);
+				break;
+			}
+		if (!s) {
+			*err = "no such container";
+			return NULL;
+		}
+	}
+	h = &s->hist[m];
+	pts = json_array();
+	for (uint32_t i = 0; i < h->n; i++) {
+		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
+
+		if ((double)(since_now - h->t[idx]) * 1e9 > (double)span)
+			continue;
+		json_array_append_new(pts, json_pack("[f, f]", t0 + h->t[idx], (double)h->v[idx]));
+	}
+	return json_pack("{s:s, s:s, s:o}", "metric", metric,
+			 "container", container && *container ? container : "node",
+			 "points", pts);
+}

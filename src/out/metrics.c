@@ -1,0 +1,456 @@
+/* metrics.c - /metrics: per-container and node series, then kpulse's own
+ * cost (BPF run time per program, map fill, drops) and process_* figures.
+ * Names and units follow the contract in DESIGN.md. */
+#include <stddef.h>
+#include <string.h>
+#include "out/metrics.h"
+#include "collect/collector.h"
+#include "collect/cgroup.h"
+#include "kernel/loader.h"
+#include "collect/procstat.h"
+#include "out/prom.h"
+#include "app/version.h"
+
+static const char *const drop_reason[KP_DROP_MAX] = {
+	[KP_DROP_CGROUP_MAP_FULL] = "cgroup_map_full",
+	[KP_DROP_TASK_STORAGE] = "task_storage",
+	[KP_DROP_PID_MAP_FULL] = "pid_map_full",
+	[KP_DROP_MEM_MAP_FULL] = "mem_map_full",
+	[KP_DROP_EVENT_RING_FULL] = "event_ring_full",
+	[KP_DROP_TCP_MAP_FULL] = "tcp_map_full",
+	[KP_DROP_TCP_HIST_MAP_FULL] = "tcp_hist_map_full",
+	[KP_DROP_SK_STORAGE] = "sk_storage",
+	[KP_DROP_REQ_MAP_FULL] = "req_map_full",
+	[KP_DROP_SOCK_MAP_FULL] = "sock_map_full",
+	[KP_DROP_SLOW_RING_FULL] = "slow_ring_full",
+};
+
+/* Label set of a container, escaped once and kept with it (a container's
+ * identity does not change once its path is known). */
+static const char *clabels(struct kp_container *k)
+{
+	struct kp_label l[KP_CONTAINER_LABELS + 1];
+
+	if (k->prom_labels)
+		return k->prom_labels;
+	kp_container_labels(k, l);
+	k->prom_labels = kp_prom_prepare(l);
+	return k->prom_labels ? k->prom_labels : "";
+}
+
+#define FOR_EACH_SHOWN(c, k, tmp)                                              \
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path)
+
+/* kpulse_<scope>_pressure_<res>_<some|full>_seconds_total for every
+ * resource and kind, from the PSI files' cumulative totals (µs). */
+static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
+{
+	static const char *const kinds[2] = { "some", "full" };
+	struct kp_container *k, *tmp;
+	char name[96], help[192];
+
+	for (int r = 0; r < KP_PSI_NRES; r++) {
+		for (int s = 0; s < 2; s++) {
+			const struct kp_mem_files *nf = &kp_collector__node_mem(c)->files;
+
+			snprintf(name, sizeof(name), "kpulse_%s_pressure_%s_%s_seconds_total",
+				 node ? "node" : "container", kp_psi_res_name(r), kinds[s]);
+			snprintf(help, sizeof(help), s ?
+				 "Time all non-idle tasks%s were stalled on %s at once (PSI full), from %s%s%s." :
+				 "Time at least one task%s was stalled on %s (PSI some), from %s%s%s.",
+				 node ? "" : " of the container", kp_psi_res_name(r),
+				 node ? "/proc/pressure/" : "the cgroup's ", kp_psi_res_name(r),
+				 node ? "" : ".pressure");
+			kp_prom_family(f, name, "counter", help);
+#define PSI_LINE(files) (s ? &(files)->psi[r].full : &(files)->psi[r].some)
+			if (node) {
+				if (nf->has_psi[r] && PSI_LINE(nf)->present)
+					kp_prom_sample(f, name, NULL, (double)PSI_LINE(nf)->total_us / 1e6);
+				continue;
+			}
+			FOR_EACH_SHOWN(c, k, tmp) {
+				const struct kp_mem_files *kf = &k->mem.files;
+
+				if (!kf->has_psi[r] || !PSI_LINE(kf)->present)
+					continue;
+				kp_prom_sample_p(f, name, clabels(k), NULL,
+						(double)PSI_LINE(kf)->total_us / 1e6);
+			}
+#undef PSI_LINE
+		}
+	}
+}
+
+static void render_container_mem(FILE *f, const struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+
+	kp_prom_family(f, "kpulse_container_memory_reclaim_seconds", "histogram",
+		       "Time the container's tasks stalled in memcg or direct reclaim, per stall.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		kp_prom_histogram_p(f, "kpulse_container_memory_reclaim_seconds", clabels(k), NULL,
+				  k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
+	}
+	kp_prom_family(f, "kpulse_container_oom_kills_total", "counter",
+		       "Tasks of the container killed by the OOM killer (oom:mark_victim).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		kp_prom_sample_u64_p(f, "kpulse_container_oom_kills_total", clabels(k), NULL,
+				k->mem.oom_kills);
+	}
+	render_pressure(f, c, false);
+	kp_prom_family(f, "kpulse_container_memory_usage_bytes", "gauge",
+		       "Memory charged to the container's memory cgroup (memory.current, or v1 memory.usage_in_bytes).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (!k->mem.files.has_usage)
+			continue;
+		kp_prom_sample_u64_p(f, "kpulse_container_memory_usage_bytes", clabels(k), NULL,
+				   k->mem.files.usage_bytes);
+	}
+	kp_prom_family(f, "kpulse_container_memory_limit_bytes", "gauge",
+		       "Memory limit of the container's memory cgroup; no series when unlimited.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (!k->mem.files.has_limit)
+			continue;
+		kp_prom_sample_u64_p(f, "kpulse_container_memory_limit_bytes", clabels(k), NULL,
+				   k->mem.files.limit_bytes);
+	}
+}
+
+#define FOR_EACH_TCP(c, k, tmp)                                                \
+	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path && k->tcp)
+
+/* Request latency of one container and direction: a series per named
+ * port and one for port="other" (src/ports.h keeps the set small). */
+static void render_requests(FILE *f, struct kp_container *k, int dir, struct kp_lat *lat)
+{
+	static const char *const dir_name[2] = { "inbound", "outbound" };
+	const struct kp_portset *ps = k->req[dir];
+	char extra[48];
+
+	if (!ps)
+		return;
+	for (unsigned int i = 0; i < kp_portset__named_count(ps); i++) {
+		unsigned int port = kp_portset__named(ps, i, lat);
+
+		snprintf(extra, sizeof(extra), "direction=\"%s\",port=\"%u\"", dir_name[dir], port);
+		kp_prom_histogram_p(f, "kpulse_container_request_latency_seconds", clabels(k), extra,
+				    lat->hist, lat->sum_ns);
+	}
+	if (kp_portset__other(ps, lat)) {
+		snprintf(extra, sizeof(extra), "direction=\"%s\",port=\"other\"", dir_name[dir]);
+		kp_prom_histogram_p(f, "kpulse_container_request_latency_seconds", clabels(k), extra,
+				    lat->hist, lat->sum_ns);
+	}
+}
+
+/* The TCP counters, container and node alike: one row per series, rows of
+ * one family next to each other. */
+static const struct tcp_counter {
+	const char *name;	/* after kpulse_container_ / kpulse_node_ */
+	const char *extra;	/* a label pair of the series, or NULL */
+	size_t off;		/* of the uint64_t in struct kp_tcp_totals */
+	bool sock_len;		/* needs sock_{send,recv}_length (6.3+) */
+	const char *help;
+} tcp_counters[] = {
+	{ "tcp_connections_total", "direction=\"inbound\"", offsetof(struct kp_tcp_totals, conn_in),
+	  false, "TCP connections established: inbound = passive open (accepted), "
+		 "outbound = active open." },
+	{ "tcp_connections_total", "direction=\"outbound\"",
+	  offsetof(struct kp_tcp_totals, conn_out), false, NULL },
+	{ "tcp_retransmits_total", NULL, offsetof(struct kp_tcp_totals, retrans), false,
+	  "Successful TCP retransmissions (tcp_retransmit_skb), in segments." },
+	{ "tcp_resets_total", "direction=\"sent\"", offsetof(struct kp_tcp_totals, rst_sent), false,
+	  "TCP resets sent and received by sockets (not those sent for no socket)." },
+	{ "tcp_resets_total", "direction=\"received\"", offsetof(struct kp_tcp_totals, rst_recv),
+	  false, NULL },
+	{ "network_receive_bytes_total", NULL, offsetof(struct kp_tcp_totals, rx_bytes), true,
+	  "Bytes inet sockets returned to their tasks (sock_recv_length, no MSG_PEEK)." },
+	{ "network_transmit_bytes_total", NULL, offsetof(struct kp_tcp_totals, tx_bytes), true,
+	  "Bytes inet sockets accepted from their tasks (sock_send_length)." },
+};
+
+/* Every TCP counter family, for the containers whose sockets did anything
+ * (@node false) or host-wide. */
+static void render_tcp_counters(FILE *f, const struct kp_collector *c, bool node, bool sock_len)
+{
+	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+	struct kp_container *k, *tmp;
+	char name[96];
+
+	for (size_t i = 0, j; i < sizeof(tcp_counters) / sizeof(tcp_counters[0]); i = j) {
+		const struct tcp_counter *t = &tcp_counters[i];
+
+		for (j = i + 1; j < sizeof(tcp_counters) / sizeof(tcp_counters[0]) &&
+				!strcmp(tcp_counters[j].name, t->name); j++)
+			;
+		if (t->sock_len && !sock_len)
+			continue;
+		snprintf(name, sizeof(name), "kpulse_%s_%s", node ? "node" : "container", t->name);
+		kp_prom_family(f, name, "counter", t->help);
+		if (node) {
+			for (size_t r = i; r < j; r++)
+				kp_prom_sample_u64_p(f, name, NULL, tcp_counters[r].extra,
+						     *(const uint64_t *)((const char *)n + tcp_counters[r].off));
+			continue;
+		}
+		FOR_EACH_TCP(c, k, tmp)
+			for (size_t r = i; r < j; r++)
+				kp_prom_sample_u64_p(f, name, clabels(k), tcp_counters[r].extra,
+						     *(const uint64_t *)((const char *)k->tcp +
+									 tcp_counters[r].off));
+	}
+}
+
+/* Containers whose sockets did anything while kpulse ran; the figures are
+ * charged to the cgroup that created the socket. Without the socket length
+ * tracepoints (@sock_len false: before Linux 6.3) bytes and request
+ * latency are not shown at all, rather than as zeros. */
+static void render_container_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+{
+	struct kp_lat lat;
+	struct kp_container *k, *tmp;
+
+	kp_prom_family(f, "kpulse_container_tcp_rtt_seconds", "histogram",
+		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment "
+		       "(one in rtt_sample recorded at random, counted rtt_sample times).");
+	FOR_EACH_TCP(c, k, tmp)
+		kp_prom_histogram_p(f, "kpulse_container_tcp_rtt_seconds", clabels(k), NULL,
+				    k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
+	kp_prom_family(f, "kpulse_container_tcp_connect_latency_seconds", "histogram",
+		       "Active opens from SYN_SENT to ESTABLISHED.");
+	FOR_EACH_TCP(c, k, tmp)
+		kp_prom_histogram_p(f, "kpulse_container_tcp_connect_latency_seconds", clabels(k),
+				    NULL, k->tcp->connect_hist, k->tcp->connect_sum_ns);
+	kp_prom_family(f, "kpulse_container_tcp_established", "gauge",
+		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs).");
+	FOR_EACH_TCP(c, k, tmp)
+		kp_prom_sample_p(f, "kpulse_container_tcp_established", clabels(k), NULL,
+				 k->tcp->established > 0 ? (double)k->tcp->established : 0);
+	render_tcp_counters(f, c, false, sock_len);
+	if (!sock_len)
+		return;
+	kp_prom_family(f, "kpulse_container_request_latency_seconds", "histogram",
+		       "First bytes of a request to first bytes of its response on one socket; inbound: port is the local listening port, outbound: the remote port; quieter ports fold into port=\"other\".");
+	FOR_EACH_TCP(c, k, tmp)
+		for (int d = 0; d < 2; d++)
+			render_requests(f, k, d, &lat);
+}
+
+static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+{
+	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+
+	kp_prom_family(f, "kpulse_node_tcp_rtt_seconds", "histogram",
+		       "Smoothed RTT of all TCP sockets, per received segment (sampled as the "
+		       "container histograms), host-wide.");
+	kp_prom_histogram(f, "kpulse_node_tcp_rtt_seconds", NULL, n->rtt_hist, n->rtt_sum_ns);
+	kp_prom_family(f, "kpulse_node_tcp_connect_latency_seconds", "histogram",
+		       "Active opens from SYN_SENT to ESTABLISHED, host-wide.");
+	kp_prom_histogram(f, "kpulse_node_tcp_connect_latency_seconds", NULL,
+			  n->connect_hist, n->connect_sum_ns);
+	kp_prom_family(f, "kpulse_node_tcp_established", "gauge",
+		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs), host-wide.");
+	kp_prom_sample(f, "kpulse_node_tcp_established", NULL,
+		       n->established > 0 ? (double)n->established : 0);
+	render_tcp_counters(f, c, true, sock_len);
+	if (!sock_len)
+		return;
+	kp_prom_family(f, "kpulse_node_request_latency_seconds", "histogram",
+		       "Request latency over all sockets and ports, host-wide, by direction.");
+	for (int d = 0; d < 2; d++) {
+		const struct kp_lat *r = kp_collector__node_req(c, d);
+
+		kp_prom_histogram_p(f, "kpulse_node_request_latency_seconds", NULL,
+				    d ? "direction=\"outbound\"" : "direction=\"inbound\"",
+				    r->hist, r->sum_ns);
+	}
+}
+
+static void render_containers(FILE *f, const struct kp_collector *c)
+{
+	struct kp_container *k, *tmp;
+
+	kp_prom_family(f, "kpulse_container_cpu_seconds_total", "counter",
+		       "On-CPU time of the container's tasks, from sched_switch.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		kp_prom_sample_p(f, "kpulse_container_cpu_seconds_total", clabels(k), NULL,
+			       (double)k->t.cpu_ns / 1e9);
+	}
+	kp_prom_family(f, "kpulse_container_context_switches_total", "counter",
+		       "Context switches away from the container's tasks; involuntary = still runnable.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		kp_prom_sample_u64_p(f, "kpulse_container_context_switches_total", clabels(k),
+				"kind=\"voluntary\"", k->t.nvcsw);
+		kp_prom_sample_u64_p(f, "kpulse_container_context_switches_total", clabels(k),
+				"kind=\"involuntary\"", k->t.nivcsw);
+	}
+	kp_prom_family(f, "kpulse_container_runqueue_latency_seconds", "histogram",
+		       "Time from wakeup or preemption until on CPU, charged to the waiting task's container.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		kp_prom_histogram_p(f, "kpulse_container_runqueue_latency_seconds", clabels(k), NULL,
+				  k->t.runq_hist, k->t.runq_sum_ns);
+	}
+	render_container_mem(f, c);
+}
+
+static void render_node(FILE *f, const struct kp_collector *c)
+{
+	const struct kp_sched_totals *n = kp_collector__node(c);
+	const struct kp_mem_totals *m = kp_collector__node_mem(c);
+	struct kp_label kind[2] = { { "kind", NULL }, { NULL, NULL } };
+
+	kp_prom_family(f, "kpulse_node_cpu_seconds_total", "counter",
+		       "On-CPU time of all tasks but the idle task, host-wide.");
+	kp_prom_sample(f, "kpulse_node_cpu_seconds_total", NULL, (double)n->cpu_ns / 1e9);
+	kp_prom_family(f, "kpulse_node_context_switches_total", "counter",
+		       "Context switches away from non-idle tasks, host-wide.");
+	kind[0].value = "voluntary";
+	kp_prom_sample_u64(f, "kpulse_node_context_switches_total", kind, n->nvcsw);
+	kind[0].value = "involuntary";
+	kp_prom_sample_u64(f, "kpulse_node_context_switches_total", kind, n->nivcsw);
+	kp_prom_family(f, "kpulse_node_runqueue_latency_seconds", "histogram",
+		       "Run-queue latency of all tasks, host-wide.");
+	kp_prom_histogram(f, "kpulse_node_runqueue_latency_seconds", NULL,
+			  n->runq_hist, n->runq_sum_ns);
+	kp_prom_family(f, "kpulse_node_memory_reclaim_seconds", "histogram",
+		       "Time tasks stalled in memcg or direct reclaim, host-wide, per stall.");
+	kp_prom_histogram(f, "kpulse_node_memory_reclaim_seconds", NULL,
+			  m->reclaim_hist, m->reclaim_sum_ns);
+	kp_prom_family(f, "kpulse_node_oom_kills_total", "counter",
+		       "Tasks killed by the OOM killer, host-wide.");
+	kp_prom_sample_u64(f, "kpulse_node_oom_kills_total", NULL, m->oom_kills);
+	render_pressure(f, c, true);
+}
+
+static void render_self(FILE *f, const struct kp_collector *c,
+			const struct kp_loader *ld, const struct kp_cgroups *cg)
+{
+	const struct kp_collector_stats *st = kp_collector__stats(c);
+	struct kp_label l[3] = { { "program", NULL }, { NULL, NULL }, { NULL, NULL } };
+	unsigned int np = kp_loader__prog_count(ld);
+	uint64_t run_ns, runs, misses, misses_total = 0;
+	struct kp_procstat ps;
+
+	kp_prom_family(f, "kpulse_bpf_program_attached", "gauge",
+		       "1 when the program for this tracepoint runs, 0 when it could not load or attach.");
+	for (unsigned int i = 0; i < np; i++) {
+		const struct kp_prog_info *p = kp_loader__prog(ld, i);
+
+		l[0].value = p->tracepoint;
+		l[1] = (struct kp_label){ "attach", p->attach };
+		kp_prom_sample_u64(f, "kpulse_bpf_program_attached", l, p->attached);
+	}
+	l[1] = (struct kp_label){ NULL, NULL };
+	kp_prom_family(f, "kpulse_bpf_program_run_seconds_total", "counter",
+		       "Kernel time spent in the program (the kernel's bpf run-time stats; with bpf_stats: "
+		       "sampled, estimated from one interval in 30).");
+	for (unsigned int i = 0; i < np; i++) {
+		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+			continue;
+		l[0].value = kp_loader__prog(ld, i)->tracepoint;
+		kp_prom_sample(f, "kpulse_bpf_program_run_seconds_total", l, (double)run_ns / 1e9);
+	}
+	kp_prom_family(f, "kpulse_bpf_program_runs_total", "counter",
+		       "Invocations of the program (sampled like the run time).");
+	for (unsigned int i = 0; i < np; i++) {
+		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+			continue;
+		l[0].value = kp_loader__prog(ld, i)->tracepoint;
+		kp_prom_sample_u64(f, "kpulse_bpf_program_runs_total", l, runs);
+		misses_total += misses;
+	}
+	kp_prom_family(f, "kpulse_bpf_stats_duty_cycle", "gauge",
+		       "Share of the time the bpf run-time stats behind kpulse_bpf_program_* were on "
+		       "(1 always, 0 off).");
+	kp_prom_sample(f, "kpulse_bpf_stats_duty_cycle", NULL, kp_loader__stats_duty(ld));
+	kp_prom_family(f, "kpulse_bpf_map_entries", "gauge", "Entries in the map at the last collection.");
+	l[0] = (struct kp_label){ "map", "cg_stats" };
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);
+	l[0].value = "mem_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->mem_map_entries);
+	l[0].value = "tcp_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->tcp_map_entries);
+	l[0].value = "tcp_hist";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hist_map_entries);
+	l[0].value = "req_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->req_map_entries);
+	l[0].value = "hot_owner";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hot_map_entries);
+	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
+	l[0].value = "cg_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
+	l[0].value = "mem_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->mem_map_max_entries);
+	l[0].value = "tcp_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->tcp_map_max_entries);
+	l[0].value = "tcp_hist";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hist_map_max_entries);
+	l[0].value = "req_stats";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->req_map_max_entries);
+	l[0].value = "hot_owner";
+	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hot_map_max_entries);
+	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
+		       "Events the BPF programs could not record, by reason.");
+	l[0].name = "reason";
+	for (int r = 0; r < KP_DROP_MAX; r++) {
+		l[0].value = drop_reason[r];
+		kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, st->drops[r]);
+	}
+	l[0].value = "recursion_miss";
+	kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, misses_total);
+
+	kp_prom_family(f, "kpulse_containers", "gauge", "Cgroups tracked right now.");
+	{
+		struct kp_container *k, *tmp;
+		uint64_t n = 0;
+
+		FOR_EACH_SHOWN(c, k, tmp)
+			n++;
+		kp_prom_sample_u64(f, "kpulse_containers", NULL, n);
+	}
+	kp_prom_family(f, "kpulse_containers_removed_total", "counter",
+		       "Cgroups that disappeared and were dropped from maps and output.");
+	kp_prom_sample_u64(f, "kpulse_containers_removed_total", NULL, st->removed);
+	kp_prom_family(f, "kpulse_cgroup_tree_walks_total", "counter",
+		       "Walks of the cgroup v2 tree to resolve new cgroup ids.");
+	kp_prom_sample_u64(f, "kpulse_cgroup_tree_walks_total", NULL, kp_cgroups__walks(cg));
+	kp_prom_family(f, "kpulse_collections_total", "counter", "Map reads done.");
+	kp_prom_sample_u64(f, "kpulse_collections_total", NULL, st->collections);
+	kp_prom_family(f, "kpulse_collection_duration_seconds", "gauge",
+		       "Wall time of the last map read.");
+	kp_prom_sample(f, "kpulse_collection_duration_seconds", NULL, st->last_duration_s);
+	kp_prom_family(f, "kpulse_degraded", "gauge",
+		       "1 when some BPF program is not running on this kernel (see /health).");
+	kp_prom_sample_u64(f, "kpulse_degraded", NULL, kp_loader__degraded(ld));
+	kp_prom_family(f, "kpulse_build_info", "gauge", "Version of this kpulse.");
+	l[0] = (struct kp_label){ "version", KPULSE_VERSION };
+	kp_prom_sample_u64(f, "kpulse_build_info", l, 1);
+
+	if (kp_procstat_read(&ps))
+		return;
+	kp_prom_family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	kp_prom_sample(f, "process_cpu_seconds_total", NULL, ps.cpu_seconds);
+	kp_prom_family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	kp_prom_sample(f, "process_resident_memory_bytes", NULL, ps.rss_bytes);
+	kp_prom_family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	kp_prom_sample(f, "process_virtual_memory_bytes", NULL, ps.vsize_bytes);
+	kp_prom_family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+	kp_prom_sample(f, "process_open_fds", NULL, ps.open_fds);
+	kp_prom_family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	kp_prom_sample(f, "process_max_fds", NULL, ps.max_fds);
+	kp_prom_family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+	kp_prom_sample(f, "process_start_time_seconds", NULL, ps.start_time_seconds);
+}
+
+void kp_metrics_render(FILE *f, const struct kp_collector *c,
+		       const struct kp_loader *l, const struct kp_cgroups *cg)
+{
+	bool sock_len = kp_loader__running(l, "sock_send_length") &&
+			kp_loader__running(l, "sock_recv_length");
+
+	render_containers(f, c);
+	render_container_tcp(f, c, sock_len);
+	render_node(f, c);
+	render_node_tcp(f, c, sock_len);
+	render_self(f, c, l, cg);
+}

@@ -1,0 +1,276 @@
+/* prom.c - Prometheus text format: label escaping (with UTF-8 repair, since
+ * cgroup names are arbitrary bytes), samples and folded histograms. */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <inttypes.h>
+#include "out/prom.h"
+#include "model/hist.h"
+
+/* Length of the valid UTF-8 sequence at @s, or 0 when it is invalid. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xe0 && s[1] < 0xa0)	/* overlong */
+			return 0;
+		if (s[0] == 0xed && s[1] >= 0xa0)	/* surrogate */
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (s[0] == 0xf0 && s[1] < 0x90)
+			return 0;
+		if (s[0] == 0xf4 && s[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static void put_labels(FILE *f, const char *prep, const char *extra);
+
+void kp_prom_escape(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		const unsigned char *run = s;
+		int n;
+
+		/* the common case: a run of plain ASCII written at once */
+		while (*s >= 0x20 && *s < 0x80 && *s != '\\' && *s != '"')
+			s++;
+		if (s > run)
+			fwrite(run, 1, s - run, f);
+		if (!*s)
+			break;
+		n = utf8_len(s);
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", f);
+			s++;
+		} else if (n > 1) {
+			fwrite(s, 1, n, f);
+			s += n;
+		} else {
+			switch (*s) {
+			case '\\': fputs("\\\\", f); break;
+			case '"': fputs("\\\"", f); break;
+			case '\n': fputs("\\n", f); break;
+			default: fputc(*s, f);
+			}
+			s++;
+		}
+	}
+}
+
+/* The exposition being written: text 0.0.4 or OpenMetrics 1.0 (one scrape
+ * at a time: the daemon renders from its single thread). */
+static bool openmetrics;
+
+void kp_prom_begin(FILE *f, bool om)
+{
+	(void)f;
+	openmetrics = om;
+}
+
+void kp_prom_end(FILE *f)
+{
+	if (openmetrics)
+		fputs("# EOF\n", f);
+	openmetrics = false;
+}
+
+void kp_prom_family(FILE *f, const char *name, const char *type,
+		    const char *help)
+{
+	size_t n = strlen(name);
+
+	if (!openmetrics) {
+		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+		return;
+	}
+	/* OpenMetrics names a counter family without its _total suffix and
+	 * escapes double quotes in HELP too */
+	if (!strcmp(type, "counter") && n > 6 && !strcmp(name + n - 6, "_total"))
+		n -= 6;
+	fprintf(f, "# HELP %.*s ", (int)n, name);
+	for (const char *h = help; *h; h++) {
+		if (*h == '"' || *h == '\\')
+			fputc('\\', f);
+		if (*h == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*h, f);
+	}
+	fprintf(f, "\n# TYPE %.*s %s\n", (int)n, name, type);
+}
+
+char *kp_prom_prepare(const struct kp_label *labels)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int n = 0;
+
+	if (!f)
+		return NULL;
+	for (const struct kp_label *l = labels; l && l->name; l++) {
+		if (n++)
+			fputc(',', f);
+		fprintf(f, "%s=\"", l->name);
+		kp_prom_escape(f, l->value ? l->value : "");
+		fputc('"', f);
+	}
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void kp_prom_labels(FILE *f, const struct kp_label *labels, const char *extra)
+{
+	char *prep = labels && labels->name ? kp_prom_prepare(labels) : NULL;
+
+	put_labels(f, prep, extra);
+	free(prep);
+}
+
+/* The hot part of a scrape: {prepared,extra}, no formatting calls. */
+static void put_labels(FILE *f, const char *prep, const char *extra)
+{
+	bool any = prep && *prep;
+
+	if (!any && !extra)
+		return;
+	fputc_unlocked('{', f);
+	if (any)
+		fputs_unlocked(prep, f);
+	if (extra) {
+		if (any)
+			fputc_unlocked(',', f);
+		fputs_unlocked(extra, f);
+	}
+	fputc_unlocked('}', f);
+}
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	fwrite_unlocked(p, 1, buf + sizeof(buf) - p, f);
+}
+
+static void put_line_u64(FILE *f, const char *name, const char *suffix, const char *prep,
+			 const char *extra, uint64_t v)
+{
+	fputs_unlocked(name, f);
+	if (suffix)
+		fputs_unlocked(suffix, f);
+	put_labels(f, prep, extra);
+	fputc_unlocked(' ', f);
+	put_u64(f, v);
+	fputc_unlocked('\n', f);
+}
+
+static void put_line_dbl(FILE *f, const char *name, const char *suffix, const char *prep,
+			 const char *extra, const char *fmt, double v)
+{
+	char num[40];
+
+	fputs_unlocked(name, f);
+	if (suffix)
+		fputs_unlocked(suffix, f);
+	put_labels(f, prep, extra);
+	snprintf(num, sizeof(num), fmt, v);
+	fputs_unlocked(num, f);
+	fputc_unlocked('\n', f);
+}
+
+void kp_prom_sample_p(FILE *f, const char *name, const char *prep, const char *extra,
+		      double value)
+{
+	put_line_dbl(f, name, NULL, prep, extra, " %.9g", value);
+}
+
+void kp_prom_sample_u64_p(FILE *f, const char *name, const char *prep, const char *extra,
+			  uint64_t value)
+{
+	put_line_u64(f, name, NULL, prep, extra, value);
+}
+
+/* le="..." of every bound, formatted once. */
+static const char *le_label(unsigned int i)
+{
+	static char le[64][24];
+	static bool done;
+
+	if (!done) {
+		for (unsigned int j = 0; j < kp_prom_le_count && j < 64; j++)
+			snprintf(le[j], sizeof(le[j]), "le=\"%g\"", kp_prom_le[j]);
+		done = true;
+	}
+	return le[i];
+}
+
+void kp_prom_histogram_p(FILE *f, const char *name, const char *prep,
+			 const char *extra, const uint64_t *fine_counts, uint64_t sum_ns)
+{
+	uint64_t le[32], total = kp_hist_fold_le(fine_counts, le);
+	char lab[128];
+
+	for (unsigned int i = 0; i <= kp_prom_le_count; i++) {
+		const char *b = i < kp_prom_le_count ? le_label(i) : "le=\"+Inf\"";
+
+		if (extra) {	/* rare: port and direction of request latency */
+			snprintf(lab, sizeof(lab), "%s,%s", extra, b);
+			b = lab;
+		}
+		put_line_u64(f, name, "_bucket", prep, b, i < kp_prom_le_count ? le[i] : total);
+	}
+	put_line_dbl(f, name, "_sum", prep, extra, " %.9f", (double)sum_ns / 1e9);
+	put_line_u64(f, name, "_count", prep, extra, total);
+}
+
+/* The same with a label array, for the few series outside containers. */
+void kp_prom_sample(FILE *f, const char *name, const struct kp_label *labels,
+		    double value)
+{
+	char *prep = labels && labels->name ? kp_prom_prepare(labels) : NULL;
+
+	kp_prom_sample_p(f, name, prep, NULL, value);
+	free(prep);
+}
+
+void kp_prom_sample_u64(FILE *f, const char *name,
+			const struct kp_label *labels, uint64_t value)
+{
+	char *prep = labels && labels->name ? kp_prom_prepare(labels) : NULL;
+
+	kp_prom_sample_u64_p(f, name, prep, NULL, value);
+	free(prep);
+}
+
+void kp_prom_histogram(FILE *f, const char *name, const struct kp_label *labels,
+		       const uint64_t *fine_counts, uint64_t sum_ns)
+{
+	char *prep = labels && labels->name ? kp_prom_prepare(labels) : NULL;
+
+	kp_prom_histogram_p(f, name, prep, NULL, fine_counts, sum_ns);
+	free(prep);
+}
