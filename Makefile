@@ -27,26 +27,27 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
-LIB_SRCS := app/alerting analysis/alerts analysis/analysis out/api collect/cgroup cmd/cli cmd/cmd_check collect/collector app/config collect/container app/daemon collect/diskstats analysis/health model/hist kernel/hotslots out/http kernel/loader app/log model/memevents collect/memfiles collect/memread out/metrics out/notify app/opts model/ports collect/procstat out/prom app/session analysis/window
+# every module under src/<folder>/ but the entry point
+LIB_SRCS := $(filter-out app/main,$(patsubst src/%.c,%,$(sort $(wildcard src/*/*.c))))
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
 	test_config test_alerts test_notify
 test_hist_SRCS := model/hist
 test_prom_SRCS := out/prom model/hist
-test_container_SRCS := collect/container
-test_cgroup_SRCS := collect/cgroup app/log
+test_container_SRCS := collect/container model/identity
+test_cgroup_SRCS := collect/cgroup base/log
 test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
-test_memfiles_SRCS := collect/memfiles collect/cgroup app/log
-test_memevents_SRCS := model/memevents collect/container
+test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
+test_memevents_SRCS := model/memevents collect/container model/identity
 UNIT_TESTS += test_ports test_diskstats test_hotslots
 test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
-test_config_SRCS := app/config app/opts app/log analysis/health
-test_alerts_SRCS := analysis/alerts app/config app/opts app/log analysis/health out/prom model/hist
-test_notify_SRCS := out/notify out/prom model/hist app/log
+test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health
+test_alerts_SRCS := model/model model/identity model/ports analysis/alerts analysis/alert_rules out/alert_out app/config base/opts base/log analysis/health out/prom model/hist
+test_notify_SRCS := out/notify out/prom model/hist base/log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse

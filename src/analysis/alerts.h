@@ -1,6 +1,5 @@
-/* alerts.h - the alert rule state machine, and what is made of its alerts:
- * the /api/v1/alerts document, the kpulse_alerts series, log lines and
- * Alertmanager's alert objects. Pure: time is a parameter (one monotonic
+/* alerts.h - the alert rule state machine (what is made of its alerts for
+ * people and receivers is out/alert_out.h). Pure: time is a parameter (one monotonic
  * clock; an offset turns it into wall time for output), values come from
  * the caller, nothing here reads a clock, a file or a socket.
  *
@@ -26,8 +25,8 @@
 #include <stdio.h>
 #include <jansson.h>
 #include <uthash.h>
-#include "app/config.h"
-#include "out/prom.h"
+#include "analysis/alert_rules.h"
+#include "model/label.h"
 
 #define KP_ALERT_MAX_LABELS 8
 #define KP_ALERTS_RESOLVED_KEPT 100
@@ -115,7 +114,8 @@ void kp_alerts_put(struct kp_alerts_sink *sink, const struct kp_label *labels, d
 void kp_alerts__eval(struct kp_alerts *e, uint64_t now_ns, kp_alerts_sample_fn sample,
 		     void *ctx);
 
-/* Does @labels' container, container_id or cgroup match the glob? */
+/* Does the container that @labels name match @pattern? The one rule of
+ * kp_match (model.h) on its container, container_id and cgroup labels. */
 bool kp_alerts_match(const char *pattern, const struct kp_label *labels);
 
 /* Acknowledge alert @id. 0 on success (also when already acknowledged);
@@ -130,29 +130,13 @@ unsigned int kp_alerts__count(const struct kp_alerts *e, enum kp_alert_state s);
 const struct kp_alert *kp_alerts__find(const struct kp_alerts *e, const char *id);
 uint64_t kp_alerts__dropped(const struct kp_alerts *e);
 
-/* GET /api/v1/alerts: {"alerts": [firing, pending, then resolved, newest
- * first], "rules": [...], "dropped_total": n}. Times are unix seconds:
- * @to_unix_ns is added to the engine's clock. */
-json_t *kp_alerts__json(const struct kp_alerts *e, int64_t to_unix_ns);
-/* One alert as listed there. */
-json_t *kp_alert_json(const struct kp_alert *a, int64_t to_unix_ns);
-/* kpulse_alerts{alertname,severity,state} for every rule and the states
- * pending and firing (an acknowledged alert still fires), and
- * kpulse_alerts_dropped_total. */
-void kp_alerts__prom(const struct kp_alerts *e, FILE *f);
-
-/* One structured line per event: logfmt after "kpulse: " (text), or one
- * JSON object (json), then a newline. */
-void kp_alert_event_log(FILE *f, const struct kp_alert_event *ev, enum kp_log_format fmt,
-			int64_t to_unix_ns);
-
-/* Alertmanager v2 postable alert: labels (alertname, severity, the
- * instance's, then @extra), annotations (summary, description, kpulse_id),
- * startsAt, endsAt when resolved, generatorURL. */
-json_t *kp_alert_am_json(const struct kp_alert *a, const struct kp_cfg_label *extra,
-			 unsigned int n_extra, const char *generator_url, int64_t to_unix_ns);
-
-/* RFC 3339 UTC with milliseconds, "2024-05-01T12:00:00.000Z". */
-void kp_rfc3339(int64_t unix_ns, char *buf, size_t len);
+/* Every alert: the active ones, firing first then pending, oldest first
+ * within each, then the resolved ones, newest first. *@out is malloc'd
+ * (the caller frees it; NULL and 0 when out of memory). */
+unsigned int kp_alerts__list(const struct kp_alerts *e, const struct kp_alert ***out);
+const struct kp_rule *kp_alerts__rules(const struct kp_alerts *e, unsigned int *n);
+/* Active alerts of rule @rule in state @s. */
+unsigned int kp_alerts__count_rule(const struct kp_alerts *e, const char *rule,
+				   enum kp_alert_state s);
 
 #endif

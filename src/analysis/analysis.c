@@ -6,7 +6,7 @@
 #include <string.h>
 #include <uthash.h>
 #include "analysis/analysis.h"
-#include "collect/collector.h"
+#include "model/model.h"
 #include "model/hist.h"
 #include "analysis/window.h"
 
@@ -297,16 +297,13 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
 }
 
-void kp_analysis__update(struct kp_analysis *a, const struct kp_collector *c,
-			 uint64_t now)
+void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64_t now)
 {
 	struct kp_container *k, *ktmp;
 	struct entry *e, *tmp;
 
 	a->gen++;
-	HASH_ITER(hh, kp_collector__containers(c), k, ktmp) {
-		if (!k->path)
-			continue;
+	KP_MODEL_FOR_EACH_SHOWN(m, k, ktmp) {
 		HASH_FIND(hh, a->by_id, &k->cgid, sizeof(k->cgid), e);
 		if (!e) {
 			e = calloc(1, sizeof(*e));
@@ -332,9 +329,8 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_collector *c,
 		state_free(&e->s);
 		free(e);
 	}
-	update_one(a, &a->node.s, kp_collector__node(c), kp_collector__node_mem(c),
-		   kp_collector__node_tcp(c), kp_collector__node_req(c, 0)->hist,
-		   kp_collector__node_req(c, 1)->hist, now);
+	update_one(a, &a->node.s, &m->node, &m->node_mem, &m->node_tcp, m->node_req[0].hist,
+		   m->node_req[1].hist, now);
 	a->last_ns = now;
 }
 

@@ -9,8 +9,7 @@
 #include <stdint.h>
 #include "analysis/health.h"
 
-struct kp_collector;
-struct kp_container;
+struct kp_model;
 struct kp_window;
 
 #define KP_MAX_WINDOWS 4
@@ -72,8 +71,9 @@ struct kp_analysis;
 void kp_analysis_opts_default(struct kp_analysis_opts *o, uint64_t interval_ns);
 struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now_ns);
 void kp_analysis__free(struct kp_analysis *a);
-void kp_analysis__update(struct kp_analysis *a, const struct kp_collector *c,
-			 uint64_t now_ns);
+/* After each collection: rates, windows, health and history from the
+ * model as of @now_ns; states of containers no longer in it are dropped. */
+void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64_t now_ns);
 /* State of a cgroup (0 = the node); NULL when unknown. */
 const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid);
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);

@@ -5,7 +5,7 @@
  * span (kernel fine buckets, so at most 6.25% above the exact value; no
  * wait observed in the window is 0, not unknown, so an idle container
  * resolves), PSI avg10 from the cgroup's pressure files, OOM kills from
- * the collector's list of recent kills. A figure this kernel does not give
+ * the model's list of recent kills. A figure this kernel does not give
  * is NaN, which holds an alert's state rather than resolving it.
  */
 #define _GNU_SOURCE
@@ -18,10 +18,12 @@
 #include <unistd.h>
 #include "app/alerting.h"
 #include "analysis/alerts.h"
+#include "base/clock.h"
+#include "out/alert_out.h"
 #include "analysis/analysis.h"
-#include "collect/collector.h"
+#include "model/model.h"
 #include "model/hist.h"
-#include "app/log.h"
+#include "base/log.h"
 #include "out/notify.h"
 
 struct kp_alerting {
@@ -33,7 +35,7 @@ struct kp_alerting {
 	enum kp_log_format log_format;
 	char generator_url[KP_CFG_URL_MAX];
 	/* the model being evaluated, during kp_alerting__eval only */
-	const struct kp_collector *c;
+	const struct kp_model *m;
 	const struct kp_analysis *an;
 	uint64_t now;
 	uint64_t scratch[KP_HIST_BUCKETS];
@@ -42,12 +44,7 @@ struct kp_alerting {
 /* Offset from the monotonic clock (the engine's) to unix time. */
 static int64_t to_unix(void)
 {
-	struct timespec r, m;
-
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return ((int64_t)r.tv_sec - (int64_t)m.tv_sec) * 1000000000ll +
-	       ((int64_t)r.tv_nsec - (int64_t)m.tv_nsec);
+	return (int64_t)(kp_now_real_ns() - kp_now_mono_ns());
 }
 
 static void on_event(void *ctx, const struct kp_alert_event *ev)
@@ -56,12 +53,17 @@ static void on_event(void *ctx, const struct kp_alert_event *ev)
 	int64_t off = to_unix();
 
 	if (ev->kind != KP_AEV_RESEND) {
-		kp_alert_event_log(stderr, ev, a->log_format, off);
+		kp_alert_event_log(stderr, ev, a->log_format == KP_LOG_JSON, off);
 		fflush(stderr);
 	}
 	if (kp_alert_event_delivers(ev) && kp_notify__count(a->notify)) {
-		json_t *j = kp_alert_am_json(ev->alert, a->labels, a->n_labels,
-					     a->generator_url, off);
+		struct kp_label extra[KP_CFG_MAX_LABELS + 2];
+		json_t *j;
+
+		for (unsigned int i = 0; i < a->n_labels; i++)
+			extra[i] = (struct kp_label){ a->labels[i].name, a->labels[i].value };
+		extra[a->n_labels] = (struct kp_label){ NULL, NULL };
+		j = kp_alert_am_json(ev->alert, extra, a->generator_url, off);
 
 		kp_notify__post(a->notify, j);
 		json_decref(j);
@@ -165,7 +167,7 @@ static double psi_avg10(const struct kp_mem_files *f, enum kp_psi_res r)
 /* OOM kills within @window of now, in cgroup @cgid (0: anywhere). */
 static double oom_kills(const struct kp_alerting *a, uint64_t cgid, uint64_t window)
 {
-	const struct kp_oom_list *l = kp_collector__oom_events(a->c);
+	const struct kp_oom_list *l = &a->m->ooms;
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; l && i < kp_oom_list_count(l); i++) {
@@ -212,31 +214,27 @@ static void sample(void *ctx, const struct kp_rule *r, struct kp_alerts_sink *si
 	struct kp_container *k, *tmp;
 
 	if (r->scope == KP_SCOPE_NODE) {
-		const struct kp_mem_totals *m = kp_collector__node_mem(a->c);
-
-		kp_alerts_put(sink, NULL, value(a, r, 0, m ? &m->files : NULL));
+		kp_alerts_put(sink, NULL, value(a, r, 0, &a->m->node_mem.files));
 		return;
 	}
-	HASH_ITER(hh, kp_collector__containers(a->c), k, tmp) {
+	KP_MODEL_FOR_EACH_SHOWN(a->m, k, tmp) {
 		struct kp_label l[KP_CONTAINER_LABELS + 1];
 
-		if (!k->path)
-			continue;
-		kp_container_labels(k, l);	/* as on /metrics */
-		if (!kp_alerts_match(r->match, l))
+		if (!kp_container_matches(k, r->match))
 			continue;	/* skip the value's cost too */
+		kp_container_labels(k, l);	/* as on /metrics */
 		kp_alerts_put(sink, l, value(a, r, k->cgid, &k->mem.files));
 	}
 }
 
-void kp_alerting__eval(struct kp_alerting *a, const struct kp_collector *c,
+void kp_alerting__eval(struct kp_alerting *a, const struct kp_model *m,
 		       const struct kp_analysis *an, uint64_t now)
 {
-	a->c = c;
+	a->m = m;
 	a->an = an;
 	a->now = now;
 	kp_alerts__eval(a->engine, now, sample, a);
-	a->c = NULL;
+	a->m = NULL;
 	a->an = NULL;
 }
 

@@ -11,7 +11,7 @@
 #include "app/config.h"
 
 struct kp_alerting;
-struct kp_collector;
+struct kp_model;
 struct kp_analysis;
 
 /* @generator_url: where an alert links back to (this daemon's API). */
@@ -23,7 +23,7 @@ void kp_alerting__free(struct kp_alerting *a);
 int kp_alerting__reconfigure(struct kp_alerting *a, const struct kp_config *cfg, uint64_t now_ns);
 /* Evaluate every rule against the model as of @now_ns (after the
  * collection and the analysis of that tick). */
-void kp_alerting__eval(struct kp_alerting *a, const struct kp_collector *c,
+void kp_alerting__eval(struct kp_alerting *a, const struct kp_model *m,
 		       const struct kp_analysis *an, uint64_t now_ns);
 
 json_t *kp_alerting__json(const struct kp_alerting *a);

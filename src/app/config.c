@@ -20,35 +20,12 @@
 #include <yaml.h>
 #include "app/config.h"
 #include "kernel/loader.h"
-#include "app/opts.h"
+#include "base/opts.h"
 
 #define MAX_FILE_BYTES (1 << 20)
 #define MAX_DEPTH 16
 #define MAX_FIELDS 16
 #define NS 1e9
-
-const struct kp_metric_info kp_metric_infos[KP_M_MAX] = {
-	[KP_M_RUNQ_P99] = { "runq_p99", "s", true },
-	[KP_M_CPU_PRESSURE] = { "cpu_pressure", "%", false },
-	[KP_M_MEMORY_PRESSURE] = { "memory_pressure", "%", false },
-	[KP_M_IO_PRESSURE] = { "io_pressure", "%", false },
-	[KP_M_OOM_KILLS] = { "oom_kills", "kills", true },
-	[KP_M_CPU_CORES] = { "cpu_cores", "cores", false },
-	[KP_M_HEALTH_SCORE] = { "health_score", "score", false },
-};
-
-static const char *const severity_names[] = { "info", "warning", "critical" };
-static const char *const scope_names[] = { "container", "node" };
-
-const char *kp_severity_name(enum kp_severity s)
-{
-	return (unsigned int)s < 3 ? severity_names[s] : "unknown";
-}
-
-const char *kp_scope_name(enum kp_scope s)
-{
-	return (unsigned int)s < 2 ? scope_names[s] : "unknown";
-}
 
 /* ---- the tables ---------------------------------------------------- */
 
@@ -87,6 +64,9 @@ struct field {
 	/* extra check of a parsed value; returns 0 or fails through p */
 	int (*check)(struct pctx *p, const yaml_node_t *n, const void *val);
 	const struct field *sub;
+	/* when a change made on SIGHUP applies: at once (the default), or at
+	 * the next start (the running value is kept and the change logged) */
+	enum { APPLY_RELOAD = 0, APPLY_RESTART } apply;
 };
 
 struct pctx {
@@ -143,14 +123,19 @@ static const struct choice severities[] = { { "info", KP_SEV_INFO }, { "warning"
 
 static const struct field receiver_fields[] = {
 	{ "alertmanager", F_URLLIST, OFF(struct kp_receivers, alertmanager), KP_CFG_MAX_RECEIVERS,
-	  OFF(struct kp_receivers, n_alertmanager), NULL, 0, 0, NULL, check_url, NULL },
+	  OFF(struct kp_receivers, n_alertmanager), NULL, 0, 0, NULL, check_url, NULL, APPLY_RELOAD },
 	{ "webhook", F_URLLIST, OFF(struct kp_receivers, webhook), KP_CFG_MAX_RECEIVERS,
-	  OFF(struct kp_receivers, n_webhook), NULL, 0, 0, NULL, check_url, NULL },
-	{ "timeout", F_DUR, OFF(struct kp_receivers, timeout_ns), 0, 0, "5s", 100 * S_MS, 60 * S_S, NULL, NULL, NULL },
-	{ "queue_size", F_UINT, OFF(struct kp_receivers, queue_size), 0, 0, "256", 1, 65536, NULL, NULL, NULL },
-	{ "retries", F_UINT, OFF(struct kp_receivers, retries), 0, 0, "5", 0, 100, NULL, NULL, NULL },
-	{ "backoff", F_DUR, OFF(struct kp_receivers, backoff_ns), 0, 0, "1s", 10 * S_MS, 10 * S_M, NULL, NULL, NULL },
-	{ "resend_interval", F_DUR, OFF(struct kp_receivers, resend_ns), 0, 0, "1m", 1 * S_S, 1 * S_H, NULL, NULL, NULL },
+	  OFF(struct kp_receivers, n_webhook), NULL, 0, 0, NULL, check_url, NULL, APPLY_RELOAD },
+	{ "timeout", F_DUR, OFF(struct kp_receivers, timeout_ns), 0, 0, "5s", 100 * S_MS, 60 * S_S,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	{ "queue_size", F_UINT, OFF(struct kp_receivers, queue_size), 0, 0, "256", 1, 65536,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	{ "retries", F_UINT, OFF(struct kp_receivers, retries), 0, 0, "5", 0, 100,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	{ "backoff", F_DUR, OFF(struct kp_receivers, backoff_ns), 0, 0, "1s", 10 * S_MS, 10 * S_M,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	{ "resend_interval", F_DUR, OFF(struct kp_receivers, resend_ns), 0, 0, "1m", 1 * S_S, 1 * S_H,
+	  NULL, NULL, NULL, APPLY_RELOAD },
 	{ NULL },
 };
 
@@ -160,74 +145,73 @@ enum { R_NAME, R_METRIC, R_SCOPE, R_MATCH, R_OP, R_THRESHOLD, R_CLEAR, R_FOR,
 
 static const struct field rule_fields[] = {
 	[R_NAME] = { "name", F_STR, OFF(struct kp_rule, name), SZ(struct kp_rule, name), 0, NULL,
-		     1, 0, NULL, check_rule_name, NULL },
-	[R_METRIC] = { "metric", F_METRIC, OFF(struct kp_rule, metric), 0, 0, "runq_p99", 0, 0, NULL, NULL, NULL },
-	[R_SCOPE] = { "scope", F_ENUM, OFF(struct kp_rule, scope), 0, 0, "container", 0, 0, scopes, NULL, NULL },
+		     1, 0, NULL, check_rule_name, NULL, APPLY_RELOAD },
+	[R_METRIC] = { "metric", F_METRIC, OFF(struct kp_rule, metric), 0, 0, "runq_p99", 0, 0,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[R_SCOPE] = { "scope", F_ENUM, OFF(struct kp_rule, scope), 0, 0, "container", 0, 0,
+	  scopes, NULL, NULL, APPLY_RELOAD },
 	[R_MATCH] = { "match", F_STR, OFF(struct kp_rule, match), SZ(struct kp_rule, match), 0, "*",
-		      1, 0, NULL, check_nonempty, NULL },
-	[R_OP] = { "op", F_ENUM, OFF(struct kp_rule, op), 0, 0, "above", 0, 0, ops, NULL, NULL },
-	[R_THRESHOLD] = { "threshold", F_VALUE, OFF(struct kp_rule, threshold), 0, 0, "0", -1e18, 1e18, NULL, NULL, NULL },
-	[R_CLEAR] = { "clear", F_VALUE, OFF(struct kp_rule, clear), 0, 0, "0", -1e18, 1e18, NULL, NULL, NULL },
-	[R_FOR] = { "for", F_DUR, OFF(struct kp_rule, for_ns), 0, 0, "0s", 0, 24 * S_H, NULL, NULL, NULL },
-	[R_WINDOW] = { "window", F_DUR, OFF(struct kp_rule, window_ns), 0, 0, NULL, 1 * S_S, 24 * S_H, NULL, NULL, NULL },
-	[R_SEVERITY] = { "severity", F_ENUM, OFF(struct kp_rule, severity), 0, 0, "warning", 0, 0, severities, NULL, NULL },
+		      1, 0, NULL, check_nonempty, NULL, APPLY_RELOAD },
+	[R_OP] = { "op", F_ENUM, OFF(struct kp_rule, op), 0, 0, "above", 0, 0, ops,
+	  NULL, NULL, APPLY_RELOAD },
+	[R_THRESHOLD] = { "threshold", F_VALUE, OFF(struct kp_rule, threshold), 0, 0, "0", -1e18, 1e18,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[R_CLEAR] = { "clear", F_VALUE, OFF(struct kp_rule, clear), 0, 0, "0", -1e18, 1e18,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[R_FOR] = { "for", F_DUR, OFF(struct kp_rule, for_ns), 0, 0, "0s", 0, 24 * S_H,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[R_WINDOW] = { "window", F_DUR, OFF(struct kp_rule, window_ns), 0, 0, NULL, 1 * S_S, 24 * S_H,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[R_SEVERITY] = { "severity", F_ENUM, OFF(struct kp_rule, severity), 0, 0, "warning", 0, 0, severities,
+	  NULL, NULL, APPLY_RELOAD },
 	[R_SUMMARY] = { "summary", F_STR, OFF(struct kp_rule, summary), SZ(struct kp_rule, summary), 0, NULL,
-			0, 0, NULL, NULL, NULL },
+			0, 0, NULL, NULL, NULL, APPLY_RELOAD },
 	{ NULL },
 };
 
 enum { H_GOOD, H_BAD, H_WEIGHT };
 static const struct field factor_fields[] = {
-	[H_GOOD] = { "good", F_VALUE, OFF(struct kp_factor_cfg, good), 0, 0, NULL, 0, 1e12, NULL, NULL, NULL },
-	[H_BAD] = { "bad", F_VALUE, OFF(struct kp_factor_cfg, bad), 0, 0, NULL, 0, 1e12, NULL, NULL, NULL },
-	[H_WEIGHT] = { "weight", F_NUM, OFF(struct kp_factor_cfg, weight), 0, 0, NULL, 0, 100, NULL, NULL, NULL },
+	[H_GOOD] = { "good", F_VALUE, OFF(struct kp_factor_cfg, good), 0, 0, NULL, 0, 1e12,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[H_BAD] = { "bad", F_VALUE, OFF(struct kp_factor_cfg, bad), 0, 0, NULL, 0, 1e12,
+	  NULL, NULL, NULL, APPLY_RELOAD },
+	[H_WEIGHT] = { "weight", F_NUM, OFF(struct kp_factor_cfg, weight), 0, 0, NULL, 0, 100,
+	  NULL, NULL, NULL, APPLY_RELOAD },
 	{ NULL },
 };
 
 static const struct field top_fields[] = {
 	{ "listen", F_STR, OFF(struct kp_config, listen), SZ(struct kp_config, listen), 0, "0.0.0.0:9477",
-	  1, 0, NULL, check_listen, NULL },
-	{ "interval", F_DUR, OFF(struct kp_config, interval_ns), 0, 0, "2s", 100 * S_MS, 1 * S_H, NULL, NULL, NULL },
+	  1, 0, NULL, check_listen, NULL, APPLY_RESTART },
+	{ "interval", F_DUR, OFF(struct kp_config, interval_ns), 0, 0, "2s", 100 * S_MS, 1 * S_H,
+	  NULL, NULL, NULL, APPLY_RESTART },
 	{ "windows", F_DURLIST, OFF(struct kp_config, windows_ns), KP_CFG_MAX_WINDOWS,
-	  OFF(struct kp_config, n_windows), "1m,5m", 10 * S_S, 24 * S_H, NULL, NULL, NULL },
-	{ "history", F_DUR, OFF(struct kp_config, history_ns), 0, 0, "15m", 1 * S_M, 24 * S_H, NULL, NULL, NULL },
-	{ "max_cgroups", F_UINT, OFF(struct kp_config, max_cgroups), 0, 0, "4096", 16, 1000000, NULL, NULL, NULL },
-	{ "max_ports", F_UINT, OFF(struct kp_config, max_ports), 0, 0, "16", 0, 1024, NULL, NULL, NULL },
-	{ "rtt_sample", F_UINT, OFF(struct kp_config, rtt_sample), 0, 0, "8", 1, 1024, NULL, check_rtt_sample, NULL },
-	{ "max_alerts", F_UINT, OFF(struct kp_config, max_alerts), 0, 0, "1000", 1, 100000, NULL, NULL, NULL },
+	  OFF(struct kp_config, n_windows), "1m,5m", 10 * S_S, 24 * S_H,
+	  NULL, NULL, NULL, APPLY_RESTART },
+	{ "history", F_DUR, OFF(struct kp_config, history_ns), 0, 0, "15m", 1 * S_M, 24 * S_H,
+	  NULL, NULL, NULL, APPLY_RESTART },
+	{ "max_cgroups", F_UINT, OFF(struct kp_config, max_cgroups), 0, 0, "4096", 16, 1000000,
+	  NULL, NULL, NULL, APPLY_RESTART },
+	{ "max_ports", F_UINT, OFF(struct kp_config, max_ports), 0, 0, "16", 0, 1024,
+	  NULL, NULL, NULL, APPLY_RESTART },
+	{ "rtt_sample", F_UINT, OFF(struct kp_config, rtt_sample), 0, 0, "8", 1, 1024,
+	  NULL, check_rtt_sample, NULL, APPLY_RESTART },
+	{ "max_alerts", F_UINT, OFF(struct kp_config, max_alerts), 0, 0, "1000", 1, 100000,
+	  NULL, NULL, NULL, APPLY_RELOAD },
 	{ "admin_token", F_STR, OFF(struct kp_config, admin_token), SZ(struct kp_config, admin_token), 0, NULL,
-	  0, 0, NULL, check_token, NULL },
-	{ "log_format", F_ENUM, OFF(struct kp_config, log_format), 0, 0, "text", 0, 0, log_formats, NULL, NULL },
+	  0, 0, NULL, check_token, NULL, APPLY_RELOAD },
+	{ "log_format", F_ENUM, OFF(struct kp_config, log_format), 0, 0, "text", 0, 0, log_formats,
+	  NULL, NULL, APPLY_RELOAD },
 	{ "bpf_stats", F_ENUM, OFF(struct kp_config, bpf_stats), 0, 0, "sampled", 0, 0, bpf_stats_modes,
-	  NULL, NULL },
+	  NULL, NULL, APPLY_RESTART },
 	{ "labels", F_LABELS, OFF(struct kp_config, labels), KP_CFG_MAX_LABELS, OFF(struct kp_config, n_labels),
-	  NULL, 0, 0, NULL, NULL, NULL },
-	{ "health", F_HEALTH, OFF(struct kp_config, factors), 0, 0, NULL, 0, 0, NULL, NULL, NULL },
+	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RELOAD },
+	{ "health", F_HEALTH, OFF(struct kp_config, factors), 0, 0, NULL, 0, 0,
+	  NULL, NULL, NULL, APPLY_RESTART },
 	{ "alerts", F_RULES, OFF(struct kp_config, rules), KP_CFG_MAX_RULES, OFF(struct kp_config, n_rules),
-	  NULL, 0, 0, NULL, NULL, NULL },
-	{ "receivers", F_SECTION, OFF(struct kp_config, receivers), 0, 0, NULL, 0, 0, NULL, NULL, receiver_fields },
+	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RELOAD },
+	{ "receivers", F_SECTION, OFF(struct kp_config, receivers), 0, 0, NULL, 0, 0, NULL, NULL, receiver_fields, APPLY_RELOAD },
 	{ NULL },
-};
-
-/* Used when the file says nothing about alerts. window 0 = the first of
- * the configured windows. */
-static const struct kp_rule builtin_rules[] = {
-	{ .name = "ContainerRunqueueLatencyHigh", .metric = KP_M_RUNQ_P99, .scope = KP_SCOPE_CONTAINER,
-	  .match = "*", .op = KP_OP_ABOVE, .threshold = 0.050, .clear = 0.025, .for_ns = 60ull * 1000000000,
-	  .severity = KP_SEV_WARNING,
-	  .summary = "p99 run-queue latency of the container's tasks is above 50 ms" },
-	{ .name = "ContainerMemoryPressureHigh", .metric = KP_M_MEMORY_PRESSURE, .scope = KP_SCOPE_CONTAINER,
-	  .match = "*", .op = KP_OP_ABOVE, .threshold = 20, .clear = 10, .for_ns = 60ull * 1000000000,
-	  .severity = KP_SEV_WARNING,
-	  .summary = "the container's tasks stall on memory more than 20% of the time (PSI some avg10)" },
-	{ .name = "ContainerOOMKill", .metric = KP_M_OOM_KILLS, .scope = KP_SCOPE_CONTAINER,
-	  .match = "*", .op = KP_OP_ABOVE, .threshold = 0, .clear = 0, .for_ns = 0,
-	  .window_ns = 300ull * 1000000000, .severity = KP_SEV_CRITICAL,
-	  .summary = "a task of the container was OOM-killed in the last 5 minutes" },
-	{ .name = "NodeCPUPressureHigh", .metric = KP_M_CPU_PRESSURE, .scope = KP_SCOPE_NODE,
-	  .match = "", .op = KP_OP_ABOVE, .threshold = 50, .clear = 30, .for_ns = 300ull * 1000000000,
-	  .severity = KP_SEV_WARNING,
-	  .summary = "runnable tasks wait for a CPU more than 50% of the time host-wide (PSI some avg10)" },
 };
 
 /* ---- scalars -------------------------------------------------------- */
@@ -915,9 +899,8 @@ static int set_default(const struct field *f, void *base)
 		memcpy(dst, kp_factor_defaults, sizeof(kp_factor_defaults));
 		return 0;
 	case F_RULES:
-		memcpy(dst, builtin_rules, sizeof(builtin_rules));
-		*(unsigned int *)((char *)base + f->count_off) =
-			sizeof(builtin_rules) / sizeof(builtin_rules[0]);
+		memcpy(dst, kp_builtin_rules, kp_builtin_rules_n * sizeof(kp_builtin_rules[0]));
+		*(unsigned int *)((char *)base + f->count_off) = kp_builtin_rules_n;
 		return 0;
 	case F_SECTION:
 		for (const struct field *s = f->sub; s->name; s++)
@@ -1047,12 +1030,18 @@ int kp_config_parse(const char *name, const char *buf, size_t len,
 			goto out;
 		}
 		yaml_document_delete(&extra);
-		if (!is_null(root)) {
-			ret = parse_mapping(p, root, "config", top_fields, cfg, NULL);
-			if (ret)
-				goto out;
-		}
 	}
+	/* An empty file is far more often a truncated or wrongly mounted one
+	 * than a wish for defaults; on a reload it would silently drop the
+	 * admin token and every receiver. `{}` says "defaults" on purpose. */
+	if (!root || is_null(root)) {
+		snprintf(err, errlen, "%s:1:1: no settings (the file is empty or only comments); "
+			 "write {} to run on the defaults", name);
+		goto out;
+	}
+	ret = parse_mapping(p, root, "config", top_fields, cfg, NULL);
+	if (ret)
+		goto out;
 	ret = check_whole(p, cfg);
 	if (!ret) {
 		finish(cfg);
@@ -1099,4 +1088,112 @@ int kp_config_load(const char *path, struct kp_config *cfg, char *err, size_t er
 	free(buf);
 	fclose(f);
 	return ret;
+}
+
+/* ---- reloads -------------------------------------------------------- */
+
+/* Bytes a top-level setting holds, and where its list count is (lists
+ * compare count and used entries only). */
+static size_t value_bytes(const struct field *f, const struct kp_config *c)
+{
+	unsigned int n = f->count_off ? *(const unsigned int *)((const char *)c + f->count_off) : 0;
+
+	switch (f->type) {
+	case F_STR:
+		return f->size;
+	case F_DUR:
+		return sizeof(uint64_t);
+	case F_UINT:
+		return sizeof(unsigned int);
+	case F_NUM:
+	case F_VALUE:
+		return sizeof(double);
+	case F_ENUM:
+	case F_METRIC:
+		return sizeof(int);
+	case F_DURLIST:
+		return n * sizeof(uint64_t);
+	case F_URLLIST:
+		return n * (size_t)KP_CFG_URL_MAX;
+	case F_LABELS:
+		return n * sizeof(struct kp_cfg_label);
+	case F_HEALTH:
+		return sizeof(c->factors);
+	case F_RULES:
+		return n * sizeof(struct kp_rule);
+	case F_SECTION:
+		return sizeof(c->receivers);	/* the one section */
+	}
+	return 0;
+}
+
+static bool same_value(const struct field *f, const struct kp_config *a,
+		       const struct kp_config *b)
+{
+	size_t n = value_bytes(f, a);
+
+	if (f->count_off && memcmp((const char *)a + f->count_off, (const char *)b + f->count_off,
+				   sizeof(unsigned int)))
+		return false;
+	return !memcmp((const char *)a + f->off, (const char *)b + f->off, n);
+}
+
+/* Whether @f holds nothing in @c: an empty string or list, no receivers. */
+static bool is_empty(const struct field *f, const struct kp_config *c)
+{
+	const char *v = (const char *)c + f->off;
+
+	if (f->type == F_STR)
+		return !v[0];
+	if (f->count_off)
+		return !*(const unsigned int *)((const char *)c + f->count_off);
+	if (f->type == F_SECTION)
+		return !c->receivers.n_alertmanager && !c->receivers.n_webhook;
+	return false;
+}
+
+static void copy_value(const struct field *f, struct kp_config *to, const struct kp_config *from)
+{
+	if (f->count_off)
+		memcpy((char *)to + f->count_off, (const char *)from + f->count_off,
+		       sizeof(unsigned int));
+	memcpy((char *)to + f->off, (const char *)from + f->off, value_bytes(f, from));
+}
+
+int kp_config_pin(struct kp_config *cfg, const char *key)
+{
+	for (unsigned int i = 0; top_fields[i].name; i++)
+		if (!strcmp(top_fields[i].name, key)) {
+			cfg->pinned |= 1u << i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+void kp_config_reload(const struct kp_config *run, struct kp_config *next,
+		      kp_config_note_fn note, void *ctx)
+{
+	char msg[160];
+
+	next->pinned = run->pinned;
+	for (unsigned int i = 0; top_fields[i].name; i++) {
+		const struct field *f = &top_fields[i];
+
+		if (same_value(f, run, next))
+			continue;
+		if (run->pinned & (1u << i)) {
+			copy_value(f, next, run);	/* the command line wins */
+			continue;
+		}
+		if (f->apply == APPLY_RESTART) {
+			snprintf(msg, sizeof(msg), "'%s' changed; it takes effect at the next start",
+				 f->name);
+			copy_value(f, next, run);
+		} else if (is_empty(f, next) && !is_empty(f, run)) {
+			snprintf(msg, sizeof(msg), "the reload removes '%s' (it was set)", f->name);
+		} else {
+			snprintf(msg, sizeof(msg), "'%s' changed", f->name);
+		}
+		note(ctx, msg);
+	}
 }

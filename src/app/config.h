@@ -45,6 +45,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "analysis/alert_rules.h"
 #include "analysis/health.h"
 
 #define KP_CFG_MAX_WINDOWS 4	/* = KP_MAX_WINDOWS of the analysis */
@@ -52,51 +53,8 @@
 #define KP_CFG_MAX_RECEIVERS 8
 #define KP_CFG_MAX_LABELS 8
 #define KP_CFG_URL_MAX 512
-#define KP_CFG_NAME_MAX 64
-#define KP_CFG_TEXT_MAX 256
 
 enum kp_log_format { KP_LOG_TEXT = 0, KP_LOG_JSON };
-enum kp_scope { KP_SCOPE_CONTAINER = 0, KP_SCOPE_NODE };
-enum kp_severity { KP_SEV_INFO = 0, KP_SEV_WARNING, KP_SEV_CRITICAL };
-enum kp_op { KP_OP_ABOVE = 0, KP_OP_BELOW };
-
-/* What an alert rule can watch. The daemon computes the values; units are
- * those of the JSON API. */
-enum kp_metric {
-	KP_M_RUNQ_P99 = 0,	/* s: p99 run-queue latency over the rule's window */
-	KP_M_CPU_PRESSURE,	/* %: PSI cpu some avg10 */
-	KP_M_MEMORY_PRESSURE,	/* %: PSI memory some avg10 */
-	KP_M_IO_PRESSURE,	/* %: PSI io some avg10 */
-	KP_M_OOM_KILLS,		/* kills within the rule's window */
-	KP_M_CPU_CORES,		/* cores busy over the last interval */
-	KP_M_HEALTH_SCORE,	/* 0..100 */
-	KP_M_MAX,
-};
-
-struct kp_metric_info {
-	const char *name;
-	const char *unit;	/* "s" accepts durations ("50ms") */
-	bool windowed;		/* the rule's `window` applies */
-};
-extern const struct kp_metric_info kp_metric_infos[KP_M_MAX];
-
-const char *kp_severity_name(enum kp_severity s);
-const char *kp_scope_name(enum kp_scope s);
-
-struct kp_rule {
-	char name[KP_CFG_NAME_MAX];	/* the alertname */
-	enum kp_metric metric;
-	enum kp_scope scope;
-	char match[KP_CFG_TEXT_MAX];	/* containers: fnmatch glob */
-	enum kp_op op;
-	double threshold;		/* fires past this (in the metric's unit) */
-	double clear;			/* resolves only back past this */
-	uint64_t for_ns;		/* past threshold this long before firing */
-	uint64_t window_ns;		/* windowed metrics; never 0 after load */
-	enum kp_severity severity;
-	char summary[KP_CFG_TEXT_MAX];
-};
-
 struct kp_receivers {
 	char alertmanager[KP_CFG_MAX_RECEIVERS][KP_CFG_URL_MAX];
 	unsigned int n_alertmanager;
@@ -133,6 +91,7 @@ struct kp_config {
 	struct kp_rule rules[KP_CFG_MAX_RULES];
 	unsigned int n_rules;
 	struct kp_receivers receivers;
+	uint32_t pinned;	/* top-level keys set on the command line */
 };
 
 /* Every setting at its default, the built-in alert rules included. */
@@ -145,6 +104,19 @@ int kp_config_load(const char *path, struct kp_config *cfg, char *err, size_t er
 /* The same from a buffer; @name is used in messages. */
 int kp_config_parse(const char *name, const char *buf, size_t len,
 		    struct kp_config *cfg, char *err, size_t errlen);
+
+/* Pin top-level @key (as named in the file): set on the command line, it
+ * keeps its value across reloads. 0, or -ENOENT for an unknown key. */
+int kp_config_pin(struct kp_config *cfg, const char *key);
+
+/* Merge a re-read file @next with the running @run, as each key's row in
+ * the table says: keys that apply only at start, and pinned keys, keep
+ * their running value. @note is called with one line per change (a
+ * restart-only key that changed, a key the reload empties, a key that
+ * changed). */
+typedef void (*kp_config_note_fn)(void *ctx, const char *msg);
+void kp_config_reload(const struct kp_config *run, struct kp_config *next,
+		      kp_config_note_fn note, void *ctx);
 
 /* Nothing is allocated today; kept so callers need not change if that
  * does. Accepts NULL. */

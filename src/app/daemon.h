@@ -2,7 +2,7 @@
 #ifndef KPULSE_DAEMON_H
 #define KPULSE_DAEMON_H
 
-#include "app/opts.h"
+#include "base/opts.h"
 
 int do_daemon(int argc, char **argv);
 

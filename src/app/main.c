@@ -2,10 +2,10 @@
  * int do_x(int argc, char **argv) returning an exit code. */
 #include <stdio.h>
 #include <string.h>
-#include "cmd/cli.h"
+#include "cmd/cmds.h"
 #include "app/daemon.h"
-#include "app/log.h"
-#include "app/version.h"
+#include "base/log.h"
+#include "base/version.h"
 
 static int do_help(int argc, char **argv);
 static int do_version(int argc, char **argv)

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <uthash.h>
 #include "collect/cgroup.h"
-#include "app/log.h"
+#include "base/log.h"
 
 #define RESCAN_MIN_NS 1000000000ull
 

@@ -13,13 +13,6 @@
 #include "collect/memfiles.h"
 #include "collect/cgroup.h"
 
-const char *kp_psi_res_name(enum kp_psi_res r)
-{
-	static const char *const names[KP_PSI_NRES] = { "cpu", "memory", "io" };
-
-	return (unsigned int)r < KP_PSI_NRES ? names[r] : "?";
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -14,7 +14,8 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <uthash.h>
-#include "app/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "collect/memread.h"
 
 #define PATH_CAP 4096
@@ -98,13 +99,6 @@ void kp_memread__free(struct kp_memread *m)
 	free(m);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *kp_memread__usage_source(const struct kp_memread *m)
 {
@@ -245,7 +239,7 @@ static bool find_v1_dir(struct kp_memread *m, const char *dir, char *v1dir, size
 static void read_usage_v1(struct kp_memread *m, const char *relpath, const char *dir,
 			  struct kp_mem_files *out)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = kp_now_mono_ns();
 	char v1dir[2 * PATH_CAP];
 	struct v1_entry *e;
 

@@ -2,14 +2,7 @@
 #ifndef KPULSE_PROCSTAT_H
 #define KPULSE_PROCSTAT_H
 
-struct kp_procstat {
-	double cpu_seconds;
-	double rss_bytes;
-	double vsize_bytes;
-	double open_fds;
-	double max_fds;
-	double start_time_seconds;	/* since the epoch */
-};
+#include "model/self.h"
 
 int kp_procstat_read(struct kp_procstat *ps);
 

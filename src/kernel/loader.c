@@ -22,7 +22,9 @@
 #include <bpf/libbpf.h>
 #include "kpulse_abi.h"
 #include "kernel/loader.h"
-#include "app/log.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "model/self.h"
 #include "sched.skel.h"
 #include "mem.skel.h"
 #include "tcp.skel.h"
@@ -96,13 +98,6 @@ struct kp_loader {
 	unsigned int ndisabled;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* libbpf's messages go here while loading; printed only with -v. */
 static char *cap_buf;
@@ -689,7 +684,7 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 	malloc_trim(0);	/* hand the loading peak back to the system */
 	/* 6. run-time stats: on while this fd is open, restored when closed;
 	 * sampled, the first window starts now */
-	l->started_ns = l->win_open_ns = l->win_close_ns = now_ns();
+	l->started_ns = l->win_open_ns = l->win_close_ns = kp_now_mono_ns();
 	if (l->opts.stats != KP_BPF_STATS_OFF) {
 		l->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 		if (l->stats_fd < 0)
@@ -884,4 +879,18 @@ bool kp_loader__sched_info(const struct kp_loader *l)
 bool kp_loader__stats_enabled(const struct kp_loader *l)
 {
 	return l->stats_ok;
+}
+
+void kp_loader__features(const struct kp_loader *l, struct kp_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	f->psi = access("/proc/pressure/cpu", R_OK) == 0;
+	if (!l)
+		return;
+	f->tp_btf = kp_loader__tp_btf(l);
+	f->sched_info = kp_loader__sched_info(l);
+	f->bpf_stats = kp_loader__stats_enabled(l);
+	f->sock_len = kp_loader__running(l, "sock_send_length") &&
+		      kp_loader__running(l, "sock_recv_length");
 }

@@ -77,4 +77,9 @@ bool kp_loader__sched_info(const struct kp_loader *l);
 /* Privilege check: 0 when BPF can be used, -EPERM with a reason otherwise. */
 int kp_check_privileges(char *why, size_t len);
 
+/* What this kernel offers, as probed while loading (NULL @l: only what
+ * files tell, for `kpulse check` without privileges). */
+struct kp_features;
+void kp_loader__features(const struct kp_loader *l, struct kp_features *f);
+
 #endif

@@ -33,11 +33,12 @@ void kp_oom_record_from_event(struct kp_oom_record *r, const struct kp_oom_event
 	r->memcg_limit_bytes = r->memcg_limited ? e->memcg_limit_pages * page_size : 0;
 }
 
-void kp_oom_record_set_cgroup(struct kp_oom_record *r, const char *path)
+void kp_oom_record_set_cgroup(struct kp_oom_record *r, const char *path,
+			      const struct kp_identity *ident)
 {
 	snprintf(r->cgroup, sizeof(r->cgroup), "%s", path ? path : "");
-	if (r->cgroup[0])
-		kp_identity_from_path(r->cgroup, &r->ident);
+	if (r->cgroup[0] && ident)
+		r->ident = *ident;
 	else
 		memset(&r->ident, 0, sizeof(r->ident));
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "kpulse_abi.h"
-#include "collect/container.h"
+#include "model/identity.h"
 
 #define KP_OOM_KEPT 64	/* most recent OOM kills kept in memory */
 
@@ -40,7 +40,8 @@ struct kp_oom_record {
  * cgroup fields are left empty: set them with kp_oom_record_set_cgroup. */
 void kp_oom_record_from_event(struct kp_oom_record *r, const struct kp_oom_event *e,
 			      uint64_t page_size, uint64_t mono_now, uint64_t unix_now);
-void kp_oom_record_set_cgroup(struct kp_oom_record *r, const char *path);
+void kp_oom_record_set_cgroup(struct kp_oom_record *r, const char *path,
+			      const struct kp_identity *ident);
 
 /* "kpulse: oom_kill pid=.. comm=".." container=".." ..." and a newline;
  * strings quoted, with \" \\ \n and \xNN escapes. */

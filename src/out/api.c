@@ -2,7 +2,6 @@
  * buckets over sliding windows: never below the exact value and at most
  * 6.25% above it. Times are in seconds, as floats. */
 #define _GNU_SOURCE
-#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +10,8 @@
 #include <unistd.h>
 #include "analysis/analysis.h"
 #include "out/api.h"
-#include "collect/collector.h"
-#include "app/opts.h"
+#include "model/model.h"
+#include "base/opts.h"
 #include "model/hist.h"
 
 static const struct {
@@ -167,25 +166,11 @@ static json_t *tcp_json(const struct kp_tcp_totals *t, const struct kp_astate *s
 		"receive_per_second", s->rx_rate, "transmit_per_second", s->tx_rate);
 }
 
-static const char *container_id(const struct kp_container *k)
-{
-	return k->ident.id[0] ? k->ident.id : k->cgid_str;
-}
-
-bool kp_api_matches(const struct kp_container *k, const char *pattern)
-{
-	if (!pattern || !*pattern)
-		return true;
-	return !fnmatch(pattern, k->ident.name, 0) || !fnmatch(pattern, k->path, 0) ||
-	       (k->path[0] == '/' && !fnmatch(pattern, k->path + 1, 0)) ||
-	       !fnmatch(pattern, container_id(k), 0) || strstr(k->ident.name, pattern);
-}
-
 static json_t *container_json(const struct kp_container *k, const struct kp_astate *s,
 			      const struct kp_analysis *a, uint64_t now, bool detail)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}",
-			      "id", container_id(k), "name", k->ident.name,
+			      "id", kp_container_id(k), "name", k->ident.name,
 			      "runtime", kp_runtime_name(k->ident.runtime),
 			      "cgroup", k->path, "cgroup_id", (json_int_t)k->cgid);
 
@@ -232,17 +217,17 @@ static int by_score(const void *x, const void *y)
 	return ca > cb ? -1 : ca < cb;	/* then the busiest first */
 }
 
-json_t *kp_api_containers(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_containers(const struct kp_model *c, const struct kp_analysis *a,
 			  uint64_t now, const char *pattern)
 {
 	struct kp_container *k, *tmp;
 	json_t **rows = NULL, *arr = json_array();
 	size_t n = 0, cap = 0;
 
-	HASH_ITER(hh, kp_collector__containers(c), k, tmp) {
+	KP_MODEL_FOR_EACH_SHOWN(c, k, tmp) {
 		const struct kp_astate *s;
 
-		if (!k->path || !kp_api_matches(k, pattern) ||
+		if (!kp_container_matches(k, pattern) ||
 		    !(s = kp_analysis__get(a, k->cgid)))
 			continue;
 		if (n == cap) {
@@ -262,16 +247,15 @@ json_t *kp_api_containers(const struct kp_collector *c, const struct kp_analysis
 	return arr;
 }
 
-json_t *kp_api_container(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_container(const struct kp_model *c, const struct kp_analysis *a,
 			 uint64_t now, const char *key)
 {
 	struct kp_container *k, *tmp;
 
-	HASH_ITER(hh, kp_collector__containers(c), k, tmp) {
+	KP_MODEL_FOR_EACH_SHOWN(c, k, tmp) {
 		const struct kp_astate *s;
 
-		if (!k->path || (strcmp(key, container_id(k)) && strcmp(key, k->ident.name) &&
-				 strcmp(key, k->path)))
+		if (!kp_container_is(k, key))
 			continue;
 		s = kp_analysis__get(a, k->cgid);
 		return s ? container_json(k, s, a, now, true) : NULL;
@@ -330,13 +314,13 @@ static json_t *disks_json(const struct kp_disks *d)
 	return arr;
 }
 
-json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_node(const struct kp_model *c, const struct kp_analysis *a,
 		    uint64_t now)
 {
 	json_t *node;
-	const struct kp_sched_totals *t = kp_collector__node(c);
-	const struct kp_mem_totals *m = kp_collector__node_mem(c);
-	const struct kp_oom_list *ol = kp_collector__oom_events(c);
+	const struct kp_sched_totals *t = &c->node;
+	const struct kp_mem_totals *m = &c->node_mem;
+	const struct kp_oom_list *ol = &c->ooms;
 	const struct kp_astate *s = kp_analysis__get(a, 0);
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	json_t *ooms = json_array(), *mem = meminfo_json();
@@ -365,15 +349,15 @@ json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
 		"load", loadavg_json(),
 		"context_switches", "voluntary_per_second", s->vcsw_rate,
 		"involuntary_per_second", s->ivcsw_rate,
-		"network", tcp_json(kp_collector__node_tcp(c), s),
+		"network", tcp_json(&c->node_tcp, s),
 		"latency", latencies_json(s, a, now),
 		"oom_events", ooms);
 	if (node)
-		json_object_set_new(node, "disk", disks_json(kp_collector__disks(c)));
+		json_object_set_new(node, "disk", disks_json(&c->disks));
 	return node;
 }
 
-json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 		       uint64_t now, const char *metric, const char *container,
 		       const char *window, const char **err)
 {
@@ -403,9 +387,8 @@ json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a
 	if (!container || !*container || !strcmp(container, "node")) {
 		s = kp_analysis__get(a, 0);
 	} else {
-		HASH_ITER(hh, kp_collector__containers(c), k, tmp)
-			if (k->path && (!strcmp(container, container_id(k)) ||
-					!strcmp(container, k->ident.name) || !strcmp(container, k->path))) {
+		KP_MODEL_FOR_EACH_SHOWN(c, k, tmp)
+			if (kp_container_is(k, container)) {
 				s = kp_analysis__get(a, k->cgid);
 				break;
 			}

@@ -8,25 +8,22 @@
 #include <stdint.h>
 #include <jansson.h>
 
-struct kp_collector;
+struct kp_model;
 struct kp_analysis;
-struct kp_container;
 
-/* Containers matching @pattern (fnmatch on name, id or cgroup path; NULL =
- * all), worst health first. */
-json_t *kp_api_containers(const struct kp_collector *c, const struct kp_analysis *a,
+/* Containers matching @pattern (kp_container_matches; NULL = all), worst
+ * health first. */
+json_t *kp_api_containers(const struct kp_model *m, const struct kp_analysis *a,
 			  uint64_t now_ns, const char *pattern);
 /* One container by id, name or cgroup path, with its histograms; NULL when
  * there is none. */
-json_t *kp_api_container(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_container(const struct kp_model *m, const struct kp_analysis *a,
 			 uint64_t now_ns, const char *key);
-json_t *kp_api_node(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_node(const struct kp_model *m, const struct kp_analysis *a,
 		    uint64_t now_ns);
 /* History of one figure; NULL with @err set on bad input. */
-json_t *kp_api_history(const struct kp_collector *c, const struct kp_analysis *a,
+json_t *kp_api_history(const struct kp_model *m, const struct kp_analysis *a,
 		       uint64_t now_ns, const char *metric, const char *container,
 		       const char *window, const char **err);
-
-bool kp_api_matches(const struct kp_container *k, const char *pattern);
 
 #endif

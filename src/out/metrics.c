@@ -4,46 +4,87 @@
 #include <stddef.h>
 #include <string.h>
 #include "out/metrics.h"
-#include "collect/collector.h"
-#include "collect/cgroup.h"
-#include "kernel/loader.h"
-#include "collect/procstat.h"
+#include <stdlib.h>
+#include <uthash.h>
+#include "model/model.h"
 #include "out/prom.h"
-#include "app/version.h"
+#include "base/version.h"
 
-static const char *const drop_reason[KP_DROP_MAX] = {
-	[KP_DROP_CGROUP_MAP_FULL] = "cgroup_map_full",
-	[KP_DROP_TASK_STORAGE] = "task_storage",
-	[KP_DROP_PID_MAP_FULL] = "pid_map_full",
-	[KP_DROP_MEM_MAP_FULL] = "mem_map_full",
-	[KP_DROP_EVENT_RING_FULL] = "event_ring_full",
-	[KP_DROP_TCP_MAP_FULL] = "tcp_map_full",
-	[KP_DROP_TCP_HIST_MAP_FULL] = "tcp_hist_map_full",
-	[KP_DROP_SK_STORAGE] = "sk_storage",
-	[KP_DROP_REQ_MAP_FULL] = "req_map_full",
-	[KP_DROP_SOCK_MAP_FULL] = "sock_map_full",
-	[KP_DROP_SLOW_RING_FULL] = "slow_ring_full",
+/* A container's label set, escaped once, by cgroup id. */
+struct label_cache {
+	uint64_t cgid;
+	char *prep;
+	uint64_t gen;		/* the last render that used it */
+	UT_hash_handle hh;
 };
 
-/* Label set of a container, escaped once and kept with it (a container's
- * identity does not change once its path is known). */
-static const char *clabels(struct kp_container *k)
-{
-	struct kp_label l[KP_CONTAINER_LABELS + 1];
+struct kp_metrics {
+	struct label_cache *by_id;
+	uint64_t gen;
+};
 
-	if (k->prom_labels)
-		return k->prom_labels;
-	kp_container_labels(k, l);
-	k->prom_labels = kp_prom_prepare(l);
-	return k->prom_labels ? k->prom_labels : "";
+struct kp_metrics *kp_metrics__new(void)
+{
+	return calloc(1, sizeof(struct kp_metrics));
 }
 
-#define FOR_EACH_SHOWN(c, k, tmp)                                              \
-	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path)
+void kp_metrics__free(struct kp_metrics *mx)
+{
+	struct label_cache *e, *tmp;
+
+	if (!mx)
+		return;
+	HASH_ITER(hh, mx->by_id, e, tmp) {
+		HASH_DEL(mx->by_id, e);
+		free(e->prep);
+		free(e);
+	}
+	free(mx);
+}
+
+/* Current render, for clabels(); set by kp_metrics__render. */
+static struct kp_metrics *cur;
+
+/* Label set of a container, escaped once and kept (a container's identity
+ * does not change once its path is known). */
+static const char *clabels(const struct kp_container *k)
+{
+	struct kp_label l[KP_CONTAINER_LABELS + 1];
+	struct label_cache *e;
+
+	HASH_FIND(hh, cur->by_id, &k->cgid, sizeof(k->cgid), e);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return "";
+		kp_container_labels(k, l);
+		e->cgid = k->cgid;
+		e->prep = kp_prom_prepare(l);
+		HASH_ADD(hh, cur->by_id, cgid, sizeof(e->cgid), e);
+	}
+	e->gen = cur->gen;
+	return e->prep ? e->prep : "";
+}
+
+/* Forget the label sets of containers this render did not show. */
+static void labels_sweep(struct kp_metrics *mx)
+{
+	struct label_cache *e, *tmp;
+
+	HASH_ITER(hh, mx->by_id, e, tmp) {
+		if (e->gen == mx->gen)
+			continue;
+		HASH_DEL(mx->by_id, e);
+		free(e->prep);
+		free(e);
+	}
+}
+
+#define FOR_EACH_SHOWN(m, k, tmp) KP_MODEL_FOR_EACH_SHOWN(m, k, tmp)
 
 /* kpulse_<scope>_pressure_<res>_<some|full>_seconds_total for every
  * resource and kind, from the PSI files' cumulative totals (µs). */
-static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
+static void render_pressure(FILE *f, const struct kp_model *c, bool node)
 {
 	static const char *const kinds[2] = { "some", "full" };
 	struct kp_container *k, *tmp;
@@ -51,7 +92,7 @@ static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
 
 	for (int r = 0; r < KP_PSI_NRES; r++) {
 		for (int s = 0; s < 2; s++) {
-			const struct kp_mem_files *nf = &kp_collector__node_mem(c)->files;
+			const struct kp_mem_files *nf = &(&c->node_mem)->files;
 
 			snprintf(name, sizeof(name), "kpulse_%s_pressure_%s_%s_seconds_total",
 				 node ? "node" : "container", kp_psi_res_name(r), kinds[s]);
@@ -81,7 +122,7 @@ static void render_pressure(FILE *f, const struct kp_collector *c, bool node)
 	}
 }
 
-static void render_container_mem(FILE *f, const struct kp_collector *c)
+static void render_container_mem(FILE *f, const struct kp_model *c)
 {
 	struct kp_container *k, *tmp;
 
@@ -116,12 +157,11 @@ static void render_container_mem(FILE *f, const struct kp_collector *c)
 	}
 }
 
-#define FOR_EACH_TCP(c, k, tmp)                                                \
-	HASH_ITER(hh, kp_collector__containers(c), k, tmp) if (k->path && k->tcp)
+#define FOR_EACH_TCP(m, k, tmp) KP_MODEL_FOR_EACH_SHOWN(m, k, tmp) if (k->tcp)
 
 /* Request latency of one container and direction: a series per named
  * port and one for port="other" (src/ports.h keeps the set small). */
-static void render_requests(FILE *f, struct kp_container *k, int dir, struct kp_lat *lat)
+static void render_requests(FILE *f, const struct kp_container *k, int dir, struct kp_lat *lat)
 {
 	static const char *const dir_name[2] = { "inbound", "outbound" };
 	const struct kp_portset *ps = k->req[dir];
@@ -171,9 +211,9 @@ static const struct tcp_counter {
 
 /* Every TCP counter family, for the containers whose sockets did anything
  * (@node false) or host-wide. */
-static void render_tcp_counters(FILE *f, const struct kp_collector *c, bool node, bool sock_len)
+static void render_tcp_counters(FILE *f, const struct kp_model *c, bool node, bool sock_len)
 {
-	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+	const struct kp_tcp_totals *n = (&c->node_tcp);
 	struct kp_container *k, *tmp;
 	char name[96];
 
@@ -205,7 +245,7 @@ static void render_tcp_counters(FILE *f, const struct kp_collector *c, bool node
  * charged to the cgroup that created the socket. Without the socket length
  * tracepoints (@sock_len false: before Linux 6.3) bytes and request
  * latency are not shown at all, rather than as zeros. */
-static void render_container_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+static void render_container_tcp(FILE *f, const struct kp_model *c, bool sock_len)
 {
 	struct kp_lat lat;
 	struct kp_container *k, *tmp;
@@ -236,9 +276,9 @@ static void render_container_tcp(FILE *f, const struct kp_collector *c, bool soc
 			render_requests(f, k, d, &lat);
 }
 
-static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len)
+static void render_node_tcp(FILE *f, const struct kp_model *c, bool sock_len)
 {
-	const struct kp_tcp_totals *n = kp_collector__node_tcp(c);
+	const struct kp_tcp_totals *n = (&c->node_tcp);
 
 	kp_prom_family(f, "kpulse_node_tcp_rtt_seconds", "histogram",
 		       "Smoothed RTT of all TCP sockets, per received segment (sampled as the "
@@ -258,7 +298,7 @@ static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len
 	kp_prom_family(f, "kpulse_node_request_latency_seconds", "histogram",
 		       "Request latency over all sockets and ports, host-wide, by direction.");
 	for (int d = 0; d < 2; d++) {
-		const struct kp_lat *r = kp_collector__node_req(c, d);
+		const struct kp_lat *r = (&c->node_req[d]);
 
 		kp_prom_histogram_p(f, "kpulse_node_request_latency_seconds", NULL,
 				    d ? "direction=\"outbound\"" : "direction=\"inbound\"",
@@ -266,7 +306,7 @@ static void render_node_tcp(FILE *f, const struct kp_collector *c, bool sock_len
 	}
 }
 
-static void render_containers(FILE *f, const struct kp_collector *c)
+static void render_containers(FILE *f, const struct kp_model *c)
 {
 	struct kp_container *k, *tmp;
 
@@ -293,10 +333,10 @@ static void render_containers(FILE *f, const struct kp_collector *c)
 	render_container_mem(f, c);
 }
 
-static void render_node(FILE *f, const struct kp_collector *c)
+static void render_node(FILE *f, const struct kp_model *c)
 {
-	const struct kp_sched_totals *n = kp_collector__node(c);
-	const struct kp_mem_totals *m = kp_collector__node_mem(c);
+	const struct kp_sched_totals *n = (&c->node);
+	const struct kp_mem_totals *m = (&c->node_mem);
 	struct kp_label kind[2] = { { "kind", NULL }, { NULL, NULL } };
 
 	kp_prom_family(f, "kpulse_node_cpu_seconds_total", "counter",
@@ -322,19 +362,14 @@ static void render_node(FILE *f, const struct kp_collector *c)
 	render_pressure(f, c, true);
 }
 
-static void render_self(FILE *f, const struct kp_collector *c,
-			const struct kp_loader *ld, const struct kp_cgroups *cg)
+static void render_programs(FILE *f, const struct kp_self *st)
 {
-	const struct kp_collector_stats *st = kp_collector__stats(c);
 	struct kp_label l[3] = { { "program", NULL }, { NULL, NULL }, { NULL, NULL } };
-	unsigned int np = kp_loader__prog_count(ld);
-	uint64_t run_ns, runs, misses, misses_total = 0;
-	struct kp_procstat ps;
 
 	kp_prom_family(f, "kpulse_bpf_program_attached", "gauge",
 		       "1 when the program for this tracepoint runs, 0 when it could not load or attach.");
-	for (unsigned int i = 0; i < np; i++) {
-		const struct kp_prog_info *p = kp_loader__prog(ld, i);
+	for (unsigned int i = 0; i < st->n_progs; i++) {
+		const struct kp_prog_state *p = &st->progs[i];
 
 		l[0].value = p->tracepoint;
 		l[1] = (struct kp_label){ "attach", p->attach };
@@ -344,76 +379,69 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_family(f, "kpulse_bpf_program_run_seconds_total", "counter",
 		       "Kernel time spent in the program (the kernel's bpf run-time stats; with bpf_stats: "
 		       "sampled, estimated from one interval in 30).");
-	for (unsigned int i = 0; i < np; i++) {
-		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+	for (unsigned int i = 0; i < st->n_progs; i++) {
+		if (!st->progs[i].has_stats)
 			continue;
-		l[0].value = kp_loader__prog(ld, i)->tracepoint;
-		kp_prom_sample(f, "kpulse_bpf_program_run_seconds_total", l, (double)run_ns / 1e9);
+		l[0].value = st->progs[i].tracepoint;
+		kp_prom_sample(f, "kpulse_bpf_program_run_seconds_total", l,
+			       (double)st->progs[i].run_ns / 1e9);
 	}
 	kp_prom_family(f, "kpulse_bpf_program_runs_total", "counter",
 		       "Invocations of the program (sampled like the run time).");
-	for (unsigned int i = 0; i < np; i++) {
-		if (kp_loader__prog_stats(ld, i, &run_ns, &runs, &misses))
+	for (unsigned int i = 0; i < st->n_progs; i++) {
+		if (!st->progs[i].has_stats)
 			continue;
-		l[0].value = kp_loader__prog(ld, i)->tracepoint;
-		kp_prom_sample_u64(f, "kpulse_bpf_program_runs_total", l, runs);
-		misses_total += misses;
+		l[0].value = st->progs[i].tracepoint;
+		kp_prom_sample_u64(f, "kpulse_bpf_program_runs_total", l, st->progs[i].runs);
 	}
 	kp_prom_family(f, "kpulse_bpf_stats_duty_cycle", "gauge",
 		       "Share of the time the bpf run-time stats behind kpulse_bpf_program_* were on "
 		       "(1 always, 0 off).");
-	kp_prom_sample(f, "kpulse_bpf_stats_duty_cycle", NULL, kp_loader__stats_duty(ld));
+	kp_prom_sample(f, "kpulse_bpf_stats_duty_cycle", NULL, st->stats_duty);
+}
+
+static void render_maps(FILE *f, const struct kp_self *st)
+{
+	struct kp_label l[2] = { { "map", NULL }, { NULL, NULL } };
+
 	kp_prom_family(f, "kpulse_bpf_map_entries", "gauge", "Entries in the map at the last collection.");
-	l[0] = (struct kp_label){ "map", "cg_stats" };
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries);
-	l[0].value = "mem_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->mem_map_entries);
-	l[0].value = "tcp_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->tcp_map_entries);
-	l[0].value = "tcp_hist";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hist_map_entries);
-	l[0].value = "req_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->req_map_entries);
-	l[0].value = "hot_owner";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->hot_map_entries);
+	for (int i = 0; i < KP_MAP_MAX; i++) {
+		l[0].value = kp_map_names[i];
+		kp_prom_sample_u64(f, "kpulse_bpf_map_entries", l, st->map_entries[i]);
+	}
 	kp_prom_family(f, "kpulse_bpf_map_max_entries", "gauge", "Capacity of the map.");
-	l[0].value = "cg_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries);
-	l[0].value = "mem_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->mem_map_max_entries);
-	l[0].value = "tcp_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->tcp_map_max_entries);
-	l[0].value = "tcp_hist";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hist_map_max_entries);
-	l[0].value = "req_stats";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->req_map_max_entries);
-	l[0].value = "hot_owner";
-	kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->hot_map_max_entries);
+	for (int i = 0; i < KP_MAP_MAX; i++) {
+		l[0].value = kp_map_names[i];
+		kp_prom_sample_u64(f, "kpulse_bpf_map_max_entries", l, st->map_max_entries[i]);
+	}
 	kp_prom_family(f, "kpulse_bpf_events_dropped_total", "counter",
 		       "Events the BPF programs could not record, by reason.");
 	l[0].name = "reason";
 	for (int r = 0; r < KP_DROP_MAX; r++) {
-		l[0].value = drop_reason[r];
+		l[0].value = kp_drop_names[r];
 		kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, st->drops[r]);
 	}
 	l[0].value = "recursion_miss";
-	kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, misses_total);
+	kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, kp_self_misses(st));
+}
+
+static void render_daemon(FILE *f, const struct kp_model *c)
+{
+	const struct kp_self *st = &c->self;
+	struct kp_label l[2] = { { "version", KPULSE_VERSION }, { NULL, NULL } };
+	struct kp_container *k, *tmp;
+	uint64_t n = 0;
 
 	kp_prom_family(f, "kpulse_containers", "gauge", "Cgroups tracked right now.");
-	{
-		struct kp_container *k, *tmp;
-		uint64_t n = 0;
-
-		FOR_EACH_SHOWN(c, k, tmp)
-			n++;
-		kp_prom_sample_u64(f, "kpulse_containers", NULL, n);
-	}
+	FOR_EACH_SHOWN(c, k, tmp)
+		n++;
+	kp_prom_sample_u64(f, "kpulse_containers", NULL, n);
 	kp_prom_family(f, "kpulse_containers_removed_total", "counter",
 		       "Cgroups that disappeared and were dropped from maps and output.");
 	kp_prom_sample_u64(f, "kpulse_containers_removed_total", NULL, st->removed);
 	kp_prom_family(f, "kpulse_cgroup_tree_walks_total", "counter",
 		       "Walks of the cgroup v2 tree to resolve new cgroup ids.");
-	kp_prom_sample_u64(f, "kpulse_cgroup_tree_walks_total", NULL, kp_cgroups__walks(cg));
+	kp_prom_sample_u64(f, "kpulse_cgroup_tree_walks_total", NULL, st->tree_walks);
 	kp_prom_family(f, "kpulse_collections_total", "counter", "Map reads done.");
 	kp_prom_sample_u64(f, "kpulse_collections_total", NULL, st->collections);
 	kp_prom_family(f, "kpulse_collection_duration_seconds", "gauge",
@@ -421,36 +449,42 @@ static void render_self(FILE *f, const struct kp_collector *c,
 	kp_prom_sample(f, "kpulse_collection_duration_seconds", NULL, st->last_duration_s);
 	kp_prom_family(f, "kpulse_degraded", "gauge",
 		       "1 when some BPF program is not running on this kernel (see /health).");
-	kp_prom_sample_u64(f, "kpulse_degraded", NULL, kp_loader__degraded(ld));
+	kp_prom_sample_u64(f, "kpulse_degraded", NULL, st->degraded);
 	kp_prom_family(f, "kpulse_build_info", "gauge", "Version of this kpulse.");
-	l[0] = (struct kp_label){ "version", KPULSE_VERSION };
 	kp_prom_sample_u64(f, "kpulse_build_info", l, 1);
-
-	if (kp_procstat_read(&ps))
-		return;
-	kp_prom_family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-	kp_prom_sample(f, "process_cpu_seconds_total", NULL, ps.cpu_seconds);
-	kp_prom_family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-	kp_prom_sample(f, "process_resident_memory_bytes", NULL, ps.rss_bytes);
-	kp_prom_family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-	kp_prom_sample(f, "process_virtual_memory_bytes", NULL, ps.vsize_bytes);
-	kp_prom_family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
-	kp_prom_sample(f, "process_open_fds", NULL, ps.open_fds);
-	kp_prom_family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-	kp_prom_sample(f, "process_max_fds", NULL, ps.max_fds);
-	kp_prom_family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-	kp_prom_sample(f, "process_start_time_seconds", NULL, ps.start_time_seconds);
 }
 
-void kp_metrics_render(FILE *f, const struct kp_collector *c,
-		       const struct kp_loader *l, const struct kp_cgroups *cg)
+static void render_process(FILE *f, const struct kp_procstat *ps)
 {
-	bool sock_len = kp_loader__running(l, "sock_send_length") &&
-			kp_loader__running(l, "sock_recv_length");
+	kp_prom_family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+	kp_prom_sample(f, "process_cpu_seconds_total", NULL, ps->cpu_seconds);
+	kp_prom_family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	kp_prom_sample(f, "process_resident_memory_bytes", NULL, ps->rss_bytes);
+	kp_prom_family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+	kp_prom_sample(f, "process_virtual_memory_bytes", NULL, ps->vsize_bytes);
+	kp_prom_family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+	kp_prom_sample(f, "process_open_fds", NULL, ps->open_fds);
+	kp_prom_family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+	kp_prom_sample(f, "process_max_fds", NULL, ps->max_fds);
+	kp_prom_family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+	kp_prom_sample(f, "process_start_time_seconds", NULL, ps->start_time_seconds);
+}
 
-	render_containers(f, c);
-	render_container_tcp(f, c, sock_len);
-	render_node(f, c);
-	render_node_tcp(f, c, sock_len);
-	render_self(f, c, l, cg);
+void kp_metrics__render(struct kp_metrics *mx, FILE *f, const struct kp_model *m)
+{
+	bool sock_len = m->self.feat.sock_len;
+
+	cur = mx;
+	mx->gen++;
+	render_containers(f, m);
+	render_container_tcp(f, m, sock_len);
+	render_node(f, m);
+	render_node_tcp(f, m, sock_len);
+	render_programs(f, &m->self);
+	render_maps(f, &m->self);
+	render_daemon(f, m);
+	if (m->self.proc.start_time_seconds > 0)
+		render_process(f, &m->self.proc);
+	labels_sweep(mx);
+	cur = NULL;
 }

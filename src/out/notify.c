@@ -15,10 +15,11 @@
 #include <string.h>
 #include <time.h>
 #include <curl/curl.h>
-#include "app/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "out/notify.h"
 #include "out/prom.h"
-#include "app/version.h"
+#include "base/version.h"
 
 #define MAX_BACKOFF_NS (60ull * 1000000000ull)
 
@@ -48,17 +49,10 @@ struct kp_notify {
 	unsigned int n;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static struct timespec deadline(uint64_t delay_ns)
 {
-	uint64_t t = mono_ns() + delay_ns;
+	uint64_t t = kp_now_mono_ns() + delay_ns;
 
 	return (struct timespec){ (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
+#include "model/label.h"
 
 /* Write @s as a label value body: backslash, double quote and newline are
  * escaped; invalid UTF-8 bytes become U+FFFD. */
@@ -24,10 +25,6 @@ void kp_prom_family(FILE *f, const char *name, const char *type,
 /* A label set: pairs of name, value; NULL name ends it. Written as
  * {a="x",b="y"} (nothing when empty). @extra is an already formatted
  * trailing label pair such as le="0.5" or NULL. */
-struct kp_label {
-	const char *name;
-	const char *value;
-};
 void kp_prom_labels(FILE *f, const struct kp_label *labels, const char *extra);
 
 /* name{labels} value */

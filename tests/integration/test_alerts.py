@@ -303,6 +303,39 @@ receivers:
         wait_for("the reload", lambda: "config: reloaded" in self.d.stderr(), 10)
         self.assertEqual([r["name"] for r in self.kp_alerts()["rules"]], [RULE])
 
+    def test_empty_file_never_drops_protection(self):
+        """An empty or comment-only file (truncated, wrongly mounted) is
+        refused at start and on SIGHUP: the admin token and the receivers
+        stay. A reload that does remove a setting says so by name."""
+        empty = os.path.join(self.tmp, "empty.yaml")
+        with open(empty, "w") as f:
+            f.write("# nothing here yet\n")
+        r = subprocess.run([h.KPULSE, "daemon", "--config", empty, "--listen", "127.0.0.1:1"],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 64)
+        self.assertIn("%s:1:1: no settings" % empty, r.stderr)
+        good = open(self.config).read()
+        try:
+            with open(self.config, "w") as f:
+                f.write("\n")
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait_for("the reload error", lambda: "no settings" in self.d.stderr(), 10)
+            # still protected: an ack without the token is refused
+            self.assertEqual(self.post_ack("0123456789abcdef", None)[0], 401)
+            # a file without admin_token: applied, and the log names what went
+            with open(self.config, "w") as f:
+                f.write("\n".join(l for l in good.splitlines()
+                                  if not l.startswith("admin_token")) + "\n")
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait_for("the removal logged",
+                     lambda: "the reload removes 'admin_token'" in self.d.stderr(), 10)
+        finally:
+            with open(self.config, "w") as f:
+                f.write(good)
+            n = self.d.stderr().count("config: reloaded")
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait_for("the restore", lambda: self.d.stderr().count("config: reloaded") > n, 10)
+
 
 if __name__ == "__main__":
     unittest.main()

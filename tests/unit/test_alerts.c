@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "analysis/alerts.h"
+#include "app/config.h"
+#include "out/alert_out.h"
 
 #define S 1000000000ull
 #define MAX_INST 300
@@ -663,7 +665,7 @@ static void test_alertmanager_object(void **s)
 {
 	struct kp_rule r = mkrule("RunqHigh", 0.05, 0.025, 0);
 	struct kp_alerts *e = engine(&r, 1, NULL, 0);
-	struct kp_cfg_label extra[2] = { { "cluster", "prod" }, { "container", "not-this" } };
+	struct kp_label extra[3] = { { "cluster", "prod" }, { "container", "not-this" }, { NULL, NULL } };
 	const struct kp_alert *a;
 	char id[17];
 	json_t *j, *l;
@@ -673,7 +675,7 @@ static void test_alertmanager_object(void **s)
 	eval(e, 10 * S);
 	a = alert_of(e, "RunqHigh", "web");
 	snprintf(id, sizeof(id), "%s", a->id);
-	j = kp_alert_am_json(a, extra, 2, "http://host:9477/api/v1/alerts", 1700000000 * (int64_t)S);
+	j = kp_alert_am_json(a, extra, "http://host:9477/api/v1/alerts", 1700000000 * (int64_t)S);
 	l = json_object_get(j, "labels");
 	assert_string_equal(json_string_value(json_object_get(l, "alertname")), "RunqHigh");
 	assert_string_equal(json_string_value(json_object_get(l, "severity")), "warning");
@@ -693,7 +695,7 @@ static void test_alertmanager_object(void **s)
 	set("RunqHigh", "web", 0.01);
 	eval(e, 15 * S);
 	a = kp_alerts__find(e, id);
-	j = kp_alert_am_json(a, NULL, 0, NULL, 1700000000 * (int64_t)S);
+	j = kp_alert_am_json(a, NULL, NULL, 1700000000 * (int64_t)S);
 	assert_string_equal(json_string_value(json_object_get(j, "endsAt")), "2023-11-14T22:13:35.000Z");
 	assert_string_equal(json_string_value(json_object_get(j, "startsAt")), "2023-11-14T22:13:30.000Z");
 	assert_null(json_object_get(j, "generatorURL"));

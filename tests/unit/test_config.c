@@ -90,18 +90,72 @@ static void test_defaults(void **s)
 	}
 }
 
-static void test_empty_and_null_files_are_defaults(void **s)
+/* An empty file is refused (a truncated or wrongly mounted file would
+ * otherwise reset everything, the admin token and receivers included); an
+ * empty mapping means the defaults on purpose. */
+static void test_empty_files_refused_empty_mapping_is_defaults(void **s)
 {
 	struct kp_config d;
 
 	(void)s;
 	kp_config_defaults(&d);
-	assert_int_equal(parse(""), 0);
+	assert_int_equal(parse(""), -EINVAL);
+	assert_non_null(strstr(err, "t.yaml:1:1: no settings"));
+	assert_int_equal(parse("# only a comment\n"), -EINVAL);
+	assert_int_equal(parse("---\n~\n"), -EINVAL);
+	assert_int_equal(parse("{}\n"), 0);
 	assert_memory_equal(&cfg, &d, sizeof(d));
-	assert_int_equal(parse("# only a comment\n"), 0);
-	assert_memory_equal(&cfg, &d, sizeof(d));
-	assert_int_equal(parse("---\n~\n"), 0);
-	assert_memory_equal(&cfg, &d, sizeof(d));
+}
+
+struct notes {
+	char text[8][160];
+	int n;
+};
+
+static void take_note(void *ctx, const char *msg)
+{
+	struct notes *n = ctx;
+
+	if (n->n < 8)
+		snprintf(n->text[n->n++], sizeof(n->text[0]), "%s", msg);
+}
+
+static bool noted(const struct notes *n, const char *s)
+{
+	for (int i = 0; i < n->n; i++)
+		if (strstr(n->text[i], s))
+			return true;
+	return false;
+}
+
+/* The table decides what a reload applies: restart-only keys keep their
+ * running value and say so, pinned (command-line) keys keep theirs
+ * silently, and a key the reload empties is named. */
+static void test_reload_follows_the_table(void **s)
+{
+	static struct kp_config run, next;
+	struct notes n = { 0 };
+
+	(void)s;
+	assert_int_equal(parse("listen: 127.0.0.1:1\ninterval: 5s\nadmin_token: s3cret-token-1\n"
+			       "log_format: json\nreceivers: {webhook: [http://127.0.0.1:1/x]}\n"), 0);
+	run = cfg;
+	assert_int_equal(kp_config_pin(&run, "log_format"), 0);
+	assert_int_equal(kp_config_pin(&run, "nonsense"), -ENOENT);
+	assert_int_equal(parse("listen: 127.0.0.1:2\ninterval: 5s\nlog_format: text\n"
+			       "max_alerts: 7\n"), 0);
+	next = cfg;
+	kp_config_reload(&run, &next, take_note, &n);
+	assert_string_equal(next.listen, "127.0.0.1:1");		/* restart-only */
+	assert_true(noted(&n, "'listen' changed; it takes effect at the next start"));
+	assert_int_equal(next.log_format, KP_LOG_JSON);		/* pinned */
+	assert_false(noted(&n, "log_format"));
+	assert_string_equal(next.admin_token, "");			/* applied, and said */
+	assert_true(noted(&n, "the reload removes 'admin_token'"));
+	assert_true(noted(&n, "the reload removes 'receivers'"));
+	assert_int_equal(next.max_alerts, 7);
+	assert_true(noted(&n, "'max_alerts' changed"));
+	assert_false(noted(&n, "interval"));				/* unchanged */
 }
 
 static void test_full_file(void **s)
@@ -384,7 +438,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_empty_and_null_files_are_defaults),
+		cmocka_unit_test(test_empty_files_refused_empty_mapping_is_defaults),
+		cmocka_unit_test(test_reload_follows_the_table),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_alerts_empty_list_means_no_rules),
 		cmocka_unit_test(test_builtin_windows_follow_the_file),

@@ -10,6 +10,17 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model/memevents.h"
+#include "collect/container.h"
+
+/* The collector names a cgroup from its path; the same here. */
+static void set_cgroup(struct kp_oom_record *r, const char *path)
+{
+	struct kp_identity id;
+
+	if (path)
+		kp_identity_from_path(path, &id);
+	kp_oom_record_set_cgroup(r, path, path ? &id : NULL);
+}
 
 static struct kp_oom_event event(__u32 pid)
 {
@@ -96,7 +107,7 @@ static void test_log_line(void **s)
 
 	(void)s;
 	kp_oom_record_from_event(&r, &e, 4096, 0, 0);
-	kp_oom_record_set_cgroup(&r, "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope");
+	set_cgroup(&r, "/system.slice/docker-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.scope");
 	line = logged(&r);
 	assert_non_null(strstr(line, "kpulse: oom_kill pid=21567 tgid=21567 comm=\"workload\" "));
 	assert_non_null(strstr(line, " container=\"0123456789ab\" "));
@@ -117,7 +128,7 @@ static void test_log_hostile_names(void **s)
 	memcpy(e.comm, "a\"b\\c\nd\x01", 9);
 	e.memcg_limit_pages = 0x7fffffffffffffffull / 4096;
 	kp_oom_record_from_event(&r, &e, 4096, 0, 0);
-	kp_oom_record_set_cgroup(&r, "/evil\"\n name=x");
+	set_cgroup(&r, "/evil\"\n name=x");
 	line = logged(&r);
 	assert_non_null(strstr(line, "comm=\"a\\\"b\\\\c\\nd\\x01\""));
 	assert_non_null(strstr(line, "cgroup=\"/evil\\\"\\n name=x\""));
@@ -126,7 +137,7 @@ static void test_log_hostile_names(void **s)
 	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
 	free(line);
 	/* unknown cgroup: empty names */
-	kp_oom_record_set_cgroup(&r, NULL);
+	set_cgroup(&r, NULL);
 	line = logged(&r);
 	assert_non_null(strstr(line, " container=\"\" cgroup=\"\" "));
 	free(line);

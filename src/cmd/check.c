@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "collect/cgroup.h"
-#include "cmd/cli.h"
+#include "cmd/cmds.h"
 #include "kernel/loader.h"
-#include "app/log.h"
-#include "app/version.h"
+#include "base/log.h"
+#include "base/version.h"
 
 struct feature {
 	char name[48];

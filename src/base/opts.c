@@ -2,8 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "app/log.h"
-#include "app/opts.h"
+#include "base/log.h"
+#include "base/opts.h"
 
 long long kp_parse_duration(const char *s)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <jansson.h>
-#include "app/log.h"
+#include "base/log.h"
 
 int kp_verbose;
 int kp_log_json;

@@ -1,0 +1,162 @@
+/* routes.c - see routes.h.
+ *
+ * /metrics re-reads the maps when the last read is older than
+ * SCRAPE_FRESH_NS, so counters are exact at scrape time; the JSON API
+ * serves the analysis made at the last interval tick (windows and rates
+ * are per interval). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "app/alerting.h"
+#include "app/pipeline.h"
+#include "app/routes.h"
+#include "base/clock.h"
+#include "model/model.h"
+#include "out/api.h"
+#include "out/metrics.h"
+#include "out/prom.h"
+
+#define SCRAPE_FRESH_NS 50000000ull
+
+static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	const char *accept = kp_http_header(req, "Accept");
+	/* OpenMetrics when the scraper asks for it (Prometheus does) */
+	bool om = accept && strstr(accept, "application/openmetrics-text");
+	FILE *f = open_memstream(&r->body, &r->len);
+
+	if (!f)
+		return;
+	kp_pipeline_refresh(d->p, kp_now_mono_ns(), SCRAPE_FRESH_NS);
+	kp_prom_begin(f, om);
+	kp_metrics__render(d->mx, f, d->p->model);
+	kp_alerting__prom(d->al, f);
+	kp_prom_end(f);
+	if (fclose(f)) {
+		free(r->body);
+		r->body = NULL;
+		return;
+	}
+	r->status = 200;
+	r->content_type = om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+			     : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	json_t *j = kp_health_doc(d->p->model, &d->health, kp_now_mono_ns(), &r->status);
+
+	(void)req;
+	r->body = json_dumps(j, JSON_INDENT(2));
+	r->len = r->body ? strlen(r->body) : 0;
+	r->content_type = "application/json";
+	json_decref(j);
+}
+
+static void h_containers(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+
+	kp_http_json(r, 200, kp_api_containers(d->p->model, d->p->an, kp_now_mono_ns(),
+					       kp_http_arg(req, "container")));
+}
+
+static void h_container(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	const char *key = req->url + strlen("/api/v1/containers/");
+	json_t *j = kp_api_container(d->p->model, d->p->an, kp_now_mono_ns(), key);
+
+	if (j)
+		kp_http_json(r, 200, j);
+	else
+		kp_http_error(r, 404, "no such container");
+}
+
+static void h_node(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+
+	(void)req;
+	kp_http_json(r, 200, kp_api_node(d->p->model, d->p->an, kp_now_mono_ns()));
+}
+
+static void h_history(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	const char *err = NULL;
+	json_t *j = kp_api_history(d->p->model, d->p->an, kp_now_mono_ns(),
+				   kp_http_arg(req, "metric"), kp_http_arg(req, "container"),
+				   kp_http_arg(req, "window"), &err);
+
+	if (j)
+		kp_http_json(r, 200, j);
+	else
+		kp_http_error(r, strcmp(err, "no such container") ? 400 : 404, err);
+}
+
+static void h_alerts(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+
+	(void)req;
+	kp_http_json(r, 200, kp_alerting__json(d->al));
+}
+
+/* POST /api/v1/alerts/{id}/ack with Authorization: Bearer <admin token> */
+static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	const char *rest = req->url + strlen("/api/v1/alerts/");
+	const char *slash = strchr(rest, '/');
+	const char *msg = "no such endpoint";
+	char id[64];
+	json_t *alert;
+	unsigned int status;
+
+	if (!slash || strcmp(slash, "/ack") || slash == rest || slash - rest >= (long)sizeof(id)) {
+		kp_http_error(r, 404, msg);
+		return;
+	}
+	snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
+	status = kp_alerting__ack(d->al, id, kp_http_header(req, "Authorization"),
+				  kp_now_mono_ns(), &alert, &msg);
+	if (alert)
+		kp_http_json(r, status, alert);
+	else
+		kp_http_error(r, status, msg);
+}
+
+/* The dashboard: a static page in the binary that reads the JSON API. */
+extern const char kp_dashboard_html[], kp_dashboard_html_end[];
+
+static void h_dashboard(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	size_t n = (size_t)(kp_dashboard_html_end - kp_dashboard_html);
+
+	(void)ctx;
+	(void)req;
+	r->body = malloc(n);
+	if (!r->body)
+		return;
+	memcpy(r->body, kp_dashboard_html, n);
+	r->len = n;
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+}
+
+const struct kp_http_route kp_routes[] = {
+	{ "/", h_dashboard, NULL },
+	{ "/metrics", h_metrics, NULL },
+	{ "/health", h_health, NULL },
+	{ "/api/v1/containers", h_containers, NULL },
+	{ "/api/v1/containers/", h_container, NULL },
+	{ "/api/v1/node", h_node, NULL },
+	{ "/api/v1/history", h_history, NULL },
+	{ "/api/v1/alerts", h_alerts, NULL },
+	{ "/api/v1/alerts/", h_alert_ack, "POST" },
+	{ NULL, NULL, NULL },
+};

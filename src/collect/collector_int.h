@@ -1,0 +1,72 @@
+/* collector_int.h - the collector's state, shared by the files that read
+ * one BPF unit's maps each (sched_read.c, mem_read.c, tcp_read.c) and the
+ * one that drives them (collector.c). Not for use outside src/collect. */
+#ifndef KPULSE_COLLECTOR_INT_H
+#define KPULSE_COLLECTOR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "collect/collector.h"
+#include "collect/mapread.h"
+#include "model/model.h"
+
+struct kp_loader;
+struct kp_cgroups;
+struct kp_memread;
+struct kp_hot;
+struct ring_buffer;
+
+#define KP_GONE_KEPT 64
+
+struct kp_collector {
+	struct kp_loader *loader;
+	struct kp_cgroups *cg;
+	struct kp_model *m;		/* filled here, read by everyone else */
+	struct kp_mapread rd;		/* batch buffers, shared by every map */
+	int stats_fd, slot_fd, drops_fd, mem_fd;
+	int tcp_fd, hist_fd, req_fd;
+	size_t vsz, mem_vsz, tcp_vsz, hist_vsz, req_vsz;	/* per-CPU strides */
+	struct kp_req_key *req_keys;	/* batch keys of req_stats */
+	struct kp_hot *hot;		/* hot slots; NULL without the TCP unit */
+	uint64_t files_every_ns;	/* cgroup files: how often per container */
+	unsigned int files_per_collection;	/* and how many at most (0: all) */
+	bool disks_reported;
+	struct kp_tcp_totals tcp_tmp;
+	struct kp_lat lat_tmp, lat_delta;
+	int ncpus;
+	/* cpu_slot as read right after cg_stats, and right before it */
+	struct kp_cpu_slot *slots, *slots_before;
+	struct kp_memread *mr;
+	struct ring_buffer *rb;
+	FILE *oom_log;
+	long page_size;
+	/* cgroups removed lately: their figures still pending on an idle CPU
+	 * must not bring them back */
+	uint64_t gone[KP_GONE_KEPT];
+	unsigned int gone_next;
+	uint64_t gen;
+	uint64_t now;		/* CLOCK_MONOTONIC of the round being read */
+};
+
+/* The container of @id, made when new, marked as seen by this round and
+ * named when it can be; NULL when out of memory. */
+struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id);
+/* Name @k from the cgroup tree (a rate-limited walk may run). */
+void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now);
+
+/* sched_read.c: cg_stats and the per-CPU slots, into the totals. */
+int kp_sched_read(struct kp_collector *c, uint64_t now, uint64_t *entries);
+void kp_sched_finalize(struct kp_collector *c, uint64_t now);
+
+/* mem_read.c: mem_stats into the totals; OOM kills from the ring buffer. */
+int kp_mem_read(struct kp_collector *c, uint64_t now, uint64_t *entries);
+int kp_oom_ring_open(struct kp_collector *c);
+
+/* tcp_read.c: tcp_stats, tcp_hist, req_stats and the hot slots; a gone
+ * container's keys out of those maps. */
+int kp_tcp_read(struct kp_collector *c, uint64_t now, uint64_t entries[3]);
+void kp_tcp_forget(struct kp_collector *c, const struct kp_container *k);
+
+#endif

@@ -1,0 +1,24 @@
+/* health_doc.h - the /health document and its verdict, from the model
+ * alone: `ok`, `degraded` (something is off: a program not running, a
+ * feature missing) or `failing` (nothing runs, or collection stalled). */
+#ifndef KPULSE_HEALTH_DOC_H
+#define KPULSE_HEALTH_DOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct kp_model;
+
+struct kp_health_doc_opts {
+	uint64_t started_ns;		/* CLOCK_MONOTONIC of the daemon's start */
+	uint64_t interval_ns;		/* collection interval */
+	bool bpf_stats_wanted;		/* config asks for bpf stats (not off) */
+	unsigned int rtt_sample;
+};
+
+/* The document; *@http_status is 200 (ok, degraded) or 503 (failing). */
+json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts *o,
+		      uint64_t now_ns, unsigned int *http_status);
+
+#endif
