@@ -28,13 +28,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -
 BPF_UNITS := sched mem tcp
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
 # every module under src/<folder>/ but the entry point
-LIB_SRCS := $(filter-out app/main,$(patsubst src/%.c,%,$(sort $(wildcard src/*/*.c))))
+LIB_SRCS := $(filter-out cmd/main,$(patsubst src/%.c,%,$(sort $(wildcard src/*/*.c))))
 LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
 	test_config test_alerts test_notify
 test_hist_SRCS := model/hist
-test_prom_SRCS := out/prom model/hist
+test_prom_SRCS := outputs/prom model/hist
 test_container_SRCS := collect/container model/identity
 test_cgroup_SRCS := collect/cgroup base/log
 test_window_SRCS := analysis/window model/hist
@@ -46,8 +46,8 @@ test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
 test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health
-test_alerts_SRCS := model/model model/identity model/ports analysis/alerts analysis/alert_rules out/alert_out app/config base/opts base/log analysis/health out/prom model/hist
-test_notify_SRCS := out/notify out/prom model/hist base/log
+test_alerts_SRCS := model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
+test_notify_SRCS := outputs/notify outputs/prom model/hist base/log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse
@@ -76,12 +76,12 @@ $(OUT)/%.o: src/%.c | $(OUT)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/out/dashboard.o: src/out/dashboard.S src/out/dashboard.html | $(OUT)
+$(OUT)/outputs/dashboard.o: src/outputs/dashboard.S src/outputs/dashboard.html | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -c $< -o $@
 
-kpulse: $(OUT)/app/main.o $(OUT)/out/dashboard.o $(LIB_OBJS)
+kpulse: $(OUT)/cmd/main.o $(OUT)/outputs/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -19,12 +19,12 @@
 #include "app/alerting.h"
 #include "analysis/alerts.h"
 #include "base/clock.h"
-#include "out/alert_out.h"
+#include "outputs/alert_out.h"
 #include "analysis/analysis.h"
 #include "model/model.h"
 #include "model/hist.h"
 #include "base/log.h"
-#include "out/notify.h"
+#include "outputs/notify.h"
 
 struct kp_alerting {
 	struct kp_alerts *engine;

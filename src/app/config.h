@@ -47,25 +47,13 @@
 #include <stdint.h>
 #include "analysis/alert_rules.h"
 #include "analysis/health.h"
+#include "outputs/notify.h"
 
 #define KP_CFG_MAX_WINDOWS 4	/* = KP_MAX_WINDOWS of the analysis */
 #define KP_CFG_MAX_RULES 64
-#define KP_CFG_MAX_RECEIVERS 8
 #define KP_CFG_MAX_LABELS 8
-#define KP_CFG_URL_MAX 512
 
 enum kp_log_format { KP_LOG_TEXT = 0, KP_LOG_JSON };
-struct kp_receivers {
-	char alertmanager[KP_CFG_MAX_RECEIVERS][KP_CFG_URL_MAX];
-	unsigned int n_alertmanager;
-	char webhook[KP_CFG_MAX_RECEIVERS][KP_CFG_URL_MAX];
-	unsigned int n_webhook;
-	uint64_t timeout_ns;		/* per HTTP request */
-	unsigned int queue_size;	/* per receiver; full = oldest dropped */
-	unsigned int retries;		/* after the first attempt */
-	uint64_t backoff_ns;		/* first retry delay, doubling */
-	uint64_t resend_ns;		/* firing alerts are re-sent this often */
-};
 
 struct kp_cfg_label {
 	char name[KP_CFG_NAME_MAX];

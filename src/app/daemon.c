@@ -27,8 +27,8 @@
 #include "collect/collector.h"
 #include "kernel/loader.h"
 #include "model/model.h"
-#include "out/http.h"
-#include "out/metrics.h"
+#include "outputs/http.h"
+#include "outputs/metrics.h"
 
 struct daemon {
 	struct kp_pipeline p;

@@ -13,9 +13,9 @@
 #include "app/routes.h"
 #include "base/clock.h"
 #include "model/model.h"
-#include "out/api.h"
-#include "out/metrics.h"
-#include "out/prom.h"
+#include "outputs/api.h"
+#include "outputs/metrics.h"
+#include "outputs/prom.h"
 
 #define SCRAPE_FRESH_NS 50000000ull
 

@@ -5,8 +5,8 @@
 #define KPULSE_ROUTES_H
 
 #include <stdint.h>
-#include "out/health_doc.h"
-#include "out/http.h"
+#include "outputs/health_doc.h"
+#include "outputs/http.h"
 
 struct kp_pipeline;
 struct kp_alerting;

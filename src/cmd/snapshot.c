@@ -15,8 +15,8 @@
 #include "cmd/client.h"
 #include "cmd/cmds.h"
 #include "cmd/table.h"
-#include "out/api.h"
-#include "out/metrics.h"
+#include "outputs/api.h"
+#include "outputs/metrics.h"
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_PROM };
 

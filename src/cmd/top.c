@@ -17,7 +17,7 @@
 #include "base/signals.h"
 #include "cmd/cmds.h"
 #include "cmd/table.h"
-#include "out/api.h"
+#include "outputs/api.h"
 
 static void top_usage(FILE *f)
 {

@@ -113,36 +113,6 @@ void kp_collector__free(struct kp_collector *c)
 	free(c);
 }
 
-void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now)
-{
-	uint64_t walks = kp_cgroups__walks(c->cg);
-	const char *p = kp_cgroups__path(c->cg, k->cgid, now);
-	struct kp_identity id;
-
-	if (!p) {
-		/* walks are rate-limited: only a walk that missed the id counts,
-		 * else scrapes in quick succession give up on a new cgroup (and
-		 * delete its map entries) before any walk could have seen it */
-		if (kp_cgroups__walks(c->cg) != walks)
-			k->marks.unresolved_tries++;
-		return;
-	}
-	kp_identity_from_path(p, &id);
-	kp_model__resolve(c->m, k, p, &id);
-}
-
-struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id)
-{
-	struct kp_container *k = kp_model__get(c->m, id);
-
-	if (!k)
-		return NULL;
-	k->marks.seen_gen = c->gen;
-	if (!k->path)
-		kp_collector_resolve(c, k, c->now);
-	return k;
-}
-
 /* Drop cgroups that are gone, from the maps and from the model. */
 static void gc(struct kp_collector *c)
 {

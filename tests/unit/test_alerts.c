@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include "analysis/alerts.h"
 #include "app/config.h"
-#include "out/alert_out.h"
+#include "outputs/alert_out.h"
 
 #define S 1000000000ull
 #define MAX_INST 300

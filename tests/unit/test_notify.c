@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 #include <microhttpd.h>
-#include "out/notify.h"
+#include "outputs/notify.h"
 
 #define MAX_REQ 64
 

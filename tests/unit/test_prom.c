@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "out/prom.h"
+#include "outputs/prom.h"
 #include "model/hist.h"
 
 static char *escaped(const char *in)

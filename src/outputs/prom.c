@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <inttypes.h>
-#include "out/prom.h"
+#include "outputs/prom.h"
 #include "model/hist.h"
 
 /* Length of the valid UTF-8 sequence at @s, or 0 when it is invalid. */

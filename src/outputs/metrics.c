@@ -3,11 +3,11 @@
  * Names and units follow the contract in DESIGN.md. */
 #include <stddef.h>
 #include <string.h>
-#include "out/metrics.h"
+#include "outputs/metrics.h"
 #include <stdlib.h>
 #include <uthash.h>
 #include "model/model.h"
-#include "out/prom.h"
+#include "outputs/prom.h"
 #include "base/version.h"
 
 /* A container's label set, escaped once, by cgroup id. */

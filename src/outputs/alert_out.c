@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "out/alert_out.h"
-#include "out/prom.h"
+#include "outputs/alert_out.h"
+#include "outputs/prom.h"
 
 void kp_rfc3339(int64_t unix_ns, char *buf, size_t len)
 {

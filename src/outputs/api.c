@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "analysis/analysis.h"
-#include "out/api.h"
+#include "outputs/api.h"
 #include "model/model.h"
 #include "base/opts.h"
 #include "model/hist.h"

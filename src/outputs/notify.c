@@ -17,8 +17,8 @@
 #include <curl/curl.h>
 #include "base/clock.h"
 #include "base/log.h"
-#include "out/notify.h"
-#include "out/prom.h"
+#include "outputs/notify.h"
+#include "outputs/prom.h"
 #include "base/version.h"
 
 #define MAX_BACKOFF_NS (60ull * 1000000000ull)

@@ -2,7 +2,7 @@
 #include <string.h>
 #include "base/version.h"
 #include "model/model.h"
-#include "out/health_doc.h"
+#include "outputs/health_doc.h"
 
 /* Programs with their attach type and why one is not running; the names
  * of what this kernel lacks. */

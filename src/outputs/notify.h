@@ -15,9 +15,23 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
-#include "app/config.h"
 
 #define KP_NOTIFY_BATCH 64
+#define KP_CFG_MAX_RECEIVERS 8
+#define KP_CFG_URL_MAX 512
+
+/* The receivers and how to deliver to them (the config's `receivers`). */
+struct kp_receivers {
+	char alertmanager[KP_CFG_MAX_RECEIVERS][KP_CFG_URL_MAX];
+	unsigned int n_alertmanager;
+	char webhook[KP_CFG_MAX_RECEIVERS][KP_CFG_URL_MAX];
+	unsigned int n_webhook;
+	uint64_t timeout_ns;		/* per HTTP request */
+	unsigned int queue_size;	/* per receiver; full = oldest dropped */
+	unsigned int retries;		/* after the first attempt */
+	uint64_t backoff_ns;		/* first retry delay, doubling */
+	uint64_t resend_ns;		/* firing alerts are re-sent this often */
+};
 
 struct kp_notify;
 

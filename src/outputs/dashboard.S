@@ -1,9 +1,9 @@
-/* dashboard.S - the web dashboard (src/out/dashboard.html), embedded as bytes:
+/* dashboard.S - the web dashboard (src/outputs/dashboard.html), embedded as bytes:
  * kp_dashboard_html .. kp_dashboard_html_end. */
 	.section .rodata
 	.global kp_dashboard_html
 	.global kp_dashboard_html_end
 kp_dashboard_html:
-	.incbin "src/out/dashboard.html"
+	.incbin "src/outputs/dashboard.html"
 kp_dashboard_html_end:
 	.section .note.GNU-stack, "", @progbits

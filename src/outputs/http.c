@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <jansson.h>
 #include <microhttpd.h>
-#include "out/http.h"
+#include "outputs/http.h"
 
 #define MAX_CONNECTIONS 64
 #define CONN_TIMEOUT_S 10
