@@ -213,6 +213,39 @@ static void req_total(const struct kp_portset *ps, uint64_t *out)
 			out[b] += l.hist[b];
 }
 
+/* The health factors' inputs (NAN: unknown) from the windows, history
+ * and cgroup files. */
+static void factor_values(struct kp_analysis *a, struct kp_astate *s,
+			  const struct kp_mem_totals *m, const struct kp_tcp_totals *tcp,
+			  uint64_t now, double *vals)
+{
+	uint64_t longest = longest_window(&a->o);
+
+	for (int i = 0; i < KP_F_MAX; i++)
+		vals[i] = NAN;
+	vals[KP_F_RUNQ_P99] = p99(a, s, KP_L_RUNQ, now);
+	vals[KP_F_REQUEST_P99] = p99(a, s, KP_L_REQ_IN, now);
+	if (m) {
+		double window = (double)a->o.windows_ns[0] / 1e9, share;
+
+		if (m->files.has_psi[KP_PSI_CPU])
+			vals[KP_F_CPU_PRESSURE] = m->files.psi[KP_PSI_CPU].some.avg60;
+		if (m->files.has_psi[KP_PSI_MEMORY])
+			vals[KP_F_MEM_PRESSURE] = m->files.psi[KP_PSI_MEMORY].some.avg60;
+		share = kp_history_delta(&s->hist[KP_S_RECLAIM_SECONDS], a->o.windows_ns[0]) / window;
+		vals[KP_F_RECLAIM_SHARE] = share > 1 ? 1 : share;
+		s->oom_kills_window = kp_history_delta(&s->hist[KP_S_OOM_KILLS], longest);
+		vals[KP_F_OOM_KILLS] = s->oom_kills_window;
+	}
+	if (tcp) {
+		double seg = kp_history_delta(&s->hist[KP_S_TX_SEGMENTS], a->o.windows_ns[0]);
+		double re = kp_history_delta(&s->hist[KP_S_RETRANSMITS], a->o.windows_ns[0]);
+
+		if (seg >= 1)
+			vals[KP_F_RETRANSMIT_SHARE] = re / seg;
+	}
+}
+
 static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		       const struct kp_sched_totals *t, const struct kp_mem_totals *m,
 		       const struct kp_tcp_totals *tcp, const uint64_t *req_in,
@@ -221,7 +254,6 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	double vals[KP_F_MAX], dt = 0;
 	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
 	bool have_rate = s->prev_ns && now > s->prev_ns;
-	uint64_t longest = longest_window(&a->o);
 
 	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
 	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
@@ -268,29 +300,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		history_add(&s->hist[KP_S_TX_SEGMENTS], since, (double)tcp->tx_bytes / 1448);
 	}
 
-	for (int i = 0; i < KP_F_MAX; i++)
-		vals[i] = NAN;
-	vals[KP_F_RUNQ_P99] = p99(a, s, KP_L_RUNQ, now);
-	vals[KP_F_REQUEST_P99] = p99(a, s, KP_L_REQ_IN, now);
-	if (m) {
-		double window = (double)a->o.windows_ns[0] / 1e9, share;
-
-		if (m->files.has_psi[KP_PSI_CPU])
-			vals[KP_F_CPU_PRESSURE] = m->files.psi[KP_PSI_CPU].some.avg60;
-		if (m->files.has_psi[KP_PSI_MEMORY])
-			vals[KP_F_MEM_PRESSURE] = m->files.psi[KP_PSI_MEMORY].some.avg60;
-		share = kp_history_delta(&s->hist[KP_S_RECLAIM_SECONDS], a->o.windows_ns[0]) / window;
-		vals[KP_F_RECLAIM_SHARE] = share > 1 ? 1 : share;
-		s->oom_kills_window = kp_history_delta(&s->hist[KP_S_OOM_KILLS], longest);
-		vals[KP_F_OOM_KILLS] = s->oom_kills_window;
-	}
-	if (tcp) {
-		double seg = kp_history_delta(&s->hist[KP_S_TX_SEGMENTS], a->o.windows_ns[0]);
-		double re = kp_history_delta(&s->hist[KP_S_RETRANSMITS], a->o.windows_ns[0]);
-
-		if (seg >= 1)
-			vals[KP_F_RETRANSMIT_SHARE] = re / seg;
-	}
+	factor_values(a, s, m, tcp, now, vals);
 	kp_health_score(vals, a->o.factors, &s->health);
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);

@@ -123,7 +123,18 @@ static int parse_direction(const char *s)
 	return -1;
 }
 
-int do_latency(int argc, char **argv)
+/* What the command line asked for. */
+struct latency_args {
+	const struct kp_latency_kind *lk;
+	const char *pattern;
+	long long iv;
+	long count;
+	int dir;		/* -1 both, 0 in, 1 out */
+	bool per;
+};
+
+/* getopt; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct latency_args *a)
 {
 	static const struct option opts[] = {
 		{ "container", required_argument, NULL, 'c' },
@@ -134,39 +145,29 @@ int do_latency(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static uint64_t merged[KP_HIST_BUCKETS], node_prev[KP_HIST_BUCKETS], d[KP_HIST_BUCKETS],
-		scratch[KP_HIST_BUCKETS];
-	long long iv = 1000000000ll;
-	const char *pattern = NULL;
-	const struct kp_latency_kind *lk;
-	bool per = false;
-	long count = 1;
-	int dir = -1;
-	struct prev_hist *prev = NULL, *p, *ptmp;
-	struct kp_container *k, *ktmp;
-	struct kp_pipeline s;
-	char title[640];
-	int c, ret;
+	int c;
 
+	*a = (struct latency_args){ .iv = 1000000000ll, .count = 1, .dir = -1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:pi:n:D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			pattern = optarg;
+			a->pattern = optarg;
 			break;
 		case 'p':
-			per = true;
+			a->per = true;
 			break;
 		case 'i':
-			if (kp_opt_duration("latency", "-i", optarg, 100000000ll, 3600000000000ll, &iv))
+			if (kp_opt_duration("latency", "-i", optarg, 100000000ll, 3600000000000ll,
+					    &a->iv))
 				goto usage;
 			break;
 		case 'n':
-			if (kp_opt_count("latency", "-n", optarg, 1, 1000000000, &count))
+			if (kp_opt_count("latency", "-n", optarg, 1, 1000000000, &a->count))
 				goto usage;
 			break;
 		case 'D':
-			if ((dir = parse_direction(optarg)) < 0) {
+			if ((a->dir = parse_direction(optarg)) < 0) {
 				kp_err("latency: --direction '%s': expected in or out", optarg);
 				goto usage;
 			}
@@ -182,7 +183,7 @@ int do_latency(int argc, char **argv)
 		kp_err("latency: which latency? %s", kp_lat_kind_list());
 		goto usage;
 	}
-	if (!(lk = kp_lat_kind_by_name(argv[optind]))) {
+	if (!(a->lk = kp_lat_kind_by_name(argv[optind]))) {
 		kp_err("latency: unknown latency '%s'; expected %s", argv[optind], kp_lat_kind_list());
 		goto usage;
 	}
@@ -190,57 +191,87 @@ int do_latency(int argc, char **argv)
 		kp_err("latency: unexpected argument '%s'", argv[optind + 1]);
 		goto usage;
 	}
-	if (dir >= 0 && !lk->has_direction) {
+	if (a->dir >= 0 && !a->lk->has_direction) {
 		kp_err("latency: --direction applies to request latency only");
 		goto usage;
 	}
-	ret = kp_cmd_pipeline(&s, NULL, (uint64_t)iv, (uint64_t)iv);
+	return -1;
+usage:
+	latency_usage(stderr);
+	return KP_EXIT_USAGE;
+}
+
+/* One interval's histograms: merged (host or matching containers), or one
+ * per container that had events. */
+static void print_interval(const struct latency_args *a, struct kp_model *m,
+			   struct prev_hist **prev, uint64_t *node_prev, char *title, size_t tlen)
+{
+	static uint64_t merged[KP_HIST_BUCKETS], d[KP_HIST_BUCKETS], scratch[KP_HIST_BUCKETS];
+	const struct kp_latency_kind *lk = a->lk;
+	struct kp_container *k, *ktmp;
+	struct prev_hist *p;
+
+	memset(merged, 0, sizeof(merged));
+	if (!a->pattern && !a->per)
+		hist_step(merged, lk->hist(m, NULL, a->dir, scratch), node_prev);
+	KP_MODEL_FOR_EACH_SHOWN(m, k, ktmp) {
+		if (!(a->pattern || a->per) || !kp_container_matches(k, a->pattern) ||
+		    !(p = prev_get(prev, k->cgid)))
+			continue;
+		memset(d, 0, sizeof(d));
+		/* new since the last interval: all of it is new */
+		hist_step(d, lk->hist(m, k, a->dir, scratch), p->h);
+		if (a->per && kp_hist_total(d)) {
+			char t[640];
+
+			snprintf(t, sizeof(t), "container = %s (%s): %s", k->ident.name, k->path, title);
+			print_hist(t, d);
+		} else if (!a->per) {
+			kp_hist_add(merged, d);
+		}
+	}
+	if (!a->per) {
+		size_t tl = strlen(title);
+
+		snprintf(title + tl, tlen - tl, ", %s",
+			 a->pattern ? "matching containers" : "whole host");
+		print_hist(title, merged);
+		title[tl] = 0;
+	}
+	fflush(stdout);
+}
+
+int do_latency(int argc, char **argv)
+{
+	static uint64_t node_prev[KP_HIST_BUCKETS], d[KP_HIST_BUCKETS], scratch[KP_HIST_BUCKETS];
+	struct prev_hist *prev = NULL, *p, *ptmp;
+	struct kp_container *k, *ktmp;
+	struct latency_args a;
+	struct kp_pipeline s;
+	char title[640];
+	int ret;
+
+	if ((ret = parse_args(argc, argv, &a)) >= 0)
+		return ret;
+	ret = kp_cmd_pipeline(&s, NULL, (uint64_t)a.iv, (uint64_t)a.iv);
 	if (ret)
 		return ret;
-	if (!kp_lat_kind_runs(s.model, lk, "latency")) {
+	if (!kp_lat_kind_runs(s.model, a.lk, "latency")) {
 		kp_pipeline_close(&s);
 		return KP_EXIT_UNAVAILABLE;
 	}
 	/* baseline: what the host and each container had when we started */
-	hist_step(d, lk->hist(s.model, NULL, dir, scratch), node_prev);
+	hist_step(d, a.lk->hist(s.model, NULL, a.dir, scratch), node_prev);
 	KP_MODEL_FOR_EACH(s.model, k, ktmp)
 		if ((p = prev_get(&prev, k->cgid)))
-			hist_step(d, lk->hist(s.model, k, dir, scratch), p->h);
-	snprintf(title, sizeof(title), "%s%s", lk->title,
-		 dir < 0 ? "" : dir ? " (outbound)" : " (inbound)");
-	for (long n = 0; n < count; n++) {
-		bool stop = kp_signals_wait((uint64_t)iv, 0);
+			hist_step(d, a.lk->hist(s.model, k, a.dir, scratch), p->h);
+	snprintf(title, sizeof(title), "%s%s", a.lk->title,
+		 a.dir < 0 ? "" : a.dir ? " (outbound)" : " (inbound)");
+	for (long n = 0; n < a.count; n++) {
+		bool stop = kp_signals_wait((uint64_t)a.iv, 0);
 
 		kp_collector__collect(s.col, kp_now_mono_ns());
-		memset(merged, 0, sizeof(merged));
-		if (!pattern && !per)
-			hist_step(merged, lk->hist(s.model, NULL, dir, scratch), node_prev);
-		KP_MODEL_FOR_EACH_SHOWN(s.model, k, ktmp) {
-			if (!(pattern || per) || !kp_container_matches(k, pattern) ||
-			    !(p = prev_get(&prev, k->cgid)))
-				continue;
-			memset(d, 0, sizeof(d));
-			/* new since the last interval: all of it is new */
-			hist_step(d, lk->hist(s.model, k, dir, scratch), p->h);
-			if (per && kp_hist_total(d)) {
-				char t[640];
-
-				snprintf(t, sizeof(t), "container = %s (%s): %s", k->ident.name, k->path,
-					 title);
-				print_hist(t, d);
-			} else if (!per) {
-				kp_hist_add(merged, d);
-			}
-		}
-		if (!per) {
-			size_t tl = strlen(title);
-
-			snprintf(title + tl, sizeof(title) - tl, ", %s",
-				 pattern ? "matching containers" : "whole host");
-			print_hist(title, merged);
-			title[tl] = 0;
-		}
-		fflush(stdout);
+		print_interval(&a, s.model, &prev, node_prev, title, sizeof(title));
 		if (stop)
 			break;
 	}
@@ -250,8 +281,4 @@ int do_latency(int argc, char **argv)
 	}
 	kp_pipeline_close(&s);
 	return 0;
-usage:
-	latency_usage(stderr);
-	return KP_EXIT_USAGE;
 }
-

@@ -125,7 +125,9 @@ static uint64_t slow_drops(struct kp_pipeline *p)
 	return p->model->self.drops[KP_DROP_SLOW_RING_FULL];
 }
 
-int do_slow(int argc, char **argv)
+/* getopt into @lo's thresholds and @x; -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct kp_loader_opts *lo, struct slow_ctx *x,
+		      long long *dur)
 {
 	/* val 0: a threshold, named by the option (a slow kind) */
 	static const struct option opts[] = {
@@ -138,16 +140,10 @@ int do_slow(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kp_loader_opts lo = { 0 };
-	struct slow_ctx x = { 0 };
-	long long v, dur = 0;
-	struct kp_slow_read *rd;
-	struct kp_pipeline s;
-	uint64_t end, drops = 0;
 	bool armed = false;
-	char flag[32], what[256] = "";
-	int c, li, ret;
-	size_t wl = 0;
+	char flag[32];
+	long long v;
+	int c, li;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:jd:h", opts, &li)) != -1) {
@@ -156,17 +152,17 @@ int do_slow(int argc, char **argv)
 			snprintf(flag, sizeof(flag), "--%s", opts[li].name);
 			if (kp_opt_duration("slow", flag, optarg, 1000ll, 3600000000000ll, &v))
 				goto usage;
-			*kp_lat_kind_threshold(&lo, kp_lat_kind_by_name(opts[li].name)) = (uint64_t)v;
+			*kp_lat_kind_threshold(lo, kp_lat_kind_by_name(opts[li].name)) = (uint64_t)v;
 			armed = true;
 			break;
 		case 'c':
-			x.pattern = optarg;
+			x->pattern = optarg;
 			break;
 		case 'j':
-			x.json = true;
+			x->json = true;
 			break;
 		case 'd':
-			if (kp_opt_duration("slow", "-d", optarg, 100000000ll, 86400000000000ll, &dur))
+			if (kp_opt_duration("slow", "-d", optarg, 100000000ll, 86400000000000ll, dur))
 				goto usage;
 			break;
 		case 'h':
@@ -181,7 +177,48 @@ int do_slow(int argc, char **argv)
 		goto usage;
 	}
 	if (!armed)
-		lo.slow_runq_ns = 10000000ull;
+		lo->slow_runq_ns = 10000000ull;
+	return -1;
+usage:
+	slow_usage(stderr);
+	return KP_EXIT_USAGE;
+}
+
+/* Stream events until @dur passed (0: until Ctrl-C), saying on stderr when
+ * the ring was full. */
+static void stream(struct kp_pipeline *s, struct kp_slow_read *rd, long long dur)
+{
+	uint64_t end = dur ? kp_now_mono_ns() + (uint64_t)dur : 0, drops = 0, d;
+
+	for (;;) {
+		if (end && kp_now_mono_ns() >= end)
+			break;
+		if (kp_signals_wait(100000000ull, 0))	/* Ctrl-C */
+			break;
+		kp_slow_read__consume(rd);
+		d = slow_drops(s);
+		if (d > drops)
+			fprintf(stderr, "kpulse: slow: %llu events dropped (ring buffer full)\n",
+				(unsigned long long)(d - drops));
+		drops = d;
+		fflush(stdout);
+	}
+	kp_slow_read__consume(rd);
+}
+
+int do_slow(int argc, char **argv)
+{
+	struct kp_loader_opts lo = { 0 };
+	struct slow_ctx x = { 0 };
+	struct kp_slow_read *rd;
+	struct kp_pipeline s;
+	long long dur = 0;
+	char what[256] = "";
+	size_t wl = 0;
+	int ret;
+
+	if ((ret = parse_args(argc, argv, &lo, &x, &dur)) >= 0)
+		return ret;
 	ret = kp_cmd_pipeline(&s, &lo, 60000000000ull, 60000000000ull);
 	if (ret)
 		return ret;
@@ -209,31 +246,11 @@ int do_slow(int argc, char **argv)
 		printf("%-12s %-24s %7s %7s %-16s %-7s %12s  %s\n", "TIME", "CONTAINER", "PID", "TID",
 		       "COMM", "KIND", "VALUE", "DETAIL");
 	fflush(stdout);
-	end = dur ? kp_now_mono_ns() + (uint64_t)dur : 0;
-	for (;;) {
-		uint64_t now = kp_now_mono_ns(), d;
-
-		if (end && now >= end)
-			break;
-		if (kp_signals_wait(100000000ull, 0))	/* Ctrl-C */
-			break;
-		kp_slow_read__consume(rd);
-		d = slow_drops(&s);
-		if (d > drops)
-			fprintf(stderr, "kpulse: slow: %llu events dropped (ring buffer full)\n",
-				(unsigned long long)(d - drops));
-		drops = d;
-		fflush(stdout);
-	}
-	kp_slow_read__consume(rd);
+	stream(&s, rd, dur);
 	kp_slow_read__free(rd);
-	drops = slow_drops(&s);
 	fprintf(stderr, "kpulse: slow: %llu events shown, %llu filtered out, %llu dropped\n",
 		(unsigned long long)x.shown, (unsigned long long)x.filtered,
-		(unsigned long long)drops);
+		(unsigned long long)slow_drops(&s));
 	kp_pipeline_close(&s);
 	return 0;
-usage:
-	slow_usage(stderr);
-	return KP_EXIT_USAGE;
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "base/version.h"
 #include "model/model.h"
+#include "outputs/features.h"
 #include "outputs/health_doc.h"
 
 /* Programs with their attach type and why one is not running; the names
@@ -16,6 +17,8 @@ static json_t *programs_json(const struct kp_self *s, json_t *missing)
 				      "attach", p->attach, "loaded", p->loaded,
 				      "attached", p->attached);
 
+		if (kp_feature_since(p->tracepoint))	/* the oldest Linux that has it */
+			json_object_set_new(o, "since", json_string(kp_feature_since(p->tracepoint)));
 		if (!p->attached) {
 			json_object_set_new(o, "reason", json_string(p->reason));
 			json_array_append_new(missing, json_string(p->tracepoint));
