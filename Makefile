@@ -34,20 +34,20 @@ LIB_OBJS := $(patsubst %,$(OUT)/%.o,$(LIB_SRCS))
 UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_health test_memfiles test_memevents \
 	test_config test_alerts test_notify
 test_hist_SRCS := model/hist
-test_prom_SRCS := outputs/prom model/hist
+test_prom_SRCS := model/text outputs/prom model/hist
 test_container_SRCS := collect/container model/identity
 test_cgroup_SRCS := collect/cgroup base/log
 test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
 test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
-test_memevents_SRCS := model/memevents collect/container model/identity
+test_memevents_SRCS := model/text model/memevents collect/container model/identity
 UNIT_TESTS += test_ports test_diskstats test_hotslots
 test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
 test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health
-test_alerts_SRCS := model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
-test_notify_SRCS := outputs/notify outputs/prom model/hist base/log
+test_alerts_SRCS := model/text model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
+test_notify_SRCS := model/text outputs/notify outputs/prom model/hist base/log
 
 .PHONY: all deps run test unit-test integration-test bench clean
 all: kpulse

@@ -246,6 +246,20 @@ static void factor_values(struct kp_analysis *a, struct kp_astate *s,
 	}
 }
 
+/* Every latency window of one container (or the node) up to @now. */
+static void feed_all(struct kp_analysis *a, struct kp_astate *s,
+		     const struct kp_sched_totals *t, const struct kp_mem_totals *m,
+		     const struct kp_tcp_totals *tcp, const uint64_t *req_in,
+		     const uint64_t *req_out, uint64_t now)
+{
+	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
+	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
+	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
+	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
+	feed(a, s, KP_L_REQ_IN, req_in, now);
+	feed(a, s, KP_L_REQ_OUT, req_out, now);
+}
+
 static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		       const struct kp_sched_totals *t, const struct kp_mem_totals *m,
 		       const struct kp_tcp_totals *tcp, const uint64_t *req_in,
@@ -255,12 +269,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
 	bool have_rate = s->prev_ns && now > s->prev_ns;
 
-	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
-	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
-	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
-	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
-	feed(a, s, KP_L_REQ_IN, req_in, now);
-	feed(a, s, KP_L_REQ_OUT, req_out, now);
+	feed_all(a, s, t, m, tcp, req_in, req_out, now);
 	if (have_rate) {
 		dt = (double)(now - s->prev_ns) / 1e9;
 		s->cpu_cores = (double)(t->cpu_ns - s->prev_cpu_ns) / 1e9 / dt;
@@ -342,6 +351,25 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 	update_one(a, &a->node.s, &m->node, &m->node_mem, &m->node_tcp, m->node_req[0].hist,
 		   m->node_req[1].hist, now);
 	a->last_ns = now;
+}
+
+void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, uint64_t now)
+{
+	struct kp_container *k, *ktmp;
+	struct entry *e;
+
+	KP_MODEL_FOR_EACH_SHOWN(m, k, ktmp) {
+		HASH_FIND(hh, a->by_id, &k->cgid, sizeof(k->cgid), e);
+		if (!e || !e->s.prev_ns)
+			continue;	/* not analysed yet: the next tick makes it */
+		req_total(k->req[0], a->req_in);
+		req_total(k->req[1], a->req_out);
+		feed_all(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,
+			 k->req[1] ? a->req_out : NULL, now);
+	}
+	if (a->node.s.prev_ns)
+		feed_all(a, &a->node.s, &m->node, &m->node_mem, &m->node_tcp,
+			 m->node_req[0].hist, m->node_req[1].hist, now);
 }
 
 const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid)

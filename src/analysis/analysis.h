@@ -74,6 +74,11 @@ void kp_analysis__free(struct kp_analysis *a);
 /* After each collection: rates, windows, health and history from the
  * model as of @now_ns; states of containers no longer in it are dropped. */
 void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64_t now_ns);
+/* Between ticks: only the latency windows, with what the model has now,
+ * so a JSON answer holds everything read up to it (rates, health and
+ * history move at ticks only). */
+void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, uint64_t now_ns);
+
 /* State of a cgroup (0 = the node); NULL when unknown. */
 const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid);
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);

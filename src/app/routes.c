@@ -1,9 +1,9 @@
 /* routes.c - see routes.h.
  *
- * /metrics re-reads the maps when the last read is older than
- * SCRAPE_FRESH_NS, so counters are exact at scrape time; the JSON API
- * serves the analysis made at the last interval tick (windows and rates
- * are per interval). */
+ * /metrics and the JSON API re-read the maps when the last read is older
+ * than SCRAPE_FRESH_NS, so counters are exact at scrape time and the
+ * JSON's latency windows hold everything read up to the request; rates,
+ * health and history are those of the last interval tick. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,16 @@
 
 #define SCRAPE_FRESH_NS 50000000ull
 
+/* Maps read, and the windows fed, as of now (at most every 50 ms). */
+static void fresh(struct kp_routes_ctx *d, bool windows)
+{
+	uint64_t now = kp_now_mono_ns(), last = d->p->model->self.last_mono_ns;
+
+	kp_pipeline_refresh(d->p, now, SCRAPE_FRESH_NS);
+	if (windows && d->p->model->self.last_mono_ns != last)
+		kp_analysis__feed_windows(d->p->an, d->p->model, now);
+}
+
 static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct kp_routes_ctx *d = ctx;
@@ -29,7 +39,7 @@ static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_r
 
 	if (!f)
 		return;
-	kp_pipeline_refresh(d->p, kp_now_mono_ns(), SCRAPE_FRESH_NS);
+	fresh(d, false);
 	kp_prom_begin(f, om);
 	kp_metrics__render(d->mx, f, d->p->model);
 	kp_alerting__prom(d->al, f);
@@ -60,6 +70,7 @@ static void h_containers(void *ctx, const struct kp_http_req *req, struct kp_htt
 {
 	struct kp_routes_ctx *d = ctx;
 
+	fresh(d, true);
 	kp_http_json(r, 200, kp_api_containers(d->p->model, d->p->an, kp_now_mono_ns(),
 					       kp_http_arg(req, "container")));
 }
@@ -68,7 +79,10 @@ static void h_container(void *ctx, const struct kp_http_req *req, struct kp_http
 {
 	struct kp_routes_ctx *d = ctx;
 	const char *key = req->url + strlen("/api/v1/containers/");
-	json_t *j = kp_api_container(d->p->model, d->p->an, kp_now_mono_ns(), key);
+	json_t *j;
+
+	fresh(d, true);
+	j = kp_api_container(d->p->model, d->p->an, kp_now_mono_ns(), key);
 
 	if (j)
 		kp_http_json(r, 200, j);
@@ -81,6 +95,7 @@ static void h_node(void *ctx, const struct kp_http_req *req, struct kp_http_resp
 	struct kp_routes_ctx *d = ctx;
 
 	(void)req;
+	fresh(d, true);
 	kp_http_json(r, 200, kp_api_node(d->p->model, d->p->an, kp_now_mono_ns()));
 }
 

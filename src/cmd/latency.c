@@ -224,7 +224,7 @@ static void print_interval(const struct latency_args *a, struct kp_model *m,
 		if (a->per && kp_hist_total(d)) {
 			char t[640];
 
-			snprintf(t, sizeof(t), "container = %s (%s): %s", k->ident.name, k->path, title);
+			snprintf(t, sizeof(t), "container = %s (%s): %s", k->ident.name, k->cgroup, title);
 			print_hist(t, d);
 		} else if (!a->per) {
 			kp_hist_add(merged, d);

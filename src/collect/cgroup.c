@@ -198,3 +198,22 @@ bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
 	snprintf(p, sizeof(p), "%s%s", cg->root, strcmp(relpath, "/") ? relpath : "");
 	return stat(p, &st) == 0 && st.st_ino == id;
 }
+
+int kp_cgroups__rescan(struct kp_cgroups *cg, uint64_t now_ns)
+{
+	int ret;
+
+	cg->last_walk_ns = now_ns;
+	ret = walk(cg);
+	if (ret)
+		kp_debug("cgroup: walking %s failed", cg->root);
+	return ret;
+}
+
+void kp_cgroups__foreach(const struct kp_cgroups *cg, kp_cgroups_fn fn, void *ctx)
+{
+	const struct cg_entry *e, *tmp;
+
+	HASH_ITER(hh, cg->by_id, e, tmp)
+		fn(ctx, e->id, e->path);
+}

@@ -33,4 +33,11 @@ bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
 /* Number of tree walks so far (exported as a metric). */
 uint64_t kp_cgroups__walks(const struct kp_cgroups *cg);
 
+/* Walk the tree now (the index is rebuilt); 0 or -errno. */
+int kp_cgroups__rescan(struct kp_cgroups *cg, uint64_t now_ns);
+
+/* Every cgroup of the index as of the last walk: id and path. */
+typedef void (*kp_cgroups_fn)(void *ctx, uint64_t id, const char *relpath);
+void kp_cgroups__foreach(const struct kp_cgroups *cg, kp_cgroups_fn fn, void *ctx);
+
 #endif

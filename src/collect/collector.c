@@ -141,6 +141,7 @@ static void gc(struct kp_collector *c)
 
 void kp_collector__read_drops(struct kp_collector *c)
 {
+	struct kp_self *s = &c->m->self;
 	__u64 v[c->ncpus];
 
 	for (__u32 r = 0; r < KP_DROP_MAX; r++) {
@@ -150,7 +151,9 @@ void kp_collector__read_drops(struct kp_collector *c)
 			continue;
 		for (int i = 0; i < c->ncpus; i++)
 			sum += v[i];
-		c->m->self.drops[r] = sum;
+		if (sum > s->drops[r])	/* data was lost: /health says so for a while */
+			s->drops_last_ns[r] = kp_now_mono_ns();
+		s->drops[r] = sum;
 	}
 }
 
@@ -160,6 +163,8 @@ static void read_self(struct kp_collector *c)
 {
 	struct kp_self *s = &c->m->self;
 	const struct kp_loader *l = c->loader;
+
+	uint64_t misses = kp_self_misses(s);
 
 	s->n_progs = 0;
 	for (unsigned int i = 0; i < kp_loader__prog_count(l) && i < KP_MAX_PROGS; i++) {
@@ -173,6 +178,8 @@ static void read_self(struct kp_collector *c)
 		ps->attached = p->attached;
 		ps->has_stats = !kp_loader__prog_stats(l, i, &ps->run_ns, &ps->runs, &ps->misses);
 	}
+	if (kp_self_misses(s) > misses)
+		s->misses_last_ns = kp_now_mono_ns();
 	kp_loader__features(l, &s->feat);
 	s->degraded = kp_loader__degraded(l);
 	s->attached = kp_loader__attached(l);
@@ -201,6 +208,7 @@ static void read_files(struct kp_collector *c, uint64_t now)
 		k->marks.files_ns = now;
 	}
 	kp_memread__node(c->mr, &c->m->node_mem.files);
+	c->m->self.memcg_shared = kp_memread__shared(c->mr);
 	if (kp_diskstats_read(now, &c->m->disks) && !c->disks_reported) {
 		kp_info("collector: cannot read /proc/diskstats; no disk figures (reported once)");
 		c->disks_reported = true;
@@ -227,6 +235,7 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	if (!err)
 		err = err2;
 	kp_sched_finalize(c, now);
+	kp_discover(c, now, files);	/* walks at ticks, not at scrapes */
 	gc(c);
 	kp_collector__read_drops(c);
 	read_self(c);

@@ -47,6 +47,7 @@ struct kp_collector {
 	uint64_t gone[KP_GONE_KEPT];
 	unsigned int gone_next;
 	uint64_t gen;
+	uint64_t discovered_ns;		/* last walk of discover.c */
 	uint64_t now;		/* CLOCK_MONOTONIC of the round being read */
 };
 
@@ -63,6 +64,11 @@ void kp_sched_finalize(struct kp_collector *c, uint64_t now);
 /* mem_read.c: mem_stats into the totals; OOM kills from the ring buffer. */
 int kp_mem_read(struct kp_collector *c, uint64_t now, uint64_t *entries);
 int kp_oom_ring_open(struct kp_collector *c);
+
+/* discover.c: cgroups with tasks of their own, from the tree, even if
+ * they never ran while kpulse did (with @walk, at most every 30 s); and
+ * every round, those found stay seen while they exist. */
+void kp_discover(struct kp_collector *c, uint64_t now, bool walk);
 
 /* tcp_read.c: tcp_stats, tcp_hist, req_stats and the hot slots; a gone
  * container's keys out of those maps. */

@@ -288,3 +288,51 @@ int kp_cgroup_find_v1(FILE *mi, const char *controller, char *mnt,
 	free(line);
 	return ret;
 }
+
+static int cmp_int(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* The pids of a cgroup.procs text, sorted, into @out; their count or
+ * -errno. */
+static int procs_sorted(const char *buf, size_t len, int *out)
+{
+	const char *p = buf, *end = buf + len;
+	int n = 0;
+
+	while (p < end) {
+		uint64_t v;
+
+		while (p < end && is_space(*p))
+			p++;
+		if (p == end)
+			break;
+		if (take_u64(&p, end, &v) || v == 0 || v > INT32_MAX)
+			return -EINVAL;
+		if (n == KP_PROCS_SET_MAX)
+			return -E2BIG;
+		out[n++] = (int)v;
+	}
+	qsort(out, (size_t)n, sizeof(*out), cmp_int);
+	return n;
+}
+
+int kp_procs_same_set(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int *pa = malloc(2 * KP_PROCS_SET_MAX * sizeof(int)), *pb, na, nb, ret;
+
+	if (!pa)
+		return -ENOMEM;
+	pb = pa + KP_PROCS_SET_MAX;
+	na = procs_sorted(a, alen, pa);
+	nb = procs_sorted(b, blen, pb);
+	if (na < 0 || nb < 0)
+		ret = na < 0 ? na : nb;
+	else
+		ret = na > 0 && na == nb && !memcmp(pa, pb, (size_t)na * sizeof(int));
+	free(pa);
+	return ret;
+}

@@ -40,6 +40,12 @@ int kp_proc_cgroup_find(const char *buf, size_t len, const char *controller,
 /* The first pid in cgroup.procs text; -ENOENT when the cgroup has none. */
 int kp_cgroup_procs_first(const char *buf, size_t len, int *pid);
 
+/* Whether two cgroup.procs texts list the same tasks, in any order: 1
+ * yes (and at least one), 0 no, -EINVAL for garbage, -E2BIG past
+ * KP_PROCS_SET_MAX pids (too many to compare; callers treat it as no). */
+#define KP_PROCS_SET_MAX 4096
+int kp_procs_same_set(const char *a, size_t alen, const char *b, size_t blen);
+
 /* The v1 mount of @controller in a mountinfo stream: its mount point and
  * its root inside the hierarchy (what /proc/<pid>/cgroup paths start
  * with, "/" unless mounted from a sub-tree). -ENOENT when none. */

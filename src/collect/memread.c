@@ -3,7 +3,12 @@
  * A handful of small files per cgroup and collection: each is opened,
  * read once into a stack buffer and closed, then parsed by memfiles.c.
  * On a hybrid host a v2 cgroup has no memory files; its tasks' v1 memory
- * cgroup has them, so the first task listed in cgroup.procs names it.
+ * cgroup has them, so the first task listed in cgroup.procs names it. That
+ * v1 cgroup's figures are the container's only when it is the container's
+ * own: the same relative path (what docker, podman and systemd create in
+ * every hierarchy) or exactly the same tasks. Otherwise (two v2 cgroups
+ * whose tasks share one v1 memory cgroup, say) no usage is reported for
+ * it: another's memory is not this container's.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +22,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "collect/memread.h"
+#include "collect/readfile.h"
 
 #define PATH_CAP 4096
 /* A cgroup's v1 memory directory is looked up through one of its tasks
@@ -39,8 +45,9 @@ struct kp_memread {
 	char v1_root[PATH_CAP];
 	bool v2_memory_seen;	/* some cgroup had memory.current */
 	bool v2_has_memory;	/* the v2 root offers the memory controller */
-	struct v1_entry *v1_cache;
+	struct v1_entry *v1_cache;	/* v1dir "" = shared: not the container's */
 	unsigned int v1_cached;
+	bool said_shared;
 	bool said_psi, said_node_psi, said_usage, said_parse;
 };
 
@@ -100,6 +107,16 @@ void kp_memread__free(struct kp_memread *m)
 }
 
 
+uint64_t kp_memread__shared(const struct kp_memread *m)
+{
+	const struct v1_entry *e, *tmp;
+	uint64_t n = 0;
+
+	HASH_ITER(hh, m->v1_cache, e, tmp)
+		n += !e->v1dir[0];
+	return n;
+}
+
 const char *kp_memread__usage_source(const struct kp_memread *m)
 {
 	if (m->v2_memory_seen)
@@ -107,31 +124,6 @@ const char *kp_memread__usage_source(const struct kp_memread *m)
 	return m->have_v1 ? "v1" : "none";
 }
 
-/* The whole of a small file, NUL-terminated; -errno on failure. A file
- * longer than @cap - 1 is cut, which the parsers see as garbage. */
-static int read_small(const char *path, char *buf, size_t cap, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return -errno;
-	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			close(fd);
-			return (int)r;
-		}
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = 0;
-	*len = n;
-	return 0;
-}
 
 static bool dir_exists(const char *dir)
 {
@@ -158,7 +150,7 @@ static void read_psi(struct kp_memread *m, const char *dir, bool node,
 	for (int r = 0; r < KP_PSI_NRES; r++) {
 		snprintf(path, sizeof(path), node ? "%s/%s" : "%s/%s.pressure", dir,
 			 kp_psi_res_name(r));
-		err = read_small(path, buf, sizeof(buf), &len);
+		err = kp_read_small(path, buf, sizeof(buf), &len);
 		if (!err) {
 			err = kp_psi_parse(buf, len, &out->psi[r]);
 			if (!err)
@@ -189,7 +181,7 @@ static bool read_usage(struct kp_memread *m, const char *dir, const char *usage_
 	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, usage_name);
-	err = read_small(path, buf, sizeof(buf), &len);
+	err = kp_read_small(path, buf, sizeof(buf), &len);
 	if (err)
 		return false;
 	err = kp_memfile_parse_u64(buf, len, &out->usage_bytes);
@@ -199,7 +191,7 @@ static bool read_usage(struct kp_memread *m, const char *dir, const char *usage_
 	}
 	out->has_usage = true;
 	snprintf(path, sizeof(path), "%s/%s", dir, limit_name);
-	if (read_small(path, buf, sizeof(buf), &len))
+	if (kp_read_small(path, buf, sizeof(buf), &len))
 		return true;
 	err = kp_memfile_parse_limit(buf, len, &out->limit_bytes, &unlimited);
 	if (err)
@@ -219,10 +211,10 @@ static bool find_v1_dir(struct kp_memread *m, const char *dir, char *v1dir, size
 	int pid;
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (read_small(path, buf, 64, &n) || kp_cgroup_procs_first(buf, n, &pid))
+	if (kp_read_small(path, buf, 64, &n) || kp_cgroup_procs_first(buf, n, &pid))
 		return false;	/* no task: nothing names a v1 cgroup */
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	if (read_small(path, buf, sizeof(buf), &n) ||
+	if (kp_read_small(path, buf, sizeof(buf), &n) ||
 	    kp_proc_cgroup_find(buf, n, "memory", cg, sizeof(cg)))
 		return false;
 	/* mounted from a sub-tree: paths are relative to the hierarchy root */
@@ -236,6 +228,26 @@ static bool find_v1_dir(struct kp_memread *m, const char *dir, char *v1dir, size
 	return true;
 }
 
+/* Whether the v1 memory cgroup @v1dir is the v2 cgroup's own (see the top
+ * of this file). */
+static bool own_v1(struct kp_memread *m, const char *relpath, const char *dir,
+		   const char *v1dir)
+{
+	static char a[64 * 1024], b[64 * 1024];
+	char path[3 * PATH_CAP];
+	size_t na, nb;
+
+	if (!strcmp(v1dir + strlen(m->v1_mnt), relpath))
+		return true;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (kp_read_small(path, a, sizeof(a), &na))
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v1dir);
+	if (kp_read_small(path, b, sizeof(b), &nb))
+		return false;
+	return kp_procs_same_set(a, na, b, nb) == 1;
+}
+
 static void read_usage_v1(struct kp_memread *m, const char *relpath, const char *dir,
 			  struct kp_mem_files *out)
 {
@@ -245,7 +257,8 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 
 	HASH_FIND_STR(m->v1_cache, relpath, e);
 	if (e && now - e->at_ns < V1_CACHE_NS &&
-	    read_usage(m, e->v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out))
+	    (!e->v1dir[0] ||	/* shared: nothing to report */
+	     read_usage(m, e->v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out)))
 		return;
 	if (e) {	/* stale or unreadable: look again */
 		HASH_DEL(m->v1_cache, e);
@@ -256,7 +269,16 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 	}
 	if (!find_v1_dir(m, dir, v1dir, sizeof(v1dir)))
 		return;
-	read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
+	if (own_v1(m, relpath, dir, v1dir)) {
+		read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
+	} else {
+		if (!m->said_shared)
+			kp_info("memread: %s shares its v1 memory cgroup %s with other tasks: "
+				"no memory usage is reported for such containers (reported once; "
+				"see /health)", relpath, v1dir + strlen(m->v1_mnt));
+		m->said_shared = true;
+		v1dir[0] = 0;	/* cached as shared */
+	}
 	if (m->v1_cached >= V1_CACHE_MAX)
 		v1_cache_clear(m);
 	e = calloc(1, sizeof(*e));

@@ -25,6 +25,10 @@ void kp_memread__cgroup(struct kp_memread *m, const char *relpath,
 /* Host-wide PSI from /proc/pressure (usage and limit are not set). */
 void kp_memread__node(struct kp_memread *m, struct kp_mem_files *out);
 
+/* Containers known (in the last 30 s) to have their tasks in a v1 memory
+ * cgroup shared with other tasks: no usage is reported for them. */
+uint64_t kp_memread__shared(const struct kp_memread *m);
+
 /* "v2", "v1" (hybrid host: the v1 memory hierarchy) or "none". */
 const char *kp_memread__usage_source(const struct kp_memread *m);
 

@@ -6,6 +6,7 @@
 #include "collect/cgroup.h"
 #include "collect/container.h"
 #include "collect/slow_read.h"
+#include "model/text.h"
 #include "kernel/loader.h"
 
 struct kp_slow_read {
@@ -20,6 +21,7 @@ static int on_event(void *arg, void *data, size_t len)
 	struct kp_slow_read *r = arg;
 	const struct kp_slow_event *e = data;
 	struct kp_identity id;
+	char shown[8192], name[KP_NAME_MAX];
 	const char *path;
 
 	if (len < sizeof(*e))
@@ -28,7 +30,11 @@ static int on_event(void *arg, void *data, size_t len)
 	if (!path)
 		path = "?";
 	kp_identity_from_path(path, &id);
-	r->fn(r->ctx, e, path, &id);
+	/* shown as every output shows names (text.h) */
+	kp_visible(path, shown, sizeof(shown));
+	kp_visible(id.name, name, sizeof(name));
+	snprintf(id.name, sizeof(id.name), "%s", name);
+	r->fn(r->ctx, e, shown, &id);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include "model/memevents.h"
+#include "model/text.h"
 
 void kp_oom_record_from_event(struct kp_oom_record *r, const struct kp_oom_event *e,
 			      uint64_t page_size, uint64_t mono_now, uint64_t unix_now)
@@ -36,11 +37,13 @@ void kp_oom_record_from_event(struct kp_oom_record *r, const struct kp_oom_event
 void kp_oom_record_set_cgroup(struct kp_oom_record *r, const char *path,
 			      const struct kp_identity *ident)
 {
-	snprintf(r->cgroup, sizeof(r->cgroup), "%s", path ? path : "");
-	if (r->cgroup[0] && ident)
+	/* names made visible (text.h): the record goes to JSON and logs */
+	kp_visible(path ? path : "", r->cgroup, sizeof(r->cgroup));
+	memset(&r->ident, 0, sizeof(r->ident));
+	if (r->cgroup[0] && ident) {
 		r->ident = *ident;
-	else
-		memset(&r->ident, 0, sizeof(r->ident));
+		kp_visible(ident->name, r->ident.name, sizeof(r->ident.name));
+	}
 }
 
 static void quoted(FILE *f, const char *s)

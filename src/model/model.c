@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/model.h"
+#include "model/text.h"
 
 const char *const kp_map_names[KP_MAP_MAX] = {
 	[KP_MAP_CG_STATS] = "cg_stats",
@@ -43,6 +44,7 @@ struct kp_model *kp_model__new(unsigned int max_ports)
 static void container_free(struct kp_container *k)
 {
 	free(k->path);
+	free(k->cgroup);
 	free(k->tcp);
 	kp_portset__free(k->req[0]);
 	kp_portset__free(k->req[1]);
@@ -89,14 +91,21 @@ struct kp_container *kp_model__get(struct kp_model *m, uint64_t cgid)
 int kp_model__resolve(struct kp_model *m, struct kp_container *k, const char *path,
 		      const struct kp_identity *ident)
 {
-	char *p = strdup(path);
+	char *p = strdup(path), *shown = kp_visible_dup(path);
 
 	(void)m;
-	if (!p)
+	if (!p || !shown) {
+		free(p);
+		free(shown);
 		return -ENOMEM;
+	}
 	free(k->path);
+	free(k->cgroup);
 	k->path = p;
+	k->cgroup = shown;
 	k->ident = *ident;
+	kp_visible(ident->name, k->ident.name, sizeof(k->ident.name));
+	kp_visible(ident->id, k->ident.id, sizeof(k->ident.id));
 	return 0;
 }
 
@@ -137,7 +146,7 @@ void kp_container_labels(const struct kp_container *k,
 	l[n++] = (struct kp_label){ "container", k->ident.name };
 	l[n++] = (struct kp_label){ "container_id", kp_container_id(k) };
 	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
-	l[n++] = (struct kp_label){ "cgroup", k->path };
+	l[n++] = (struct kp_label){ "cgroup", k->cgroup };
 	if (k->ident.pod_uid[0])
 		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
 	l[n] = (struct kp_label){ NULL, NULL };
@@ -145,23 +154,27 @@ void kp_container_labels(const struct kp_container *k,
 
 bool kp_container_matches(const struct kp_container *k, const char *pattern)
 {
-	return kp_match(pattern, k->ident.name, kp_container_id(k), k->path);
+	return kp_match(pattern, k->ident.name, kp_container_id(k), k->cgroup);
 }
+
+/* A backslash in a pattern is itself: shown names spell bytes that are not
+ * text as \xNN (text.h), and a pattern must find them that way. */
+#define GLOB FNM_NOESCAPE
 
 bool kp_match(const char *pattern, const char *name, const char *id, const char *path)
 {
 	if (!pattern || !*pattern)
 		return true;
-	return (name && (!fnmatch(pattern, name, 0) || strstr(name, pattern))) ||
-	       (id && !fnmatch(pattern, id, 0)) ||
-	       (path && (!fnmatch(pattern, path, 0) ||
-			 (path[0] == '/' && !fnmatch(pattern, path + 1, 0))));
+	return (name && (!fnmatch(pattern, name, GLOB) || strstr(name, pattern))) ||
+	       (id && !fnmatch(pattern, id, GLOB)) ||
+	       (path && (!fnmatch(pattern, path, GLOB) ||
+			 (path[0] == '/' && !fnmatch(pattern, path + 1, GLOB))));
 }
 
 bool kp_container_is(const struct kp_container *k, const char *key)
 {
 	return k->path && (!strcmp(key, kp_container_id(k)) || !strcmp(key, k->ident.name) ||
-			   !strcmp(key, k->path));
+			   !strcmp(key, k->cgroup));
 }
 
 bool kp_self_running(const struct kp_self *s, const char *tracepoint)

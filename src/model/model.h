@@ -75,11 +75,14 @@ struct kp_collect_marks {
 	uint64_t files_ns;		/* when its cgroup files were last read */
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
+	bool discovered;		/* found in the cgroup tree, not in a map */
 };
 
 struct kp_container {
 	uint64_t cgid;
-	char *path;		/* relative to the v2 root; NULL until resolved */
+	char *path;		/* relative to the v2 root, raw bytes (for reading
+				 * its files); NULL until resolved */
+	char *cgroup;		/* the same as every output shows it (text.h) */
 	struct kp_identity ident;
 	char cgid_str[24];
 	struct kp_sched_totals t;
@@ -114,8 +117,9 @@ struct kp_container *kp_model__find(const struct kp_model *m, uint64_t cgid);
 /* The same, made (unresolved, all zero) when absent; NULL when out of
  * memory. */
 struct kp_container *kp_model__get(struct kp_model *m, uint64_t cgid);
-/* Name a container: its path under the v2 root and who it is. Returns 0
- * or -ENOMEM (the container stays unresolved). */
+/* Name a container: its path under the v2 root and who it is (the name
+ * is made visible, text.h). Returns 0 or -ENOMEM (the container stays
+ * unresolved). */
 int kp_model__resolve(struct kp_model *m, struct kp_container *k, const char *path,
 		      const struct kp_identity *ident);
 void kp_model__remove(struct kp_model *m, struct kp_container *k);

@@ -71,6 +71,9 @@ struct kp_self {
 	uint64_t map_entries[KP_MAP_MAX];	/* at the last read */
 	uint64_t map_max_entries[KP_MAP_MAX];
 	uint64_t drops[KP_DROP_MAX];
+	uint64_t drops_last_ns[KP_DROP_MAX];	/* when each last grew; 0 never */
+	uint64_t misses_last_ns;		/* recursion misses, the same */
+	uint64_t memcg_shared;		/* containers whose v1 memcg is shared */
 	uint64_t collections;
 	uint64_t removed;		/* cgroups gone and dropped */
 	uint64_t tree_walks;		/* walks of the cgroup tree */

@@ -172,7 +172,7 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}",
 			      "id", kp_container_id(k), "name", k->ident.name,
 			      "runtime", kp_runtime_name(k->ident.runtime),
-			      "cgroup", k->path, "cgroup_id", (json_int_t)k->cgid);
+			      "cgroup", k->cgroup, "cgroup_id", (json_int_t)k->cgid);
 
 	if (k->ident.pod_uid[0])
 		json_object_set_new(j, "pod_uid", json_string(k->ident.pod_uid));

@@ -1,15 +1,55 @@
-/* health_doc.c - see health_doc.h. */
+/* health_doc.c - see health_doc.h.
+ *
+ * `degraded` is said whenever something is off or data was lost lately,
+ * each time with a reason a person can act on and the series that shows
+ * it: a program that does not run, a kernel feature missing, events the
+ * BPF side dropped (map full, no memory for storage, ring full), runs the
+ * kernel skipped (recursion), or a bound the daemon hit. `notes` say what
+ * is not shown and why without it being a fault (a container whose v1
+ * memory cgroup is shared). */
+#include <stdio.h>
 #include <string.h>
 #include "base/version.h"
 #include "model/model.h"
 #include "outputs/features.h"
 #include "outputs/health_doc.h"
 
+/* What to do about each kind of drop. */
+static const char *const drop_advice[KP_DROP_MAX] = {
+	[KP_DROP_CGROUP_MAP_FULL] = "the per-cgroup scheduler map is full: CPU and run-queue "
+				    "figures of new cgroups are lost; raise --max-cgroups",
+	[KP_DROP_TASK_STORAGE] = "the kernel could not give a task its storage (memory "
+				 "pressure): some run-queue waits are lost",
+	[KP_DROP_PID_MAP_FULL] = "the raw_tp fallback's task map is full: some run-queue "
+				 "waits are lost; raise --max-cgroups",
+	[KP_DROP_MEM_MAP_FULL] = "the per-cgroup memory map is full: reclaim stalls and OOM "
+				 "kills of new cgroups are lost; raise --max-cgroups",
+	[KP_DROP_EVENT_RING_FULL] = "the OOM event ring was full: some kills are counted "
+				    "but not listed",
+	[KP_DROP_TCP_MAP_FULL] = "the per-cgroup TCP map is full: socket figures of new "
+				 "cgroups are lost; raise --max-cgroups",
+	[KP_DROP_TCP_HIST_MAP_FULL] = "the RTT/connect histogram map is full or short of "
+				      "memory: some samples are lost; raise --max-cgroups",
+	[KP_DROP_SK_STORAGE] = "the kernel could not give a socket its storage (memory "
+			       "pressure): its requests are not timed",
+	[KP_DROP_REQ_MAP_FULL] = "the request-latency map is full or short of memory: some "
+				 "requests are not timed; raise --max-cgroups",
+	[KP_DROP_SOCK_MAP_FULL] = "the raw_tp fallback's socket map is full: some sockets "
+				  "are not followed",
+	[KP_DROP_SLOW_RING_FULL] = "`kpulse slow`'s ring was full: events were dropped",
+};
+
+static void problem(json_t *arr, const char *what, const char *series)
+{
+	json_array_append_new(arr, json_pack("{s:s, s:s?}", "reason", what, "series", series));
+}
+
 /* Programs with their attach type and why one is not running; the names
- * of what this kernel lacks. */
-static json_t *programs_json(const struct kp_self *s, json_t *missing)
+ * of what this kernel lacks go to @missing and each reason to @probs. */
+static json_t *programs_json(const struct kp_self *s, json_t *missing, json_t *probs)
 {
 	json_t *progs = json_array();
+	char why[400];
 
 	for (unsigned int i = 0; i < s->n_progs; i++) {
 		const struct kp_prog_state *p = &s->progs[i];
@@ -22,10 +62,69 @@ static json_t *programs_json(const struct kp_self *s, json_t *missing)
 		if (!p->attached) {
 			json_object_set_new(o, "reason", json_string(p->reason));
 			json_array_append_new(missing, json_string(p->tracepoint));
+			snprintf(why, sizeof(why), "the %s program does not run: %s", p->tracepoint,
+				 p->reason);
+			problem(probs, why, "kpulse_bpf_program_attached");
 		}
 		json_array_append_new(progs, o);
 	}
 	return progs;
+}
+
+static void features(const struct kp_self *s, const struct kp_health_doc_opts *o,
+		     json_t *missing, json_t *probs)
+{
+	if (!s->feat.tp_btf) {
+		json_array_append_new(missing, json_string("tp_btf"));
+		problem(probs, "no BTF-typed tracepoints: the raw_tp fallbacks run (pid- and "
+			"socket-keyed maps that can fill up)", NULL);
+	}
+	if (!s->feat.bpf_stats && o->bpf_stats_wanted) {
+		json_array_append_new(missing, json_string("bpf_stats"));
+		problem(probs, "BPF_ENABLE_STATS could not be turned on: kpulse's own kernel "
+			"cost is not measured (needs CAP_SYS_ADMIN before Linux 5.8, or set "
+			"bpf_stats: off)", "kpulse_bpf_program_run_seconds_total");
+	}
+	/* bytes and request latency need both (Linux 6.3+) */
+	if (!s->feat.sock_len) {
+		json_array_append_new(missing, json_string("network_bytes"));
+		json_array_append_new(missing, json_string("request_latency"));
+	}
+}
+
+/* Data lost within @window_ns of @now: one reason per kind of drop. */
+static void losses(const struct kp_self *s, uint64_t now, uint64_t window_ns, json_t *probs)
+{
+	char what[512], series[128];
+
+	for (int r = 0; r < KP_DROP_MAX; r++) {
+		if (!s->drops_last_ns[r] || now - s->drops_last_ns[r] > window_ns)
+			continue;
+		snprintf(what, sizeof(what), "%s (%llu events in all, the last %.0f s ago)",
+			 drop_advice[r] ? drop_advice[r] : kp_drop_names[r],
+			 (unsigned long long)s->drops[r], (double)(now - s->drops_last_ns[r]) / 1e9);
+		snprintf(series, sizeof(series), "kpulse_bpf_events_dropped_total{reason=\"%s\"}",
+			 kp_drop_names[r]);
+		problem(probs, what, series);
+	}
+	if (s->misses_last_ns && now - s->misses_last_ns <= window_ns)
+		problem(probs, "the kernel skipped program runs that would have nested on one CPU "
+			"(recursion): a few events are lost",
+			"kpulse_bpf_events_dropped_total{reason=\"recursion_miss\"}");
+}
+
+static json_t *notes_json(const struct kp_self *s)
+{
+	json_t *notes = json_array();
+	char what[256];
+
+	if (s->memcg_shared) {
+		snprintf(what, sizeof(what), "%llu containers have their tasks in a v1 memory "
+			 "cgroup shared with other tasks: their memory usage and limit are not "
+			 "reported (it would be someone else's)", (unsigned long long)s->memcg_shared);
+		json_array_append_new(notes, json_string(what));
+	}
+	return notes;
 }
 
 json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts *o,
@@ -33,35 +132,35 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 {
 	const struct kp_self *s = &m->self;
 	double age = s->collections ? (double)(now - s->last_mono_ns) / 1e9 : -1;
-	json_t *missing = json_array(), *progs = programs_json(s, missing);
+	uint64_t window = 3 * o->interval_ns > 60000000000ull ? 3 * o->interval_ns : 60000000000ull;
+	json_t *missing = json_array(), *probs = json_array(), *progs, *j;
 	const char *status = "ok";
 
-	if (!s->feat.tp_btf)
-		json_array_append_new(missing, json_string("tp_btf"));
-	if (!s->feat.bpf_stats && o->bpf_stats_wanted)
-		json_array_append_new(missing, json_string("bpf_stats"));
-	/* bytes and request latency need both (Linux 6.3+) */
-	if (!s->feat.sock_len) {
-		json_array_append_new(missing, json_string("network_bytes"));
-		json_array_append_new(missing, json_string("request_latency"));
-	}
-	if (s->degraded)
+	progs = programs_json(s, missing, probs);
+	features(s, o, missing, probs);
+	losses(s, now, window, probs);
+	for (size_t i = 0; o->extra && i < json_array_size(o->extra); i++)
+		json_array_append(probs, json_array_get(o->extra, i));
+	if (json_array_size(probs) || json_array_size(missing))
 		status = "degraded";
 	if (!s->attached || age < 0 || age > 3.0 * (double)o->interval_ns / 1e9 + 1)
 		status = "failing";
 	*http_status = strcmp(status, "failing") ? 200 : 503;
-	return json_pack("{s:s, s:s, s:f, s:o, s:o, s:s, s:s, s:i, s:f, s:I}",
-			 "status", status, "version", KPULSE_VERSION,
-			 "uptime_seconds", (double)(now - o->started_ns) / 1e9,
-			 "programs", progs, "features_missing", missing,
-			 /* where run-queue waits start: the kernel's sched_info
-			  * enqueue stamp, or our own from the wakeup programs */
-			 "runq_source", s->feat.sched_info ? "sched_info" : "wakeup",
-			 /* per-program cost: "sampled" (one interval in 30),
-			  * "always" or "off" */
-			 "bpf_stats", s->stats_mode ? s->stats_mode : "off",
-			 /* tcp_probe: one received segment in this many */
-			 "rtt_sample", (int)o->rtt_sample,
-			 "last_collection_age_seconds", age,
-			 "collections", (json_int_t)s->collections);
+	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:s, s:s, s:i, s:f, s:I}",
+		      "status", status, "version", KPULSE_VERSION,
+		      "uptime_seconds", (double)(now - o->started_ns) / 1e9,
+		      /* why not ok, each with the series that shows it */
+		      "reasons", probs, "notes", notes_json(s),
+		      "programs", progs, "features_missing", missing,
+		      /* where run-queue waits start: the kernel's sched_info
+		       * enqueue stamp, or our own from the wakeup programs */
+		      "runq_source", s->feat.sched_info ? "sched_info" : "wakeup",
+		      /* per-program cost: "sampled" (one interval in 30),
+		       * "always" or "off" */
+		      "bpf_stats", s->stats_mode ? s->stats_mode : "off",
+		      /* tcp_probe: one received segment in this many */
+		      "rtt_sample", (int)o->rtt_sample,
+		      "last_collection_age_seconds", age,
+		      "collections", (json_int_t)s->collections);
+	return j;
 }

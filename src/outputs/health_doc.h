@@ -1,6 +1,8 @@
-/* health_doc.h - the /health document and its verdict, from the model
- * alone: `ok`, `degraded` (something is off: a program not running, a
- * feature missing) or `failing` (nothing runs, or collection stalled). */
+/* health_doc.h - the /health document and its verdict from the model:
+ * `ok`; `degraded` (something is off or data was lost in the last
+ * minute: a program not running, a feature missing, events dropped, a
+ * bound hit; `reasons` says which, each with the series that shows it);
+ * or `failing` (nothing runs, or collection stalled). */
 #ifndef KPULSE_HEALTH_DOC_H
 #define KPULSE_HEALTH_DOC_H
 
@@ -15,6 +17,9 @@ struct kp_health_doc_opts {
 	uint64_t interval_ns;		/* collection interval */
 	bool bpf_stats_wanted;		/* config asks for bpf stats (not off) */
 	unsigned int rtt_sample;
+	/* more reasons to be degraded, from outside the model (bounds the
+	 * daemon hit): {"reason", "series"} objects; NULL: none */
+	json_t *extra;
 };
 
 /* The document; *@http_status is 200 (ok, degraded) or 503 (failing). */

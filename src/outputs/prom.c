@@ -7,35 +7,7 @@
 #include <inttypes.h>
 #include "outputs/prom.h"
 #include "model/hist.h"
-
-/* Length of the valid UTF-8 sequence at @s, or 0 when it is invalid. */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (s[0] == 0xe0 && s[1] < 0xa0)	/* overlong */
-			return 0;
-		if (s[0] == 0xed && s[1] >= 0xa0)	/* surrogate */
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[3] & 0xc0) != 0x80)
-			return 0;
-		if (s[0] == 0xf0 && s[1] < 0x90)
-			return 0;
-		if (s[0] == 0xf4 && s[1] >= 0x90)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
+#include "model/text.h"
 
 static void put_labels(FILE *f, const char *prep, const char *extra);
 
@@ -54,7 +26,7 @@ void kp_prom_escape(FILE *f, const char *str)
 			fwrite(run, 1, s - run, f);
 		if (!*s)
 			break;
-		n = utf8_len(s);
+		n = kp_utf8_len(s);
 		if (n == 0) {
 			fputs("\xef\xbf\xbd", f);
 			s++;

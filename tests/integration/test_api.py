@@ -115,6 +115,38 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(code, 404)
         self.assertIn("error", json.loads(body))
 
+    def test_name_with_bytes_that_are_not_utf8(self):
+        """A cgroup whose name is not valid UTF-8 (a tenant who can make
+        cgroups must not hide from the JSON API): every output shows it, the
+        bad byte written \\xff the same way everywhere, and it is found by
+        that spelling."""
+        root = h.v2_root()
+        base = os.path.join(root, h.TEST_PREFIX)
+        raw = os.path.join(base, "x\udcffy")  # surrogateescape: the byte 0xff
+        os.mkdir(os.fsencode(raw))
+        self.addCleanup(lambda: os.rmdir(os.fsencode(raw)))
+        p = self.cg.run(raw, [h.WORKLOAD, "spin", "1", "8"])
+        self.addCleanup(lambda: (p.kill(), p.wait()))
+        shown = "/%s/x\\xffy" % h.TEST_PREFIX
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            docs = [c for c in self.get_json("/api/v1/containers") if c["cgroup"] == shown]
+            if docs:
+                break
+            time.sleep(0.5)
+        self.assertEqual(len(docs), 1, "the container is missing from the JSON API")
+        self.assertEqual(docs[0]["name"], shown)
+        one = self.get_json("/api/v1/containers/" + urllib.parse.quote(shown, safe=""))
+        self.assertEqual(one["cgroup"], shown)
+        # the same spelling on /metrics (the text format escapes the backslash)
+        m = self.d.metrics()
+        self.assertTrue(h.series(m, "kpulse_container_cpu_seconds_total", cgroup=shown))
+        # and in the terminal table and -c
+        r = subprocess.run([h.KPULSE, "snapshot", "--from", "http://127.0.0.1:%d" % self.d.port,
+                            "-c", "*x\\xffy"], capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("x\\xffy", r.stdout)
+
     def test_filter(self):
         doc = self.get_json("/api/v1/containers?container=" + urllib.parse.quote(h.TEST_PREFIX + "*"))
         self.assertEqual([c["cgroup"] for c in doc], [self.cg.rel(self.busy)])

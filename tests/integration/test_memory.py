@@ -10,10 +10,12 @@ purpose and checked against memory.oom_control / memory.events and the
 victims' pids. Works on pure v2 (memory.max) and hybrid hosts (a v1
 memory child of our own memory cgroup), see harness.MemCgroups.
 """
+import json
 import os
 import re
 import time
 import unittest
+import urllib.parse
 
 import harness as h
 
@@ -239,6 +241,62 @@ class MemoryTest(unittest.TestCase):
             self.assertGreater(int(e["anon_rss_bytes"]), OOM_LIMIT // 2)
             self.assertLessEqual(int(e["anon_rss_bytes"]), OOM_LIMIT)
         self.assertEqual(len(oom_lines(err)), kills)
+
+
+    def test_idle_container_listed_at_once(self):
+        """A container that has not run since the daemon started (a task
+        that allocated and sleeps) is found from the cgroup tree at the
+        first collection, with its memory usage and limit from its own
+        files."""
+        if self.attach != "tp_btf":
+            self.skipTest("discovery does not depend on the attach type")
+        idle = self.cg.make_mem("idle", limit=64 * MIB)
+        p = self.cg.run_mem(idle, [h.WORKLOAD, "alloc", "41", "60"])
+        self.addCleanup(p.kill)
+        deadline = time.time() + 10
+        while self.cg.usage(idle) < 40 * MIB and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # asleep from now on
+        d = h.Daemon(env=self.env)
+        self.addCleanup(d.stop)
+        m = d.metrics()
+        lab = self.labels(idle)
+        deadline = time.time() + 3
+        while not h.series(m, "kpulse_container_memory_usage_bytes", **lab) and time.time() < deadline:
+            time.sleep(0.3)
+            m = d.metrics()
+        usage = h.value(m, "kpulse_container_memory_usage_bytes", **lab)
+        files = self.cg.usage(idle)
+        print("\n  idle container: usage kpulse %.1f MiB, files %.1f MiB" % (usage / MIB, files / MIB))
+        self.assertAlmostEqual(usage, files, delta=512 * 1024)
+        self.assertEqual(h.value(m, "kpulse_container_memory_limit_bytes", **lab), 64 * MIB)
+        status, _, body = d.get("/api/v1/containers/" + urllib.parse.quote(self.cg.rel(idle), safe=""))
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["memory"]["limit_bytes"], 64 * MIB)
+
+    def test_shared_v1_memcg_is_nobodys_usage(self):
+        """Hybrid hosts: two plain v2 cgroups whose tasks share one v1 memory
+        cgroup (the shell's) get no usage series; /health says why; a v2
+        cgroup whose tasks have a v1 memory cgroup of their own keeps it."""
+        if self.cg.layout != "v1":
+            self.skipTest("only hybrid hosts keep memory in v1")
+        a, b = self.cg.make("shared_a"), self.cg.make("shared_b")
+        own = self.cg.make_mem("own_mem")
+        procs = [self.cg.run(a, [h.WORKLOAD, "spin", "1", "20"]),
+                 self.cg.run(b, [h.WORKLOAD, "spin", "1", "20"]),
+                 self.cg.run_mem(own, [h.WORKLOAD, "alloc", "8", "20"])]
+        for p in procs:
+            self.addCleanup(p.kill)
+        d = h.Daemon(env=self.env)
+        self.addCleanup(d.stop)
+        time.sleep(2.5)
+        m = d.metrics()
+        for path in (a, b):
+            self.assertTrue(h.series(m, "kpulse_container_cpu_seconds_total", **self.labels(path)))
+            self.assertEqual(h.series(m, "kpulse_container_memory_usage_bytes", **self.labels(path)), [])
+        self.assertGreater(h.value(m, "kpulse_container_memory_usage_bytes", **self.labels(own)), 7 * MIB)
+        _, health = d.health()
+        self.assertTrue(any("shared with other tasks" in n for n in health["notes"]), health["notes"])
 
 
 class MemoryRawTpTest(MemoryTest):

@@ -128,10 +128,13 @@ static void test_log_hostile_names(void **s)
 	memcpy(e.comm, "a\"b\\c\nd\x01", 9);
 	e.memcg_limit_pages = 0x7fffffffffffffffull / 4096;
 	kp_oom_record_from_event(&r, &e, 4096, 0, 0);
-	set_cgroup(&r, "/evil\"\n name=x");
+	/* a control byte and one that is not UTF-8: the record holds them
+	 * visible (\xNN, as every output shows names), the log line escapes
+	 * that backslash and the quote */
+	set_cgroup(&r, "/evil\"\x01 name=x\xff");
 	line = logged(&r);
 	assert_non_null(strstr(line, "comm=\"a\\\"b\\\\c\\nd\\x01\""));
-	assert_non_null(strstr(line, "cgroup=\"/evil\\\"\\n name=x\""));
+	assert_non_null(strstr(line, "cgroup=\"/evil\\\"\\\\x01 name=x\\\\xff\""));
 	assert_non_null(strstr(line, " memcg_limit_bytes=max\n"));
 	/* still one line */
 	assert_ptr_equal(strchr(line, '\n'), line + strlen(line) - 1);
