@@ -6,6 +6,7 @@
 #include "outputs/metrics.h"
 #include <stdlib.h>
 #include <uthash.h>
+#include "model/hist.h"
 #include "model/model.h"
 #include "outputs/prom.h"
 #include "base/version.h"
@@ -82,6 +83,17 @@ static void labels_sweep(struct kp_metrics *mx)
 
 #define FOR_EACH_SHOWN(m, k, tmp) KP_MODEL_FOR_EACH_SHOWN(m, k, tmp)
 
+/* A container's histogram, unless it never saw an event: an empty one is
+ * 20-odd lines saying nothing (the Prometheus convention: a histogram
+ * appears with its first observation). Once shown it stays, as counts only
+ * grow. */
+static void container_hist(FILE *f, const char *name, const struct kp_container *k,
+			   const char *extra, const uint64_t *fine, uint64_t sum_ns)
+{
+	if (kp_hist_total(fine))
+		kp_prom_histogram_p(f, name, clabels(k), extra, fine, sum_ns);
+}
+
 /* kpulse_<scope>_pressure_<res>_<some|full>_seconds_total for every
  * resource and kind, from the PSI files' cumulative totals (µs). */
 static void render_pressure(FILE *f, const struct kp_model *c, bool node)
@@ -129,8 +141,8 @@ static void render_container_mem(FILE *f, const struct kp_model *c)
 	kp_prom_family(f, "kpulse_container_memory_reclaim_seconds", "histogram",
 		       "Time the container's tasks stalled in memcg or direct reclaim, per stall.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		kp_prom_histogram_p(f, "kpulse_container_memory_reclaim_seconds", clabels(k), NULL,
-				  k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
+		container_hist(f, "kpulse_container_memory_reclaim_seconds", k, NULL,
+			       k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
 	}
 	kp_prom_family(f, "kpulse_container_oom_kills_total", "counter",
 		       "Tasks of the container killed by the OOM killer (oom:mark_victim).");
@@ -254,13 +266,13 @@ static void render_container_tcp(FILE *f, const struct kp_model *c, bool sock_le
 		       "Smoothed RTT of the container's TCP sockets (tcp_probe srtt), per received segment "
 		       "(one in rtt_sample recorded at random, counted rtt_sample times).");
 	FOR_EACH_TCP(c, k, tmp)
-		kp_prom_histogram_p(f, "kpulse_container_tcp_rtt_seconds", clabels(k), NULL,
-				    k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
+		container_hist(f, "kpulse_container_tcp_rtt_seconds", k, NULL,
+			       k->tcp->rtt_hist, k->tcp->rtt_sum_ns);
 	kp_prom_family(f, "kpulse_container_tcp_connect_latency_seconds", "histogram",
 		       "Active opens from SYN_SENT to ESTABLISHED.");
 	FOR_EACH_TCP(c, k, tmp)
-		kp_prom_histogram_p(f, "kpulse_container_tcp_connect_latency_seconds", clabels(k),
-				    NULL, k->tcp->connect_hist, k->tcp->connect_sum_ns);
+		container_hist(f, "kpulse_container_tcp_connect_latency_seconds", k, NULL,
+			       k->tcp->connect_hist, k->tcp->connect_sum_ns);
 	kp_prom_family(f, "kpulse_container_tcp_established", "gauge",
 		       "TCP sockets in ESTABLISHED right now (of those established while kpulse runs).");
 	FOR_EACH_TCP(c, k, tmp)
@@ -327,8 +339,8 @@ static void render_containers(FILE *f, const struct kp_model *c)
 	kp_prom_family(f, "kpulse_container_runqueue_latency_seconds", "histogram",
 		       "Time from wakeup or preemption until on CPU, charged to the waiting task's container.");
 	FOR_EACH_SHOWN(c, k, tmp) {
-		kp_prom_histogram_p(f, "kpulse_container_runqueue_latency_seconds", clabels(k), NULL,
-				  k->t.runq_hist, k->t.runq_sum_ns);
+		container_hist(f, "kpulse_container_runqueue_latency_seconds", k, NULL,
+			       k->t.runq_hist, k->t.runq_sum_ns);
 	}
 	render_container_mem(f, c);
 }

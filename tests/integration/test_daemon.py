@@ -160,6 +160,32 @@ class DegradedTest(unittest.TestCase):
         self.assertNotIn("BEGIN PROG LOAD LOG", err)  # verifier log kept, not sprayed
 
 
+class HealthTellsTheTruthTest(unittest.TestCase):
+    """/health is degraded, with a reason and the series that shows it,
+    whenever data was lost lately: here a cgroup map too small for the
+    cgroups that run."""
+
+    def test_map_full_makes_health_degraded(self):
+        cg = h.Cgroups()
+        self.addCleanup(cg.cleanup)
+        d = h.Daemon("--max-cgroups", "16")
+        self.addCleanup(d.stop)
+        for i in range(40):
+            cg.run(cg.make("full%d" % i), [h.WORKLOAD, "spin", "1", "6"])
+        deadline, body = time.time() + 10, None
+        while time.time() < deadline:
+            _, body = d.health()
+            if body["status"] == "degraded":
+                break
+            time.sleep(0.5)
+        self.assertEqual(body["status"], "degraded", body)
+        why = [r for r in body["reasons"] if "cgroup_map_full" in (r.get("series") or "")]
+        self.assertEqual(len(why), 1, body["reasons"])
+        self.assertIn("--max-cgroups", why[0]["reason"])
+        m = d.metrics()
+        self.assertGreater(h.value(m, "kpulse_bpf_events_dropped_total", reason="cgroup_map_full"), 0)
+
+
 class HttpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
