@@ -21,8 +21,8 @@ BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc
-PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml) -lelf -lz -lm -lpthread
+PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1 libcap libseccomp
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml -lcap -lseccomp) -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
 BPF_UNITS := sched mem tcp

@@ -112,6 +112,8 @@ static int check_rtt_sample(struct pctx *p, const yaml_node_t *n, const void *va
 #define S_H 3600e9
 
 static const struct choice log_formats[] = { { "text", KP_LOG_TEXT }, { "json", KP_LOG_JSON }, { NULL, 0 } };
+static const struct choice on_off[] = { { "on", 1 }, { "off", 0 }, { "true", 1 },
+					{ "false", 0 }, { NULL, 0 } };
 static const struct choice bpf_stats_modes[] = { { "sampled", KP_BPF_STATS_SAMPLED },
 						 { "always", KP_BPF_STATS_ALWAYS },
 						 { "off", KP_BPF_STATS_OFF }, { NULL, 0 } };
@@ -203,6 +205,10 @@ static const struct field top_fields[] = {
 	{ "log_format", F_ENUM, OFF(struct kp_config, log_format), 0, 0, "text", 0, 0, log_formats,
 	  NULL, NULL, APPLY_RELOAD },
 	{ "bpf_stats", F_ENUM, OFF(struct kp_config, bpf_stats), 0, 0, "sampled", 0, 0, bpf_stats_modes,
+	  NULL, NULL, APPLY_RESTART },
+	{ "user", F_STR, OFF(struct kp_config, user), SZ(struct kp_config, user), 0, NULL,
+	  0, 0, NULL, NULL, NULL, APPLY_RESTART },
+	{ "seccomp", F_ENUM, OFF(struct kp_config, seccomp), 0, 0, "on", 0, 0, on_off,
 	  NULL, NULL, APPLY_RESTART },
 	{ "labels", F_LABELS, OFF(struct kp_config, labels), KP_CFG_MAX_LABELS, OFF(struct kp_config, n_labels),
 	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RELOAD },

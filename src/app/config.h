@@ -73,6 +73,8 @@ struct kp_config {
 	char admin_token[KP_CFG_TEXT_MAX];	/* "" = acks need no token */
 	enum kp_log_format log_format;
 	int bpf_stats;		/* enum kp_bpf_stats (loader.h) */
+	char user[KP_CFG_NAME_MAX];	/* run as this user once attached; "" stay */
+	int seccomp;		/* 1: filter the running daemon's system calls */
 	struct kp_cfg_label labels[KP_CFG_MAX_LABELS];
 	unsigned int n_labels;
 	struct kp_factor_cfg factors[KP_F_MAX];

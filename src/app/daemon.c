@@ -19,6 +19,7 @@
 #include "app/config.h"
 #include "app/daemon.h"
 #include "app/pipeline.h"
+#include "app/privileges.h"
 #include "app/routes.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct kp_alerting *al;
 	struct kp_metrics *mx;
 	struct kp_routes_ctx routes;
+	struct kp_priv_state priv;	/* what it holds once attached */
 	struct kp_config *cfg;		/* running */
 	const char *config_path;	/* NULL: defaults, SIGHUP does nothing */
 	uint64_t interval_ns;
@@ -48,6 +50,7 @@ struct daemon_args {
 	unsigned int max_cgroups;
 	long max_ports;
 	const char *config_path;
+	const char *user;
 	bool check;
 	int log_format;
 };
@@ -59,7 +62,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kpulse daemon [--config FILE [--check]] [--listen ADDR:PORT]\n"
 		"                     [--interval DURATION] [--max-cgroups N] [--max-ports N]\n"
-		"                     [--log-format text|json] [-v]\n"
+		"                     [--log-format text|json] [--user USER] [-v]\n"
 		"  --config FILE       YAML settings, alert rules and receivers (see README);\n"
 		"                      SIGHUP re-reads it, a bad file keeps the running one\n"
 		"  --check             validate --config FILE and exit (0 ok, 64 bad)\n"
@@ -69,6 +72,8 @@ static void usage(FILE *f)
 		"  --max-ports N       ports with their own request-latency series per\n"
 		"                      container and direction, the rest are \"other\" (16)\n"
 		"  --log-format FMT    text (default) or json, one object per line\n"
+		"  --user USER         run as USER once the programs are attached (it\n"
+		"                      must be able to read the config and certificates)\n"
 		"  -v, --verbose       show libbpf's messages\n"
 		"flags override the file. example: kpulse daemon --listen 127.0.0.1:9477\n",
 		KP_MAX_CGROUPS);
@@ -185,6 +190,7 @@ static int parse_args(int argc, char **argv, struct daemon_args *a)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "log-format", required_argument, NULL, 'F' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -222,6 +228,9 @@ static int parse_args(int argc, char **argv, struct daemon_args *a)
 			break;
 		case 'C':
 			a->check = true;
+			break;
+		case 'u':
+			a->user = optarg;
 			break;
 		case 'F':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
@@ -288,6 +297,10 @@ static int settle_config(struct daemon *d, const struct daemon_args *a)
 		cfg->max_ports = (unsigned int)a->max_ports;
 		kp_config_pin(cfg, "max_ports");
 	}
+	if (a->user) {
+		snprintf(cfg->user, sizeof(cfg->user), "%s", a->user);
+		kp_config_pin(cfg, "user");
+	}
 	if (a->log_format >= 0) {
 		cfg->log_format = (enum kp_log_format)a->log_format;
 		kp_config_pin(cfg, "log_format");
@@ -327,6 +340,25 @@ static int start_timer(uint64_t interval_ns)
 	return tfd;
 }
 
+static int drop_privileges(struct daemon *d)
+{
+	struct kp_priv_opts o = {
+		.user = d->cfg->user[0] ? d->cfg->user : NULL,
+		.keep_sys_admin = d->cfg->bpf_stats == KP_BPF_STATS_SAMPLED,
+		.seccomp = d->cfg->seccomp,
+		.seccomp_kill = getenv("KPULSE_TEST_SECCOMP_KILL") != NULL,
+	};
+	char why[256];
+
+	if (kp_privileges_drop(&o, &d->priv, why, sizeof(why))) {
+		kp_err("%s", why);
+		return -1;
+	}
+	kp_info("privileges: uid %d, capabilities [%s], no_new_privs, seccomp %s",
+		(int)d->priv.uid, d->priv.caps, d->priv.seccomp ? "on" : "off");
+	return 0;
+}
+
 /* Everything after the config: the socket, the pipeline, alerting, the
  * HTTP server. Returns -1 when running, else the exit code. */
 static int start(struct daemon *d, int *lfd)
@@ -349,6 +381,10 @@ static int start(struct daemon *d, int *lfd)
 	ret = kp_pipeline_open(&d->p, &po);
 	if (ret)
 		return ret;
+	/* attached: from here on only what is still needed, before any thread
+	 * starts (each thread has its own capabilities and filter) */
+	if (drop_privileges(d))
+		return KP_EXIT_NOPERM;
 	kp_collector__set_oom_log(d->p.col, stderr);	/* one line per OOM kill */
 	/* cgroup files: every interval, 128 containers per tick at most (a
 	 * thousand containers are each read every 8 intervals) */
@@ -364,7 +400,8 @@ static int start(struct daemon *d, int *lfd)
 		.p = &d->p, .al = d->al, .mx = d->mx,
 		.health = { .started_ns = started, .interval_ns = d->interval_ns,
 			    .bpf_stats_wanted = d->cfg->bpf_stats != KP_BPF_STATS_OFF,
-			    .rtt_sample = d->cfg->rtt_sample },
+			    .rtt_sample = d->cfg->rtt_sample,
+			    .privileges = kp_privileges_json(&d->priv) },
 	};
 	if (kp_http__start(&d->http, *lfd, kp_routes, &d->routes)) {
 		kp_err("cannot start the HTTP server on %s", d->cfg->listen);

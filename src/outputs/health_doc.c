@@ -162,5 +162,7 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      "rtt_sample", (int)o->rtt_sample,
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)s->collections);
+	if (j && o->privileges)
+		json_object_set(j, "privileges", o->privileges);
 	return j;
 }

@@ -20,6 +20,8 @@ struct kp_health_doc_opts {
 	/* more reasons to be degraded, from outside the model (bounds the
 	 * daemon hit): {"reason", "series"} objects; NULL: none */
 	json_t *extra;
+	/* what the daemon holds once attached (user, capabilities, filter) */
+	json_t *privileges;
 };
 
 /* The document; *@http_status is 200 (ok, degraded) or 503 (failing). */

@@ -135,6 +135,9 @@ class Daemon:
         self.port = free_port()
         self.args = ["--listen", "127.0.0.1:%d" % self.port, "--interval", "1s"] + list(args)
         e = dict(os.environ)
+        # every test runs the daemon under its seccomp filter, and a call
+        # outside it kills the daemon, so a missing one shows at once
+        e["KPULSE_TEST_SECCOMP_KILL"] = "1"
         e.update(env or {})
         self.errfile = tempfile.NamedTemporaryFile("w+", prefix="kpulse-err-", delete=False)
         self.proc = subprocess.Popen([KPULSE, "daemon"] + self.args, env=e,
