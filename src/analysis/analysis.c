@@ -316,6 +316,31 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
 }
 
+/* The state of @cgid, made when new (healthy until its first figures:
+ * unknown factors cost nothing); NULL when out of memory. */
+static struct entry *state_of(struct kp_analysis *a, uint64_t cgid)
+{
+	struct entry *e;
+
+	HASH_FIND(hh, a->by_id, &cgid, sizeof(cgid), e);
+	if (e)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (!e || state_init(a, &e->s, cgid)) {
+		if (e)
+			state_free(&e->s);
+		free(e);
+		return NULL;
+	}
+	e->s.gen = a->gen;
+	e->s.health.score = 100;
+	e->s.health.worst = -1;
+	for (int i = 0; i < KP_F_MAX; i++)
+		e->s.health.f[i].value = NAN;
+	HASH_ADD(hh, a->by_id, s.cgid, sizeof(e->s.cgid), e);
+	return e;
+}
+
 void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64_t now)
 {
 	struct kp_container *k, *ktmp;
@@ -323,17 +348,8 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 
 	a->gen++;
 	KP_MODEL_FOR_EACH_SHOWN(m, k, ktmp) {
-		HASH_FIND(hh, a->by_id, &k->cgid, sizeof(k->cgid), e);
-		if (!e) {
-			e = calloc(1, sizeof(*e));
-			if (!e || state_init(a, &e->s, k->cgid)) {
-				if (e)
-					state_free(&e->s);
-				free(e);
-				continue;
-			}
-			HASH_ADD(hh, a->by_id, s.cgid, sizeof(e->s.cgid), e);
-		}
+		if (!(e = state_of(a, k->cgid)))
+			continue;
 		e->s.gen = a->gen;
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
@@ -359,9 +375,9 @@ void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, 
 	struct entry *e;
 
 	KP_MODEL_FOR_EACH_SHOWN(m, k, ktmp) {
-		HASH_FIND(hh, a->by_id, &k->cgid, sizeof(k->cgid), e);
-		if (!e || !e->s.prev_ns)
-			continue;	/* not analysed yet: the next tick makes it */
+		/* new since the last tick: listed now, its rates at the next */
+		if (!(e = state_of(a, k->cgid)))
+			continue;
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
 		feed_all(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,

@@ -24,7 +24,7 @@
 
 #define MAX_FILE_BYTES (1 << 20)
 #define MAX_DEPTH 16
-#define MAX_FIELDS 16
+#define MAX_FIELDS 32	/* rows of the largest table (top level) */
 #define NS 1e9
 
 /* ---- the tables ---------------------------------------------------- */
@@ -219,6 +219,9 @@ static const struct field top_fields[] = {
 	{ "receivers", F_SECTION, OFF(struct kp_config, receivers), 0, 0, NULL, 0, 0, NULL, NULL, receiver_fields, APPLY_RELOAD },
 	{ NULL },
 };
+/* parse_mapping keeps one slot per row of a table */
+_Static_assert(sizeof(top_fields) / sizeof(top_fields[0]) <= MAX_FIELDS, "raise MAX_FIELDS");
+_Static_assert(sizeof(rule_fields) / sizeof(rule_fields[0]) <= MAX_FIELDS, "raise MAX_FIELDS");
 
 /* ---- scalars -------------------------------------------------------- */
 

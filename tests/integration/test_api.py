@@ -147,6 +147,29 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("x\\xffy", r.stdout)
 
+    def test_windows_as_fresh_as_metrics(self):
+        """Right after a burst of requests, the JSON windows hold all of them,
+        as /metrics does, without waiting for the next interval tick (10 s
+        here, so no tick can come between)."""
+        import test_tcp as t
+        srv_cg, cli_cg = self.cg.make("freshsrv"), self.cg.make("freshcli")
+        d = h.Daemon("--interval", "10s")
+        self.addCleanup(d.stop)
+        time.sleep(0.5)
+        srv, port = t.start_delay_server(self.cg, srv_cg, delay_ms=1)
+        self.addCleanup(lambda: srv.poll() is None and t.stop_delay_server(srv))
+        t.run_in(self.cg, cli_cg, t.CLIENT, "%d:150" % port)
+        rel = self.cg.rel(srv_cg)
+        status, _, body = d.get("/api/v1/containers?container=" + urllib.parse.quote(rel))
+        docs = [c for c in json.loads(body) if c["cgroup"] == rel]
+        m = d.metrics()
+        self.assertEqual(t.total(m, t.REQ + "_count", cgroup=rel, direction="inbound"), 150)
+        self.assertEqual(len(docs), 1)
+        lat = docs[0]["latency"]["request_inbound"]
+        self.assertEqual(lat["1m"]["count"], 150, lat)
+        self.assertIsNotNone(lat["1m"]["p50"])
+        self.assertEqual(t.stop_delay_server(srv)["requests"], 150)
+
     def test_filter(self):
         doc = self.get_json("/api/v1/containers?container=" + urllib.parse.quote(h.TEST_PREFIX + "*"))
         self.assertEqual([c["cgroup"] for c in doc], [self.cg.rel(self.busy)])
