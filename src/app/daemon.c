@@ -345,6 +345,7 @@ static int drop_privileges(struct daemon *d)
 	struct kp_priv_opts o = {
 		.user = d->cfg->user[0] ? d->cfg->user : NULL,
 		.keep_sys_admin = d->cfg->bpf_stats == KP_BPF_STATS_SAMPLED,
+		.keep_dac_read = d->cfg->user[0] != 0,
 		.seccomp = d->cfg->seccomp,
 		.seccomp_kill = getenv("KPULSE_TEST_SECCOMP_KILL") != NULL,
 	};

@@ -87,7 +87,8 @@ static void caps_now(char *buf, size_t len)
 int kp_privileges_drop(const struct kp_priv_opts *o, struct kp_priv_state *st,
 		       char *why, size_t whylen)
 {
-	cap_value_t keep[1];
+	cap_value_t keep[2];
+	size_t w = 0;
 	int n = 0, err;
 
 	memset(st, 0, sizeof(*st));
@@ -95,9 +96,15 @@ int kp_privileges_drop(const struct kp_priv_opts *o, struct kp_priv_state *st,
 		return err;
 	if (o->keep_sys_admin) {
 		keep[n++] = CAP_SYS_ADMIN;
-		snprintf(st->kept_why, sizeof(st->kept_why),
-			 "sys_admin: bpf_stats: sampled turns BPF_ENABLE_STATS on one interval "
-			 "in 30 (bpf_stats: always or off need nothing)");
+		w += snprintf(st->kept_why + w, sizeof(st->kept_why) - w,
+			      "sys_admin: bpf_stats: sampled turns BPF_ENABLE_STATS on one interval "
+			      "in 30 (bpf_stats: always or off need nothing). ");
+	}
+	if (o->keep_dac_read && w < sizeof(st->kept_why)) {
+		keep[n++] = CAP_DAC_READ_SEARCH;
+		snprintf(st->kept_why + w, sizeof(st->kept_why) - w,
+			 "dac_read_search: runtime metadata (docker's config.v2.json) is "
+			 "readable by root only.");
 	}
 	if ((err = cut_caps(keep, n, why, whylen)))
 		return err;
