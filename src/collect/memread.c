@@ -272,10 +272,11 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 	if (own_v1(m, relpath, dir, v1dir)) {
 		read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
 	} else {
+		/* /health notes it; the terminal commands stay quiet (-v) */
 		if (!m->said_shared)
-			kp_info("memread: %s shares its v1 memory cgroup %s with other tasks: "
-				"no memory usage is reported for such containers (reported once; "
-				"see /health)", relpath, v1dir + strlen(m->v1_mnt));
+			kp_debug("memread: %s shares its v1 memory cgroup %s with other tasks: "
+				 "no memory usage is reported for such containers (reported once)",
+				 relpath, v1dir + strlen(m->v1_mnt));
 		m->said_shared = true;
 		v1dir[0] = 0;	/* cached as shared */
 	}
