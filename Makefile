@@ -20,7 +20,9 @@ endif
 BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(ARCH)))
 WFLAGS := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror)
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc
+CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc $(EXTRA_CFLAGS)
+# the binary (make sanitize builds its own beside the objects)
+BIN ?= kpulse
 PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1 libcap libseccomp
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml -lcap -lseccomp) -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
@@ -49,8 +51,8 @@ test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/
 test_alerts_SRCS := model/text model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
 test_notify_SRCS := model/text outputs/notify outputs/prom model/hist base/log
 
-.PHONY: all deps run test unit-test integration-test bench clean
-all: kpulse
+.PHONY: all deps run test unit-test integration-test bench clean fuzz sanitize
+all: $(BIN)
 
 deps:
 	$(Q)bash tools/install-deps.sh
@@ -81,7 +83,7 @@ $(OUT)/outputs/dashboard.o: src/outputs/dashboard.S src/outputs/dashboard.html |
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -c $< -o $@
 
-kpulse: $(OUT)/cmd/main.o $(OUT)/outputs/dashboard.o $(LIB_OBJS)
+$(BIN): $(OUT)/cmd/main.o $(OUT)/outputs/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -111,7 +113,67 @@ integration-test: kpulse $(OUT)/workload $(OUT)/delay_server
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all unit-test
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_CI)
+	$(Q)$(MAKE) --no-print-directory sanitize
 	$(Q)$(MAKE) --no-print-directory integration-test
+
+# --- fuzzing: libFuzzer harnesses (tests/fuzz/fuzz_<name>.c) for every
+# parser of outside input, each linked with just the modules it needs and
+# built with clang's fuzzer, address and undefined-behaviour sanitizers.
+# `make fuzz` replays the kept regressions, then runs each harness for
+# FUZZ_SECONDS on its seed corpus (make test: a few seconds each; by hand,
+# as long as you like). A crash is saved under tests/fuzz/regressions/<name>/
+# (commit it: it is replayed from then on) and fails the target.
+FUZZERS := config duration identity mountinfo cgfiles diskstats labels api
+FUZZ_SECONDS ?= 60
+FUZZ_SECONDS_CI ?= 4
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Iinclude -Isrc -I$(OUT)
+fuzz_config_SRCS := app/config analysis/alert_rules analysis/health base/opts base/log
+fuzz_duration_SRCS := base/opts base/log
+fuzz_identity_SRCS := collect/container model/identity model/text model/model model/ports model/hist
+fuzz_mountinfo_SRCS := collect/cgroup collect/memfiles model/cgfiles base/log
+fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup model/cgfiles base/log
+fuzz_diskstats_SRCS := collect/diskstats
+fuzz_labels_SRCS := outputs/prom model/text model/hist
+fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health model/model \
+	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix src/,$$(addsuffix .c,$$(fuzz_$$*_SRCS))) | $(OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(OUT)/fuzz
+	$(Q)clang $(FUZZ_CFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz: $(patsubst %,$(OUT)/fuzz/fuzz_%,$(FUZZERS))
+	$(Q)for f in $(FUZZERS); do \
+		mkdir -p tests/fuzz/regressions/$$f $(OUT)/fuzz/corpus-$$f; \
+		if ls tests/fuzz/regressions/$$f/* >/dev/null 2>&1; then \
+			$(OUT)/fuzz/fuzz_$$f tests/fuzz/regressions/$$f/* >/dev/null 2>&1 \
+				|| { echo "fuzz_$$f: a kept regression fails again"; exit 1; }; \
+		fi; \
+		echo "== fuzz_$$f ($(FUZZ_SECONDS) s)"; \
+		$(OUT)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=tests/fuzz/regressions/$$f/ \
+			$(OUT)/fuzz/corpus-$$f tests/fuzz/corpus/$$f 2>$(OUT)/fuzz/log-$$f \
+			|| { tail -40 $(OUT)/fuzz/log-$$f; exit 1; }; \
+		grep -h "stat::number_of_executed_units" $(OUT)/fuzz/log-$$f; \
+	done
+
+# --- sanitizers: the unit tests and a daemon and command smoke test built
+# with AddressSanitizer (leaks included) and UndefinedBehaviorSanitizer in
+# their own output folder; any report fails the target.
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+sanitize:
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/san BIN=$(OUT)/san/kpulse \
+		EXTRA_CFLAGS="$(SAN_FLAGS)" WERROR=$(WERROR) $(OUT)/san/kpulse \
+		$(patsubst %,$(OUT)/san/tests/%,$(UNIT_TESTS))
+	$(Q)for t in $(patsubst %,$(OUT)/san/tests/%,$(UNIT_TESTS)); do \
+		$(SAN_ENV) $$t >$(OUT)/san/unit.log 2>&1 || { cat $(OUT)/san/unit.log; echo "sanitize: $$t"; exit 1; }; \
+	done
+	$(Q)echo "== sanitize: unit tests clean"
+	$(Q)$(SAN_ENV) $(PYTHON) tests/sanitize_smoke.py $(OUT)/san/kpulse
 
 bench: kpulse
 	$(Q)bash tools/install-deps.sh --bench

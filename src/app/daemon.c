@@ -440,6 +440,7 @@ int do_daemon(int argc, char **argv)
 		close(lfd);
 	kp_alerting__free(d.al);
 	kp_metrics__free(d.mx);
+	json_decref(d.routes.health.privileges);
 	kp_pipeline_close(&d.p);
 	if (tfd >= 0)
 		close(tfd);

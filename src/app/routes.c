@@ -125,18 +125,15 @@ static void h_alerts(void *ctx, const struct kp_http_req *req, struct kp_http_re
 static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct kp_routes_ctx *d = ctx;
-	const char *rest = req->url + strlen("/api/v1/alerts/");
-	const char *slash = strchr(rest, '/');
 	const char *msg = "no such endpoint";
 	char id[64];
 	json_t *alert;
 	unsigned int status;
 
-	if (!slash || strcmp(slash, "/ack") || slash == rest || slash - rest >= (long)sizeof(id)) {
+	if (kp_api_ack_id(req->url, id, sizeof(id))) {
 		kp_http_error(r, 404, msg);
 		return;
 	}
-	snprintf(id, sizeof(id), "%.*s", (int)(slash - rest), rest);
 	status = kp_alerting__ack(d->al, id, kp_http_header(req, "Authorization"),
 				  kp_now_mono_ns(), &alert, &msg);
 	if (alert)

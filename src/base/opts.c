@@ -1,5 +1,6 @@
 /* opts.c - see opts.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/log.h"
@@ -7,15 +8,17 @@
 
 long long kp_parse_duration(const char *s)
 {
+	const char *hex;
 	char *end;
 	double v;
 
-	if (!s || !*s)
-		return -1;
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1;	/* strtod would also take "nan", "inf", spaces */
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
+	hex = strpbrk(s, "xXpP");
+	if (errno || end == s || v < 0 || !isfinite(v) || (hex && hex < end))
+		return -1;	/* hex floats too */
 	if (!*end || !strcmp(end, "s"))
 		v *= 1e9;
 	else if (!strcmp(end, "ms"))

@@ -2,6 +2,7 @@
  * buckets over sliding windows: never below the exact value and at most
  * 6.25% above it. Times are in seconds, as floats. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,4 +410,19 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	return json_pack("{s:s, s:s, s:o}", "metric", metric,
 			 "container", container && *container ? container : "node",
 			 "points", pts);
+}
+
+int kp_api_ack_id(const char *url, char *id, size_t len)
+{
+	static const char prefix[] = "/api/v1/alerts/";
+	const char *rest, *slash;
+
+	if (strncmp(url, prefix, sizeof(prefix) - 1))
+		return -ENOENT;
+	rest = url + sizeof(prefix) - 1;
+	slash = strchr(rest, '/');
+	if (!slash || strcmp(slash, "/ack") || slash == rest || (size_t)(slash - rest) >= len)
+		return -ENOENT;
+	snprintf(id, len, "%.*s", (int)(slash - rest), rest);
+	return 0;
 }

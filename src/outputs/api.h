@@ -21,6 +21,10 @@ json_t *kp_api_container(const struct kp_model *m, const struct kp_analysis *a,
 			 uint64_t now_ns, const char *key);
 json_t *kp_api_node(const struct kp_model *m, const struct kp_analysis *a,
 		    uint64_t now_ns);
+/* The alert id of "/api/v1/alerts/{id}/ack" into @id: 0, or -ENOENT for
+ * any other path (or an id that does not fit). */
+int kp_api_ack_id(const char *url, char *id, size_t len);
+
 /* History of one figure; NULL with @err set on bad input. */
 json_t *kp_api_history(const struct kp_model *m, const struct kp_analysis *a,
 		       uint64_t now_ns, const char *metric, const char *container,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "app/config.h"
+#include "base/opts.h"
 #include "kernel/loader.h"
 
 static struct kp_config cfg;
@@ -131,6 +132,23 @@ static bool noted(const struct notes *n, const char *s)
 /* The table decides what a reload applies: restart-only keys keep their
  * running value and say so, pinned (command-line) keys keep theirs
  * silently, and a key the reload empties is named. */
+/* Durations as users write them; strtod alone would also take "nan",
+ * "inf", hex floats and leading spaces (found by fuzz_duration). */
+static void test_durations(void **s)
+{
+	(void)s;
+	assert_int_equal(kp_parse_duration("500ms"), 500000000ll);
+	assert_int_equal(kp_parse_duration("2"), 2000000000ll);
+	assert_int_equal(kp_parse_duration("1.5s"), 1500000000ll);
+	assert_int_equal(kp_parse_duration("1h"), 3600000000000ll);
+	assert_int_equal(kp_parse_duration(".5m"), 30000000000ll);
+	assert_int_equal(kp_parse_duration("250us"), 250000ll);
+	assert_int_equal(kp_parse_duration("10ns"), 10ll);
+	for (const char *const *b = (const char *const[]){ "nan", "nAn", "inf", "-1s", " 1s",
+			"0x10", "1p3", "1e999", "", "s", "1 s", "3d", NULL }; *b; b++)
+		assert_int_equal(kp_parse_duration(*b), -1);
+}
+
 static void test_reload_follows_the_table(void **s)
 {
 	static struct kp_config run, next;
@@ -440,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_files_refused_empty_mapping_is_defaults),
 		cmocka_unit_test(test_reload_follows_the_table),
+		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_alerts_empty_list_means_no_rules),
 		cmocka_unit_test(test_builtin_windows_follow_the_file),
