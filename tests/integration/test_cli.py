@@ -16,12 +16,9 @@ import harness as h
 import test_memory as tm
 import test_tcp as tt
 
-try:
-    import jsonschema
-except ImportError:  # pragma: no cover
-    jsonschema = None
+import jsonschema
 
-SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "containers.schema.json")
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api.schema.json")
 
 
 def kp(*args, timeout=60, preexec=None):
@@ -127,8 +124,7 @@ class SnapshotTest(Loaded):
         t1 = time.time()
         self.assertEqual(r.returncode, 0, r.stderr)
         doc = json.loads(r.stdout)
-        if jsonschema:
-            jsonschema.validate(doc, json.load(open(SCHEMA)))
+        jsonschema.validate(doc, json.load(open(SCHEMA)))
         names = [c["cgroup"] for c in doc]
         self.assertEqual(names, [self.cg.rel(self.busy), self.cg.rel(self.idle)])
         busy = doc[0]
