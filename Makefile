@@ -179,6 +179,10 @@ bench: kpulse
 	$(Q)bash tools/install-deps.sh --bench
 	$(Q)bash tools/bench/sched.sh
 
+# ---- deploy kit (issue 18): tools/deploy/, install, man page, .deb ----
+# Kept in one block (the daemon's modules come in through LIB_SRCS).
+# ---- end of the deploy kit block ----
+
 clean:
 	rm -rf $(OUT) kpulse
 

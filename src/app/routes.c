@@ -15,6 +15,7 @@
 #include "model/model.h"
 #include "outputs/api.h"
 #include "outputs/metrics.h"
+#include "outputs/health_prom.h"
 #include "outputs/prom.h"
 
 #define SCRAPE_FRESH_NS 50000000ull
@@ -43,6 +44,7 @@ static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_r
 	kp_prom_begin(f, om);
 	kp_metrics__render(d->mx, f, d->p->model);
 	kp_alerting__prom(d->al, f);
+	kp_health_prom(f, d->mx, d->p->model, d->p->an);
 	kp_prom_end(f);
 	if (fclose(f)) {
 		free(r->body);

@@ -67,6 +67,12 @@ static const char *clabels(const struct kp_container *k)
 	return e->prep ? e->prep : "";
 }
 
+const char *kp_metrics__labels(struct kp_metrics *mx, const struct kp_container *k)
+{
+	cur = mx;
+	return clabels(k);
+}
+
 /* Forget the label sets of containers this render did not show. */
 static void labels_sweep(struct kp_metrics *mx)
 {

@@ -16,5 +16,9 @@ void kp_metrics__free(struct kp_metrics *mx);
 /* Every family of @m into @f (process_* when the model has the process's
  * figures). Label sets of containers no longer in @m are forgotten. */
 void kp_metrics__render(struct kp_metrics *mx, FILE *f, const struct kp_model *m);
+/* The escaped label set of container @k, as kp_metrics__render writes it:
+ * for other families of the same scrape (the health scores). */
+struct kp_container;
+const char *kp_metrics__labels(struct kp_metrics *mx, const struct kp_container *k);
 
 #endif

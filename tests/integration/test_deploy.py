@@ -3,11 +3,18 @@ promtool checks and unit-tests the Prometheus rules; a real Prometheus
 scrapes a live daemon under test workloads and evaluates the rules and every
 Grafana panel's query."""
 import json
+import math
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import tempfile
+import time
 import unittest
+import urllib.parse
+import urllib.request
 
 import yaml
 
@@ -17,7 +24,39 @@ DEPLOY = os.path.join(h.ROOT, "tools", "deploy")
 RULES = os.path.join(DEPLOY, "prometheus", "kpulse-rules.yml")
 RULES_TEST = os.path.join(h.ROOT, "tests", "deploy", "rules_test.yml")
 RUNBOOK = os.path.join(DEPLOY, "RUNBOOK.md")
+DASHBOARD = os.path.join(DEPLOY, "grafana", "kpulse.json")
 PROMTOOL = shutil.which("promtool")
+PROMETHEUS = shutil.which("prometheus")
+DELAY_SERVER = os.path.join(h.ROOT, ".output", "delay_server")
+MIB = 1 << 20
+
+# Dashboard queries (panel title, refId) allowed to return nothing, each
+# until the feature behind it lands on main. Every entry must still be
+# empty (the test fails when one returns data: then delete the entry), so
+# this list only shrinks.
+ALLOWED_EMPTY = {
+    ("CPU used vs limit", "B"): "until kpulse_container_cpu_limit_cores lands (issue 16 §2)",
+    ("CPU throttling", "A"): "until kpulse_container_cpu_*periods_total lands (issue 16 §2)",
+    ("CPU throttling", "B"): "until kpulse_container_cpu_throttled_seconds_total lands (issue 16 §2)",
+    ("Memory vs limit and working set", "B"):
+        "until kpulse_container_memory_working_set_bytes lands (issue 16 §3)",
+    ("Node memory", "A"): "until kpulse_node_memory_* (node_exporter parity) lands (issue 16 §4)",
+    ("Node memory", "B"): "until kpulse_node_memory_* (node_exporter parity) lands (issue 16 §4)",
+    ("Node filesystems used", "A"): "until kpulse_node_filesystem_* lands (issue 16 §4)",
+    ("Node disk I/O", "A"): "until kpulse_node_disk_* lands (issue 16 §4)",
+    ("Node disk I/O", "B"): "until kpulse_node_disk_* lands (issue 16 §4)",
+    ("Node disk I/O", "C"): "until kpulse_node_disk_* lands (issue 16 §4)",
+    ("Node load", "A"): "until kpulse_node_load* lands (issue 16 §4)",
+    ("Node load", "B"): "until kpulse_node_load* lands (issue 16 §4)",
+    ("Node load", "C"): "until kpulse_node_load* lands (issue 16 §4)",
+}
+# Recording rules allowed to record nothing, for the same reasons.
+ALLOWED_EMPTY_RULES = {
+    "container:kpulse_cpu_usage_vs_limit:ratio5m": "until kpulse_container_cpu_limit_cores lands",
+    "container:kpulse_cpu_throttled_periods:ratio5m": "until kpulse_container_cpu_*periods_total lands",
+    "container:kpulse_memory_working_set_vs_limit:ratio":
+        "until kpulse_container_memory_working_set_bytes lands",
+}
 
 
 def github_anchor(heading):
@@ -75,3 +114,453 @@ class PrometheusRulesTest(unittest.TestCase):
                 self.assertEqual(anchor, name.lower())
                 self.assertIn(anchor, anchors)
                 self.assertIn(name, fired, "no promtool test makes %s fire" % name)
+
+
+def load_dashboard():
+    with open(DASHBOARD) as f:
+        return json.load(f)
+
+
+def dashboard_panels(d):
+    """Every panel but rows (rows may nest collapsed panels)."""
+    out = []
+    for p in d["panels"]:
+        if p["type"] == "row":
+            out.extend(p.get("panels", []))
+        else:
+            out.append(p)
+    return out
+
+
+def prom_regex_escape(s):
+    """As Grafana escapes a variable's value for a Prometheus regex
+    matcher: regex metacharacters get a backslash, itself doubled inside
+    the PromQL string."""
+    return re.sub(r"([\\^$*+?.()|{}\[\]])", r"\\\\\1", s)
+
+
+def grafana_rate_interval(step_s, scrape_s):
+    """Grafana's $__rate_interval: max($__interval + scrape, 4 * scrape)."""
+    return "%ds" % max(step_s + scrape_s, 4 * scrape_s)
+
+
+def substitute(expr, variables):
+    for name in sorted(variables, key=len, reverse=True):
+        expr = expr.replace("${%s}" % name, variables[name]).replace("$" + name, variables[name])
+    return expr
+
+
+class DashboardStaticTest(unittest.TestCase):
+    """What Grafana needs from the file, checked without Grafana (not in
+    Debian): identity, variables, and queries that follow one pattern."""
+
+    def test_structure(self):
+        d = load_dashboard()
+        self.assertEqual(d["uid"], "kpulse-containers")
+        self.assertIn("kpulse", d["tags"])
+        variables = {v["name"]: v for v in d["templating"]["list"]}
+        self.assertEqual(variables["datasource"]["type"], "datasource")
+        self.assertEqual(variables["datasource"]["query"], "prometheus")
+        for name in ("instance", "container"):
+            self.assertEqual(variables[name]["type"], "query")
+            self.assertTrue(variables[name]["multi"] and variables[name]["includeAll"])
+        panels = dashboard_panels(d)
+        self.assertGreaterEqual(len(panels), 14)
+        ids = [p["id"] for p in d["panels"]] + [p["id"] for p in panels if p not in d["panels"]]
+        self.assertEqual(len(ids), len(set(ids)), "panel ids must be unique")
+        titles = [p["title"] for p in panels]
+        self.assertEqual(len(titles), len(set(titles)), "panel titles must be unique")
+        self.assertTrue(any(p["type"] == "heatmap" for p in panels))
+        cells = set()
+        for p in d["panels"]:
+            g = p["gridPos"]
+            self.assertLessEqual(g["x"] + g["w"], 24, p["title"])
+            mine = {(x, y) for x in range(g["x"], g["x"] + g["w"])
+                    for y in range(g["y"], g["y"] + g["h"])}
+            self.assertFalse(mine & cells, "%s overlaps another panel" % p["title"])
+            cells |= mine
+        for p in panels:
+            with self.subTest(panel=p["title"]):
+                self.assertEqual(p["datasource"]["uid"], "${datasource}")
+                self.assertTrue(p.get("description"))
+                self.assertTrue(p["targets"])
+                for t in p["targets"]:
+                    self.assertEqual(t["datasource"]["uid"], "${datasource}")
+                    # rates over Grafana's interval, or a fixed 5m where the
+                    # counters step slowly (sampled BPF stats)
+                    for w in re.findall(r"\[([^\]]+)\]", t["expr"]):
+                        self.assertIn(w, ("$__rate_interval", "5m"), t["expr"])
+                    if "kpulse_container_" in t["expr"]:
+                        self.assertIn('container=~"$container"', t["expr"])
+                    self.assertIn('instance=~"$instance"', t["expr"])
+        for key in ALLOWED_EMPTY:
+            self.assertIn(key[0], titles, "stale ALLOWED_EMPTY entry %s" % (key,))
+
+
+class CpuMemCgroups(h.MemCgroups):
+    """MemCgroups plus a CPU limit, whatever the layout: cpu.max in the v2
+    test cgroup when the root delegates cpu, else a v1 cpu cgroup (child of
+    ours) with a CFS quota, which the workload joins too."""
+
+    def __init__(self):
+        super().__init__()
+        self.cpu = {}
+
+    def limit_cpu(self, path, cores, period_us=100000):
+        quota = int(cores * period_us)
+        with open(os.path.join(self.root, "cgroup.subtree_control")) as f:
+            v2 = "cpu" in f.read().split()
+        if v2:
+            ctl = os.path.join(self.base, "cgroup.subtree_control")
+            with open(ctl) as f:
+                on = "cpu" in f.read().split()
+            if not on:
+                with open(ctl, "w") as f:
+                    f.write("+cpu")
+            with open(os.path.join(path, "cpu.max"), "w") as f:
+                f.write("%d %d" % (quota, period_us))
+            return
+        mnt, root = h.v1_mount("cpu")
+        with open("/proc/self/cgroup") as f:
+            own = [l.rstrip("\n").split(":", 2)[2] for l in f
+                   if "cpu" in l.split(":")[1].split(",")][0]
+        if root != "/":
+            own = own[len(root):]
+        d = os.path.join(mnt + own.rstrip("/"), "%s-%s" % (h.TEST_PREFIX, os.path.basename(path)))
+        os.mkdir(d)
+        self.made.append(d)
+        with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
+            f.write(str(period_us))
+        with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
+            f.write(str(quota))
+        self.cpu[path] = d
+
+    def start(self, path, argv, **kw):
+        """argv in v2 cgroup `path` and its v1 memory/cpu cgroups, if any."""
+        files = [os.path.join(path, "cgroup.procs")]
+        if self.mem.get(path, path) != path:
+            files.append(os.path.join(self.mem[path], "cgroup.procs"))
+        if path in self.cpu:
+            files.append(os.path.join(self.cpu[path], "cgroup.procs"))
+
+        def enter():
+            for fn in files:
+                with open(fn, "w") as f:
+                    f.write(str(os.getpid()))
+
+        p = subprocess.Popen(argv, preexec_fn=enter, **kw)
+        self.procs.append(p)
+        return p
+
+
+class Prometheus:
+    """A real Prometheus (Debian package) on a free loopback port with a
+    temporary data directory, scraping the given targets every second and
+    evaluating `rule_files` every second; stopped and removed by stop()."""
+
+    def __init__(self, targets, rule_files=()):
+        self.dir = tempfile.mkdtemp(prefix="kpulse-test-prom-")
+        self.port = h.free_port()
+        cfg = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+               "rule_files": list(rule_files),
+               "scrape_configs": [{"job_name": "kpulse",
+                                   "static_configs": [{"targets": targets}]}]}
+        with open(os.path.join(self.dir, "prometheus.yml"), "w") as f:
+            yaml.safe_dump(cfg, f)
+        self.log = open(os.path.join(self.dir, "log"), "w+")
+        self.proc = subprocess.Popen(
+            [PROMETHEUS, "--config.file", os.path.join(self.dir, "prometheus.yml"),
+             "--storage.tsdb.path", os.path.join(self.dir, "data"),
+             "--web.listen-address", "127.0.0.1:%d" % self.port],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("prometheus exited: " + self.logtext())
+            try:
+                with urllib.request.urlopen(self.url("/-/ready"), timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline:
+                raise RuntimeError("prometheus not ready: " + self.logtext())
+            time.sleep(0.2)
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def logtext(self):
+        self.log.seek(0)
+        return self.log.read()[-3000:]
+
+    def api(self, path, **params):
+        q = urllib.parse.urlencode(params, doseq=True)
+        with urllib.request.urlopen(self.url("/api/v1/%s?%s" % (path, q)), timeout=30) as r:
+            body = json.loads(r.read())
+        if body["status"] != "success":
+            raise AssertionError("%s %s: %s" % (path, params, body))
+        return body["data"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def finite_values(result):
+    """Every finite sample value of a query result (matrix or vector)."""
+    vals = []
+    for s in result:
+        for _, v in s.get("values", [s["value"]] if "value" in s else []):
+            f = float(v)
+            if math.isfinite(f):
+                vals.append(f)
+    return vals
+
+
+# A client opening one connection per request to the delay server, and one
+# to a closed port (a reset) every few requests, for a while.
+CONN_CLIENT = r"""
+import socket, sys, time
+port, closed, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+end, n = time.time() + secs, 0
+while time.time() < end:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    buf = b""
+    while b"\r\n\r\n" not in buf or len(buf) < buf.index(b"\r\n\r\n") + 4 + 1024:
+        buf += s.recv(4096)
+    s.close()
+    n += 1
+    if n % 4 == 0:
+        try:
+            socket.create_connection(("127.0.0.1", closed)).close()
+        except ConnectionRefusedError:
+            pass
+    time.sleep(0.1)
+"""
+
+
+@unittest.skipUnless(PROMETHEUS, "prometheus (Debian package) is not installed")
+class LivePrometheusTest(unittest.TestCase):
+    """A real Prometheus scrapes a live daemon while test workloads run in
+    test cgroups: a CPU-limited busy loop, a server under wrk, a client
+    opening connections (and hitting a closed port), a file scan in a
+    memory-limited cgroup (reclaim), one OOM kill. Then every dashboard
+    query, every variable query and every rule is evaluated by Prometheus."""
+
+    WORK_S = 14
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.access(DELAY_SERVER, os.X_OK) or not os.access(h.WORKLOAD, os.X_OK):
+            raise unittest.SkipTest("test programs not built (make integration-test builds them)")
+        cls.cg = CpuMemCgroups()
+        cls.files = []
+        cls.prom = cls.d = None
+        try:
+            cls._start()
+        except BaseException:
+            cls._cleanup()
+            raise
+
+    @classmethod
+    def _start(cls):
+        cg = cls.cg
+        cls.paths = {n: cg.make_mem(n, lim) for n, lim in
+                     (("web", None), ("client", None), ("conns", None), ("hog", None),
+                      ("scan", 40 * MIB), ("oom", 32 * MIB))}
+        cg.limit_cpu(cls.paths["hog"], 0.5)
+        scratch = os.path.join(h.ROOT, ".output", "%s-scan.dat" % h.TEST_PREFIX)
+        cls.files.append(scratch)
+        with open(scratch, "wb") as f:
+            chunk = os.urandom(MIB)
+            for _ in range(120):
+                f.write(chunk)
+            os.fsync(f.fileno())
+            os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+        cls.d = h.Daemon("--config", h.config_file("bpf_stats: always\n"))
+        cls.instance = "127.0.0.1:%d" % cls.d.port
+        cls.prom = Prometheus([cls.instance], [RULES])
+        cls.t0 = time.time()
+        secs = str(cls.WORK_S)
+        web = cg.start(cls.paths["web"], [DELAY_SERVER, "-d", "5", "-b", "1024"],
+                       stdout=subprocess.PIPE, text=True)
+        port = int(web.stdout.readline().split()[1])
+        cg.start(cls.paths["client"], ["wrk", "-t1", "-c4", "-d%ss" % secs,
+                                       "http://127.0.0.1:%d/" % port],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cg.start(cls.paths["conns"], [sys.executable, "-c", CONN_CLIENT, str(port),
+                                      str(h.free_port()), secs])
+        cg.start(cls.paths["hog"], [h.WORKLOAD, "spin", "2", secs])
+        cg.start(cls.paths["scan"], [h.WORKLOAD, "filescan", scratch, secs])
+        time.sleep(3)
+        oom = cg.start(cls.paths["oom"], [h.WORKLOAD, "alloc", "256", "10"])
+        if oom.wait(timeout=30) != -9:
+            raise AssertionError("the OOM workload was not killed (exit %d)" % oom.returncode)
+        time.sleep(max(0, cls.t0 + cls.WORK_S + 1 - time.time()))
+        web.terminate()
+        cls.t1 = time.time()
+        # the containers' label values as kpulse names them
+        m = cls.d.metrics()
+        cls.names = {}
+        for n, p in cls.paths.items():
+            found = h.series(m, "kpulse_container_cpu_seconds_total", cgroup=cg.rel(p))
+            if found:
+                cls.names[n] = found[0][0]["container"]
+
+    @classmethod
+    def _cleanup(cls):
+        if cls.prom:
+            cls.prom.stop()
+        if cls.d:
+            cls.d.stop()
+        cls.cg.cleanup()
+        for p in cls.files:
+            if os.path.exists(p):
+                os.unlink(p)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._cleanup()
+
+    def variables(self):
+        return {"instance": prom_regex_escape(self.instance),
+                "container": "|".join(prom_regex_escape(n) for n in self.names.values()),
+                "__rate_interval": grafana_rate_interval(1, 1),
+                "datasource": "prometheus"}
+
+    def evaluate(self, target):
+        expr = substitute(target["expr"], self.variables())
+        if target.get("instant"):
+            return expr, self.prom.api("query", query=expr, time=self.t1)["result"]
+        return expr, self.prom.api("query_range", query=expr, start=self.t0 + 4,
+                                   end=self.t1, step="1s")["result"]
+
+    def test_every_panel_query_returns_data(self):
+        self.assertEqual(set(self.names), set(self.paths), "containers kpulse named")
+        got_data = []
+        for p in dashboard_panels(load_dashboard()):
+            for t in p["targets"]:
+                key = (p["title"], t["refId"])
+                expr, res = self.evaluate(t)
+                vals = finite_values(res)
+                if key in ALLOWED_EMPTY:
+                    if vals:
+                        got_data.append(key)
+                    continue
+                with self.subTest(panel=p["title"], ref=t["refId"]):
+                    self.assertTrue(vals, "no data for %s" % expr)
+        self.assertFalse(got_data, "these ALLOWED_EMPTY queries return data now, remove them "
+                         "from the list: %s" % got_data)
+
+    def test_heatmap_sees_the_contended_cgroup(self):
+        """The run-queue heatmap of the CPU hog alone: waits counted, in
+        more than one bucket."""
+        heat = [t for p in dashboard_panels(load_dashboard()) if p["type"] == "heatmap"
+                for t in p["targets"]][0]
+        v = self.variables()
+        v["container"] = prom_regex_escape(self.names["hog"])
+        expr = substitute(heat["expr"], v)
+        res = self.prom.api("query_range", query=expr, start=self.t0 + 4, end=self.t1,
+                            step="1s")["result"]
+        busy = [s["metric"]["le"] for s in res if any(float(x) > 0 for _, x in s["values"])]
+        self.assertGreater(len(busy), 1, busy)
+
+    def test_variable_queries(self):
+        d = load_dashboard()
+        q = {v["name"]: v["definition"] for v in d["templating"]["list"] if v["type"] == "query"}
+        m = re.fullmatch(r"label_values\((.*), (\w+)\)", q["instance"])
+        series = self.prom.api("series", **{"match[]": m.group(1), "start": self.t0,
+                                            "end": self.t1})
+        self.assertIn(self.instance, {s[m.group(2)] for s in series})
+        m = re.fullmatch(r"label_values\((.*), (\w+)\)", q["container"])
+        sel = substitute(m.group(1), {"instance": prom_regex_escape(self.instance)})
+        series = self.prom.api("series", **{"match[]": sel, "start": self.t0, "end": self.t1})
+        self.assertLessEqual(set(self.names.values()), {s[m.group(2)] for s in series})
+
+    def test_rules_evaluate_in_prometheus(self):
+        """Every rule loaded and evaluated without error; every recording
+        rule records data from the live daemon."""
+        groups = self.prom.api("rules")["groups"]
+        rules = [r for g in groups for r in g["rules"]]
+        self.assertEqual(len(rules), sum(len(g["rules"]) for g in load_rules()["groups"]))
+        for r in rules:
+            self.assertEqual(r["health"], "ok", r)
+        recorded = []
+        for r in rules:
+            if r["type"] != "recording":
+                continue
+            res = self.prom.api("query_range", query=r["name"], start=self.t0 + 4,
+                                end=self.t1, step="1s")["result"]
+            vals = finite_values(res)
+            if r["name"] in ALLOWED_EMPTY_RULES:
+                if vals:
+                    recorded.append(r["name"])
+                continue
+            with self.subTest(rule=r["name"]):
+                self.assertTrue(vals, "%s recorded nothing" % r["name"])
+        self.assertFalse(recorded, "remove from ALLOWED_EMPTY_RULES: %s" % recorded)
+
+    def test_oom_alert_fires_in_prometheus(self):
+        """ContainerOOMKill fires for the test container that had its task
+        OOM-killed, and for no other test container."""
+        sel = 'ALERTS{alertname="ContainerOOMKill", alertstate="firing", container=~"%s"}' % \
+            "|".join(prom_regex_escape(n) for n in self.names.values())
+        res = self.prom.api("query_range", query=sel, start=self.t0, end=self.t1 + 1, step="1s")
+        self.assertEqual({s["metric"]["container"] for s in res["result"]}, {self.names["oom"]})
+        labels = res["result"][0]["metric"]
+        self.assertEqual(labels["severity"], "critical")
+        self.assertEqual(labels["cgroup"], self.cg.rel(self.paths["oom"]))
+
+    def test_builtin_rules_mirrored(self):
+        """The Prometheus twins of kpulse's built-in rules use the same
+        threshold, clear level, `for` and severity as the daemon reports."""
+        builtin = json.loads(self.d.get("/api/v1/alerts")[2])["rules"]
+        self.assertEqual(len(builtin), 4)
+        prom = {a["alert"]: a for a in alert_rules()}
+        recorded = {r["record"]: r["expr"] for g in load_rules()["groups"]
+                    for r in g["rules"] if "record" in r}
+        units = {"s": 1, "m": 60, "h": 3600}
+        for b in builtin:
+            with self.subTest(rule=b["name"]):
+                a = prom[b["name"]]
+                self.assertEqual(a["labels"]["severity"], b["severity"])
+                f = a.get("for", "0s")
+                self.assertEqual(int(f[:-1]) * units[f[-1]], b["for_seconds"])
+                nums = [float(x) for x in re.findall(r"> ([0-9.]+)", a["expr"])]
+                scale = 100 if b["metric"].endswith("_pressure") else 1
+                self.assertAlmostEqual(nums[0] * scale, b["threshold"])
+                if b["clear"] != b["threshold"]:
+                    self.assertAlmostEqual(nums[1] * scale, b["clear"])
+                    self.assertIn('ALERTS{alertname="%s"}' % b["name"], a["expr"])
+                if b["window_seconds"]:  # in the expression or the rule it records from
+                    expr = a["expr"]
+                    for name, e in recorded.items():
+                        expr = expr.replace(name, "(%s)" % e)
+                    self.assertIn("[%dm]" % (b["window_seconds"] // 60), expr)
+
+    def test_health_score_on_metrics_matches_api(self):
+        """kpulse_container_health_score is the API's health score."""
+        for _ in range(5):
+            api0 = json.loads(self.d.get("/api/v1/containers")[2])
+            m = self.d.metrics()
+            api1 = json.loads(self.d.get("/api/v1/containers")[2])
+            s0 = {c["cgroup"]: c["health"]["score"] for c in api0}
+            s1 = {c["cgroup"]: c["health"]["score"] for c in api1}
+            if s0 == s1:
+                break
+        got = {lab["cgroup"]: v for lab, v in h.series(m, "kpulse_container_health_score")}
+        self.assertTrue(got)
+        for cg, score in got.items():
+            if cg in s0:
+                self.assertAlmostEqual(score, s0[cg], places=6, msg=cg)
+        self.assertEqual(len(h.series(m, "kpulse_node_health_score")), 1)
