@@ -180,7 +180,9 @@ bench: kpulse
 	$(Q)bash tools/bench/sched.sh
 
 # ---- deploy kit (issue 18): tools/deploy/, install, man page, .deb ----
-# Kept in one block (the daemon's modules come in through LIB_SRCS).
+# Kept in one block (the daemon's modules come in through LIB_SRCS;
+# libsystemd for sd_notify is added to the link here).
+kpulse: LDLIBS += $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 # ---- end of the deploy kit block ----
 
 clean:

@@ -18,6 +18,7 @@
 #include "app/alerting.h"
 #include "app/config.h"
 #include "app/daemon.h"
+#include "app/notify_systemd.h"
 #include "app/pipeline.h"
 #include "app/privileges.h"
 #include "app/routes.h"
@@ -379,6 +380,7 @@ static int start(struct daemon *d, int *lfd)
 		return strstr(why, "expected ADDR:PORT") ? KP_EXIT_USAGE : KP_EXIT_OTHER;
 	}
 	pipeline_opts(d->cfg, &po);
+	kp_sd_status("loading and attaching BPF programs");
 	ret = kp_pipeline_open(&d->p, &po);
 	if (ret)
 		return ret;
@@ -396,6 +398,7 @@ static int start(struct daemon *d, int *lfd)
 		kp_err("cannot start alerting (out of memory)");
 		return KP_EXIT_OTHER;
 	}
+	kp_sd_status("first collection");
 	kp_pipeline_tick(&d->p, kp_now_mono_ns());
 	d->routes = (struct kp_routes_ctx){
 		.p = &d->p, .al = d->al, .mx = d->mx,
@@ -412,6 +415,8 @@ static int start(struct daemon *d, int *lfd)
 	kp_info("listening on %s (cgroup v2 at %s, %u programs attached%s)",
 		d->cfg->listen, d->p.root, kp_loader__attached(d->p.loader),
 		kp_loader__degraded(d->p.loader) ? ", degraded: see /health" : "");
+	kp_sd_ready(d->cfg->listen, kp_loader__attached(d->p.loader),
+		    kp_loader__degraded(d->p.loader));
 	return -1;
 }
 
@@ -434,6 +439,7 @@ int do_daemon(int argc, char **argv)
 	if (ret < 0) {
 		tfd = start_timer(d.interval_ns);
 		ret = run_loop(&d, sfd, tfd) ? KP_EXIT_OTHER : KP_EXIT_OK;
+		kp_sd_stopping();
 	}
 	kp_http__stop(d.http);
 	if (lfd >= 0)

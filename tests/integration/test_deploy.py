@@ -28,6 +28,9 @@ DASHBOARD = os.path.join(DEPLOY, "grafana", "kpulse.json")
 PROMTOOL = shutil.which("promtool")
 PROMETHEUS = shutil.which("prometheus")
 DELAY_SERVER = os.path.join(h.ROOT, ".output", "delay_server")
+UNIT = os.path.join(DEPLOY, "systemd", "kpulse.service")
+SYSUSERS = os.path.join(DEPLOY, "systemd", "kpulse.sysusers")
+GEN_MAN = os.path.join(DEPLOY, "man", "gen-man.sh")
 MIB = 1 << 20
 
 # Dashboard queries (panel title, refId) allowed to return nothing, each
@@ -564,3 +567,250 @@ class LivePrometheusTest(unittest.TestCase):
             if cg in s0:
                 self.assertAlmostEqual(score, s0[cg], places=6, msg=cg)
         self.assertEqual(len(h.series(m, "kpulse_node_health_score")), 1)
+
+
+def unit_settings(path=UNIT):
+    """{key: [values]} of a unit file's [Service] and other sections."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line[0] in "#;[":
+                continue
+            k, _, v = line.partition("=")
+            out.setdefault(k, []).append(v)
+    return out
+
+
+def unit_caps():
+    """The unit's capability names in setpriv's spelling (bpf, perfmon)."""
+    u = unit_settings()
+    amb = " ".join(u["AmbientCapabilities"]).split()
+    bnd = " ".join(u["CapabilityBoundingSet"]).split()
+    assert sorted(amb) == sorted(bnd), "ambient and bounding sets differ"
+    return [c[len("CAP_"):].lower() for c in amb]
+
+
+CAP_BITS = {"bpf": 39, "perfmon": 38, "sys_admin": 21, "dac_read_search": 2,
+            "sys_resource": 24, "net_admin": 12}
+
+
+def syscall_group(name, seen=None):
+    """The syscalls of a systemd syscall group (@name), expanded as
+    `systemd-analyze syscall-filter` lists them."""
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return set()
+    seen.add(name)
+    out = subprocess.run(["systemd-analyze", "syscall-filter", name], capture_output=True,
+                         text=True, check=True).stdout
+    calls = set()
+    for line in out.splitlines()[1:]:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        calls |= syscall_group(line, seen) if line.startswith("@") else {line}
+    return calls
+
+
+def unit_seccomp_filter():
+    """A libseccomp filter equal to the unit's SystemCallFilter= (allow
+    list, SystemCallErrorNumber= for the rest) and MemoryDenyWriteExecute=
+    (no writable+executable mappings, no making memory executable later),
+    as systemd would install it."""
+    import seccomp
+    u = unit_settings()
+    errno_name = u["SystemCallErrorNumber"][0]
+    f = seccomp.SyscallFilter(seccomp.ERRNO(getattr(__import__("errno"), errno_name)))
+    allowed = set()
+    for item in " ".join(u["SystemCallFilter"]).split():
+        allowed |= syscall_group(item) if item.startswith("@") else {item}
+    # what systemd always lets through so the service can start and end
+    allowed |= {"execve", "exit", "exit_group", "rt_sigreturn"}
+    # MemoryDenyWriteExecute: mmap never writable and executable at once,
+    # mprotect never adds execute (the rest of those calls: the default)
+    mdwe = u.get("MemoryDenyWriteExecute") == ["yes"]
+    prot_w, prot_x = 0x2, 0x4
+    for call in sorted(allowed):
+        try:
+            if mdwe and call == "mmap":
+                for ok in (0, prot_w, prot_x):
+                    f.add_rule(seccomp.ALLOW, call,
+                               seccomp.Arg(2, seccomp.MASKED_EQ, prot_w | prot_x, ok))
+            elif mdwe and call in ("mprotect", "pkey_mprotect"):
+                f.add_rule(seccomp.ALLOW, call, seccomp.Arg(2, seccomp.MASKED_EQ, prot_x, 0))
+            else:
+                f.add_rule(seccomp.ALLOW, call)
+        except (RuntimeError, ValueError):
+            pass  # not a syscall of this architecture (systemd skips those too)
+    return f
+
+
+def proc_status(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+
+
+class SystemdUnitTest(unittest.TestCase):
+    """tools/deploy/systemd/kpulse.service checked by systemd's own tools,
+    and the daemon run the way the unit runs it. systemd is not PID 1 on
+    these machines, so the unit is not started by systemd: setpriv gives
+    the daemon exactly the unit's user, capabilities and no_new_privs, a
+    libseccomp filter built from `systemd-analyze syscall-filter` gives it
+    the unit's SystemCallFilter= and MemoryDenyWriteExecute=, and a
+    datagram socket of the test's is its $NOTIFY_SOCKET."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kpulse-test-unit-")
+        os.chmod(cls.tmp, 0o755)
+        os.makedirs(os.path.join(cls.tmp, "man8"))
+        subprocess.run([GEN_MAN, h.KPULSE, os.path.join(cls.tmp, "man8", "kpulse.8")],
+                       check=True, capture_output=True)
+        cls.unit = os.path.join(cls.tmp, "kpulse.service")
+        with open(UNIT) as f, open(cls.unit, "w") as g:
+            g.write(f.read().replace("/usr/bin/kpulse", h.KPULSE))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_verify_clean(self):
+        """`systemd-analyze verify` says nothing (its man page check finds
+        kpulse(8) as generated by the build)."""
+        env = dict(os.environ, MANPATH=self.tmp)
+        p = subprocess.run(["systemd-analyze", "verify", self.unit], capture_output=True,
+                           text=True, env=env)
+        self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
+
+    def test_security_exposure(self):
+        p = subprocess.run(["systemd-analyze", "security", "--offline=true", self.unit],
+                           capture_output=True, text=True)
+        m = re.search(r"Overall exposure level for kpulse.service: ([\d.]+)", p.stdout)
+        self.assertTrue(m, p.stdout + p.stderr)
+        print("\n  systemd-analyze security: overall exposure %s" % m.group(1))
+        self.assertLessEqual(float(m.group(1)), 2.5)
+
+    def test_unit_essentials(self):
+        u = unit_settings()
+        self.assertEqual(u["Type"], ["notify"])
+        self.assertEqual(u["Restart"], ["on-failure"])
+        self.assertNotEqual(u["User"], ["root"])
+        self.assertEqual(u["NoNewPrivileges"], ["yes"])
+        self.assertEqual(u["ProtectSystem"], ["strict"])
+        for k in ("ProtectHome", "ProtectKernelModules", "ProtectKernelTunables",
+                  "ProtectControlGroups"):
+            self.assertEqual(u[k], ["yes"], k)
+        self.assertIn("MemoryMax", u)
+        self.assertEqual(sorted(unit_caps()), ["bpf", "perfmon"])
+
+    def ensure_user(self, user):
+        """The unit's user, made from the packaged sysusers.d file when
+        missing (and deleted again afterwards)."""
+        if subprocess.run(["id", "-u", user], capture_output=True).returncode == 0:
+            return
+        p = subprocess.run(["systemd-sysusers", SYSUSERS], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.addCleanup(subprocess.run, ["userdel", user], capture_output=True)
+        self.addCleanup(subprocess.run, ["groupdel", user], capture_output=True)
+
+    def test_daemon_as_the_unit_runs_it(self):
+        """The daemon as the unit's user with exactly its capabilities,
+        no_new_privs and syscall filter: READY only after the programs are
+        attached, STATUS per phase, STOPPING at SIGTERM; /health ok with
+        every program attached; a test cgroup's CPU and memory right;
+        SIGHUP re-reads the config file; exit 0."""
+        import socket as sk
+        u = unit_settings()
+        user, group = u["User"][0], u["Group"][0]
+        self.ensure_user(user)
+        caps = unit_caps()
+        uid = int(subprocess.run(["id", "-u", user], capture_output=True, text=True).stdout)
+
+        cg = h.MemCgroups()
+        self.addCleanup(cg.cleanup)
+        busy = cg.make_mem("unitbusy", 64 * MIB)
+
+        cfg = os.path.join(self.tmp, "kpulse.yaml")
+        with open(cfg, "w") as f:
+            f.write("interval: 1s\n")
+        os.chmod(cfg, 0o644)
+        ns = os.path.join(self.tmp, "notify")
+        sock = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(ns)
+        os.chmod(ns, 0o666)
+        port = h.free_port()
+        filt = unit_seccomp_filter()
+        argv = ["setpriv", "--reuid=" + user, "--regid=" + group, "--clear-groups",
+                "--inh-caps=-all," + ",".join("+" + c for c in caps),
+                "--ambient-caps=-all," + ",".join("+" + c for c in caps),
+                "--bounding-set=-all," + ",".join("+" + c for c in caps),
+                "--no-new-privs",
+                h.KPULSE, "daemon", "--config", cfg, "--listen", "127.0.0.1:%d" % port]
+        err = open(os.path.join(self.tmp, "stderr"), "w+")
+        self.addCleanup(err.close)
+        p = subprocess.Popen(argv, env=dict(os.environ, NOTIFY_SOCKET=ns),
+                             stdout=subprocess.DEVNULL, stderr=err, preexec_fn=filt.load)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+
+        msgs = []
+        sock.settimeout(0.5)
+        deadline = time.time() + 30
+        while not any("READY=1" in m for m in msgs):
+            try:
+                msgs.append(sock.recv(4096).decode())
+            except sk.timeout:
+                if p.poll() is not None or time.time() > deadline:
+                    err.seek(0)
+                    self.fail("no READY=1 (exit %s); got %s; stderr: %s"
+                              % (p.poll(), msgs, err.read()))
+        # READY means attached and serving: /health answers at once
+        with urllib.request.urlopen("http://127.0.0.1:%d/health" % port, timeout=5) as r:
+            health = json.loads(r.read())
+        h.OWNED.update(h.prog_ids_of(p.pid))
+        self.assertEqual(health["status"], "ok", health)
+        self.assertTrue(all(pr["attached"] for pr in health["programs"]), health["programs"])
+        # the one thing these capabilities cannot give: the kernel's BPF
+        # run-time stats need CAP_SYS_ADMIN (README, systemd)
+        self.assertLessEqual(set(health["features_missing"]), {"bpf_stats"})
+        self.assertEqual([m.split("\n")[0] for m in msgs[:2]],
+                         ["STATUS=loading and attaching BPF programs", "STATUS=first collection"])
+        self.assertRegex(msgs[-1], r"READY=1\nSTATUS=serving on 127.0.0.1:%d, \d+ BPF programs attached" % port)
+
+        st = proc_status(p.pid)
+        want = sum(1 << CAP_BITS[c] for c in caps)
+        self.assertEqual(int(st["CapEff"], 16), want)
+        self.assertEqual(int(st["CapBnd"], 16), want)
+        self.assertEqual(int(st["Uid"].split()[0]), uid)
+        self.assertEqual(st["NoNewPrivs"], "1")
+        self.assertEqual(st["Seccomp"], "2")
+
+        # figures of a test cgroup, as root would see them
+        wl = cg.run_mem(busy, [h.WORKLOAD, "spin", "1", "3"])
+        self.assertEqual(wl.wait(timeout=30), 0)
+        time.sleep(1.5)  # a tick reads the cgroup files
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+            m = h.parse_metrics(r.read().decode())
+        rel = cg.rel(busy)
+        cpu = h.value(m, "kpulse_container_cpu_seconds_total", cgroup=rel)
+        self.assertAlmostEqual(cpu, h.cpu_usage_usec(busy) / 1e6, delta=0.05 * cpu)
+        self.assertEqual(h.value(m, "kpulse_container_memory_limit_bytes", cgroup=rel), 64 * MIB)
+        self.assertGreater(h.value(m, "kpulse_container_memory_usage_bytes", cgroup=rel), 0)
+
+        p.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            err.seek(0)
+            if "config: reloaded" in err.read():
+                break
+            time.sleep(0.1)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=20), 0)
+        sock.settimeout(2)
+        msgs.append(sock.recv(4096).decode())
+        self.assertEqual(msgs[-1], "STOPPING=1\nSTATUS=stopping")
+        err.seek(0)
+        log = err.read()
+        self.assertIn("config: reloaded", log)
+        self.assertNotIn("error", log.lower())
