@@ -31,6 +31,14 @@ DELAY_SERVER = os.path.join(h.ROOT, ".output", "delay_server")
 UNIT = os.path.join(DEPLOY, "systemd", "kpulse.service")
 SYSUSERS = os.path.join(DEPLOY, "systemd", "kpulse.sysusers")
 GEN_MAN = os.path.join(DEPLOY, "man", "gen-man.sh")
+K8S = os.path.join(DEPLOY, "kubernetes")
+IMAGE_BUILD = os.path.join(DEPLOY, "image", "build.sh")
+FOOTPRINT = os.path.join(h.ROOT, "tools", "bench", "results-footprint.md")
+# npm packages that carry the Kubernetes and prometheus-operator schemas,
+# installed by the test (pinned) under .output/
+NPM_DIR = os.path.join(h.ROOT, ".output", "deploy-npm")
+NPM_PKGS = ["kubernetes-models@5.1.0", "@kubernetes-models/prometheus-operator@6.0.0",
+            "js-yaml@4.1.0"]
 MIB = 1 << 20
 
 # Dashboard queries (panel title, refId) allowed to return nothing, each
@@ -422,14 +430,16 @@ class LivePrometheusTest(unittest.TestCase):
 
     @classmethod
     def _cleanup(cls):
-        if cls.prom:
-            cls.prom.stop()
-        if cls.d:
-            cls.d.stop()
-        cls.cg.cleanup()
-        for p in cls.files:
-            if os.path.exists(p):
-                os.unlink(p)
+        try:
+            if cls.prom:
+                cls.prom.stop()
+            if cls.d:
+                cls.d.stop()
+        finally:
+            cls.cg.cleanup()
+            for p in cls.files:
+                if os.path.exists(p):
+                    os.unlink(p)
 
     @classmethod
     def tearDownClass(cls):
@@ -814,3 +824,303 @@ class SystemdUnitTest(unittest.TestCase):
         log = err.read()
         self.assertIn("config: reloaded", log)
         self.assertNotIn("error", log.lower())
+
+
+def k8s_docs():
+    """{kind: document} of every manifest under tools/deploy/kubernetes."""
+    docs = {}
+    for fn in sorted(os.listdir(K8S)):
+        if fn.endswith(".yaml") and fn != "kustomization.yaml":
+            with open(os.path.join(K8S, fn)) as f:
+                for d in yaml.safe_load_all(f):
+                    if d:
+                        docs[d["kind"]] = d
+    return docs
+
+
+def footprint():
+    """{test cgroups: (RSS MiB, peak RSS MiB, millicores)} from
+    tools/bench/results-footprint.md."""
+    rows = {}
+    with open(FOOTPRINT) as f:
+        for line in f:
+            c = [x.strip() for x in line.strip().strip("|").split("|")]
+            if len(c) == 6 and c[0].isdigit():
+                rows[int(c[0])] = (float(c[2]), float(c[3]), float(c[4]))
+    return rows
+
+
+def quantity(q):
+    """A Kubernetes quantity as a number (bytes, or cores)."""
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "m": 1e-3}
+    for u, mult in units.items():
+        if q.endswith(u):
+            return float(q[:-len(u)]) * mult
+    return float(q)
+
+
+@unittest.skipUnless(shutil.which("npm") and shutil.which("node"), "node and npm are needed")
+class KubernetesManifestsTest(unittest.TestCase):
+    def npm_modules(self):
+        """The pinned schema packages under .output/deploy-npm (installed
+        from the npm registry the first time)."""
+        stamp = os.path.join(NPM_DIR, "installed")
+        want = " ".join(NPM_PKGS)
+        if not (os.path.exists(stamp) and open(stamp).read() == want):
+            os.makedirs(NPM_DIR, exist_ok=True)
+            p = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent",
+                                "--prefix", NPM_DIR] + NPM_PKGS,
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(stamp, "w") as f:
+                f.write(want)
+        shutil.copy(os.path.join(h.ROOT, "tests", "deploy", "validate-k8s.mjs"), NPM_DIR)
+        return NPM_DIR
+
+    def test_schema_validation(self):
+        """Every manifest validates against the Kubernetes API schema (and
+        prometheus-operator's for the monitors); a broken one does not."""
+        d = self.npm_modules()
+        files = sorted(os.path.join(K8S, f) for f in os.listdir(K8S)
+                       if f.endswith(".yaml") and f != "kustomization.yaml")
+        p = subprocess.run(["node", "validate-k8s.mjs"] + files, cwd=d, capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        kinds = {l.split()[1].split("/")[0] for l in p.stdout.splitlines()}
+        self.assertLessEqual({"DaemonSet", "Service", "ServiceMonitor", "PodMonitor"}, kinds)
+        # the validator can fail: a capability list given as a string
+        bad = k8s_docs()["DaemonSet"]
+        bad["spec"]["template"]["spec"]["containers"][0]["securityContext"]["capabilities"][
+            "add"] = "BPF"
+        badf = os.path.join(d, "bad-daemonset.yaml")
+        with open(badf, "w") as f:
+            yaml.safe_dump(bad, f)
+        p = subprocess.run(["node", "validate-k8s.mjs", badf], cwd=d, capture_output=True,
+                           text=True)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("capabilities/add must be array", p.stdout)
+
+    def test_kustomization_lists_every_manifest(self):
+        with open(os.path.join(K8S, "kustomization.yaml")) as f:
+            k = yaml.safe_load(f)
+        for r in k["resources"]:
+            self.assertTrue(os.path.isfile(os.path.join(K8S, r)), r)
+        self.assertNotIn("podmonitor.yaml", k["resources"])  # one monitor, not both
+
+
+class DaemonSetSettingsTest(unittest.TestCase):
+    """What the DaemonSet promises, read from the manifest (the schema
+    check cannot tell a misspelled field from an unknown one)."""
+
+    def setUp(self):
+        self.docs = k8s_docs()
+        self.pod = self.docs["DaemonSet"]["spec"]["template"]["spec"]
+        self.c = self.pod["containers"][0]
+
+    def test_least_privilege(self):
+        sc = self.c["securityContext"]
+        self.assertFalse(sc.get("privileged", False))
+        self.assertFalse(sc["allowPrivilegeEscalation"])
+        self.assertTrue(sc["readOnlyRootFilesystem"])
+        self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+        # the same capabilities as the systemd unit, tested there
+        self.assertEqual(sorted(c.lower() for c in sc["capabilities"]["add"]),
+                         sorted(unit_caps()))
+        self.assertEqual(self.pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault")
+        self.assertEqual(sc["seccompProfile"]["type"], "RuntimeDefault")
+        self.assertFalse(self.pod["automountServiceAccountToken"])
+        self.assertEqual(self.pod["priorityClassName"], "system-node-critical")
+        self.assertEqual(self.pod["tolerations"], [{"operator": "Exists"}])
+
+    def test_mounts_read_only(self):
+        mounts = {m["mountPath"]: m for m in self.c["volumeMounts"]}
+        for path in ("/sys/fs/cgroup", "/sys/kernel/btf", "/var/lib/docker/containers",
+                     "/var/lib/containers/storage", "/var/log/pods", "/var/log/containers"):
+            self.assertIn(path, mounts)
+        for m in mounts.values():
+            self.assertTrue(m.get("readOnly"), m)
+        vols = {v["name"]: v for v in self.pod["volumes"]}
+        for m in mounts.values():
+            v = vols[m["name"]]
+            if "hostPath" in v:
+                self.assertEqual(v["hostPath"]["path"], m["mountPath"])
+
+    def test_probes_on_health(self):
+        port = self.c["ports"][0]
+        self.assertEqual(port["containerPort"], 9477)
+        for probe in ("livenessProbe", "readinessProbe"):
+            self.assertEqual(self.c[probe]["httpGet"]["path"], "/health")
+            self.assertEqual(self.c[probe]["httpGet"]["port"], port["name"])
+
+    def test_resources_from_measured_figures(self):
+        """Requests hold a 500-container node's measured RSS and CPU, the
+        memory limit twice the 1,000-container peak, the unit's MemoryMax
+        the same."""
+        fp = footprint()
+        res = self.c["resources"]
+        mib = 1 << 20
+        self.assertGreaterEqual(quantity(res["requests"]["memory"]) / mib, fp[500][0])
+        self.assertGreaterEqual(quantity(res["requests"]["cpu"]) * 1000, fp[1000][2])
+        self.assertGreaterEqual(quantity(res["limits"]["memory"]) / mib, 2 * fp[1000][1])
+        unit_max = unit_settings()["MemoryMax"][0]
+        self.assertEqual(quantity(unit_max.replace("M", "Mi")), quantity(res["limits"]["memory"]))
+
+    def test_monitors_find_the_pods(self):
+        labels = self.docs["DaemonSet"]["spec"]["template"]["metadata"]["labels"]
+        svc = self.docs["Service"]
+        self.assertLessEqual(svc["spec"]["selector"].items(), labels.items())
+        self.assertEqual(svc["spec"]["ports"][0]["targetPort"], self.c["ports"][0]["name"])
+        for kind, eps in (("ServiceMonitor", "endpoints"), ("PodMonitor", "podMetricsEndpoints")):
+            m = self.docs[kind]["spec"]
+            owner = svc["metadata"]["labels"] if kind == "ServiceMonitor" else labels
+            self.assertLessEqual(m["selector"]["matchLabels"].items(), owner.items())
+            self.assertEqual(m["namespaceSelector"]["matchNames"],
+                             [self.docs["DaemonSet"]["metadata"]["namespace"]])
+            self.assertEqual(m[eps][0]["port"], "metrics")
+            # job="kpulse", which the Prometheus rules select on
+            self.assertEqual(owner[m["jobLabel"]], "kpulse")
+        self.assertIn('up{job="kpulse"}', open(RULES).read())
+
+    def test_configmap_is_a_valid_config(self):
+        cfg = self.docs["ConfigMap"]["data"]["kpulse.yaml"]
+        args = self.c["args"]
+        self.assertEqual(args[:2], ["daemon", "--config"])
+        self.assertEqual(os.path.dirname(args[2]), "/etc/kpulse")
+        p = subprocess.run([h.KPULSE, "daemon", "--config", h.config_file(cfg), "--check"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
+def run_in_rootfs(rootfs, keep_caps):
+    """A preexec_fn that starts a command the way a container runtime
+    would run the image with the DaemonSet's settings, minus the runtime:
+    a private mount namespace; the image's root filesystem read-only; the
+    host's /proc (hostPID) and /sys with every cgroup mount under it
+    read-only; chroot into the image; no_new_privs; every capability but
+    `keep_caps` out of the bounding set (so root holds only those, as with
+    `drop: [ALL]` and `add: [...]`)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
+    CLONE_NEWNS, MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = \
+        0x20000, 1, 32, 4096, 16384, 1 << 18
+    PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
+
+    def check(ret, what):
+        if ret != 0:
+            raise OSError(ctypes.get_errno(), what)
+
+    def mount(src, dst, fstype, flags):
+        check(libc.mount(src and src.encode(), dst.encode(), fstype and fstype.encode(),
+                         flags, None), "mount %s" % dst)
+
+    def enter():
+        check(libc.unshare(CLONE_NEWNS), "unshare")
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        mount(rootfs, rootfs, None, MS_BIND)
+        mount(None, rootfs, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        mount("/sys", rootfs + "/sys", None, MS_BIND | MS_REC)
+        mount("proc", rootfs + "/proc", "proc", 0)
+        with open("/proc/self/mountinfo") as f:
+            subs = [l.split()[4] for l in f if l.split()[4].startswith(rootfs + "/sys")]
+        for m in subs:
+            mount(None, m.replace("\\040", " "), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        os.chroot(rootfs)
+        os.chdir("/")
+        check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        for cap in range(64):
+            if cap not in keep_caps:
+                libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last: fine
+    return enter
+
+
+class ImageTest(unittest.TestCase):
+    """tools/deploy/image/build.sh: the image's root filesystem holds
+    everything kpulse needs, and the daemon in it, run with the DaemonSet's
+    security settings, works. No container engine runs it here yet (the
+    docker fixture of the runtimes work is not on main): the rootfs is
+    entered with chroot in a private mount namespace instead (see
+    run_in_rootfs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.out = os.path.join(h.ROOT, ".output", "%s-image" % h.TEST_PREFIX)
+        p = subprocess.run([IMAGE_BUILD, h.KPULSE, cls.out], capture_output=True, text=True,
+                           env=dict(os.environ, IMAGE_IMPORT="none"))
+        if p.returncode:
+            shutil.rmtree(cls.out, ignore_errors=True)
+            raise AssertionError("build.sh failed: " + p.stdout + p.stderr)
+        cls.rootfs = os.path.join(cls.out, "rootfs")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.out, ignore_errors=True)
+
+    def caps(self):
+        sc = k8s_docs()["DaemonSet"]["spec"]["template"]["spec"]["containers"][0][
+            "securityContext"]
+        return {CAP_BITS[c.lower()] for c in sc["capabilities"]["add"]}
+
+    def test_tarball_is_the_rootfs(self):
+        import tarfile
+        with tarfile.open(os.path.join(self.out, "kpulse-image.tar")) as t:
+            names = set(t.getnames())
+            self.assertTrue(all(m.uid == 0 and m.gid == 0 for m in t.getmembers()))
+        self.assertIn("./usr/bin/kpulse", names)
+        with open(os.path.join(self.rootfs, "usr", "bin", "kpulse"), "rb") as f, \
+                open(h.KPULSE, "rb") as g:
+            self.assertEqual(f.read(), g.read())
+
+    def test_check_in_the_image(self):
+        p, _ = h.run_owned(["/usr/bin/kpulse", "check"],
+                           preexec_fn=run_in_rootfs(self.rootfs, self.caps()))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("kpulse can run here", p.stdout)
+
+    def test_daemon_with_the_daemonset_settings(self):
+        """/health ok with every program attached, exactly the DaemonSet's
+        capabilities, a read-only root, and a test cgroup's CPU and memory
+        limit seen through the read-only cgroup mounts and host /proc."""
+        cg = h.MemCgroups()
+        self.addCleanup(cg.cleanup)
+        busy = cg.make_mem("imgbusy", 48 * MIB)
+        port = h.free_port()
+        err = tempfile.TemporaryFile("w+")
+        self.addCleanup(err.close)
+        p = subprocess.Popen(["/usr/bin/kpulse", "daemon", "--listen", "127.0.0.1:%d" % port,
+                              "--interval", "1s"], stdout=subprocess.DEVNULL, stderr=err,
+                             preexec_fn=run_in_rootfs(self.rootfs, self.caps()))
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        url = "http://127.0.0.1:%d" % port
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=5) as r:
+                    health = json.loads(r.read())
+                break
+            except OSError:
+                if p.poll() is not None or time.time() > deadline:
+                    err.seek(0)
+                    self.fail("daemon in the image did not serve: %s" % err.read())
+                time.sleep(0.2)
+        h.OWNED.update(h.prog_ids_of(p.pid))
+        self.assertEqual(health["status"], "ok", health)
+        self.assertTrue(all(pr["attached"] for pr in health["programs"]))
+        st = proc_status(p.pid)
+        self.assertEqual(int(st["CapEff"], 16), sum(1 << c for c in self.caps()))
+        self.assertEqual(st["NoNewPrivs"], "1")
+        with open("/proc/%d/mountinfo" % p.pid) as f:
+            root = [l.split() for l in f if l.split()[4] == "/"][-1]
+        self.assertIn("ro", root[5].split(","))
+
+        wl = cg.run_mem(busy, [h.WORKLOAD, "spin", "1", "2"])
+        self.assertEqual(wl.wait(timeout=30), 0)
+        time.sleep(1.5)
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
+            m = h.parse_metrics(r.read().decode())
+        rel = cg.rel(busy)
+        cpu = h.value(m, "kpulse_container_cpu_seconds_total", cgroup=rel)
+        self.assertAlmostEqual(cpu, h.cpu_usage_usec(busy) / 1e6, delta=0.05 * cpu)
+        self.assertEqual(h.value(m, "kpulse_container_memory_limit_bytes", cgroup=rel), 48 * MIB)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=20), 0)
