@@ -183,6 +183,52 @@ bench: kpulse
 # Kept in one block (the daemon's modules come in through LIB_SRCS;
 # libsystemd for sd_notify is added to the link here).
 kpulse: LDLIBS += $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: binary, kpulse(8), the
+# systemd unit (its ExecStart pointed at BINDIR) and sysusers.d entry, and
+# the example config as SYSCONFDIR/kpulse/kpulse.yaml unless one is there.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SYSCONFDIR ?= /etc
+DEPLOY_DIR := tools/deploy
+
+.PHONY: man install deb image deploy-test
+
+# kpulse(8) from the binary's own --help and `help COMMAND` (help2man)
+$(OUT)/man/kpulse.8: kpulse $(DEPLOY_DIR)/man/gen-man.sh $(DEPLOY_DIR)/man/kpulse.h2m
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)bash $(DEPLOY_DIR)/man/gen-man.sh ./kpulse $@
+
+man: $(OUT)/man/kpulse.8
+
+install: kpulse $(OUT)/man/kpulse.8
+	$(Q)install -Dm0755 kpulse $(DESTDIR)$(BINDIR)/kpulse
+	$(Q)install -Dm0644 $(OUT)/man/kpulse.8 $(DESTDIR)$(MANDIR)/man8/kpulse.8
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's#/usr/bin/kpulse#$(BINDIR)/kpulse#; s#/etc/kpulse/#$(SYSCONFDIR)/kpulse/#' \
+		$(DEPLOY_DIR)/systemd/kpulse.service > $(DESTDIR)$(UNITDIR)/kpulse.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/kpulse.service
+	$(Q)install -Dm0644 $(DEPLOY_DIR)/systemd/kpulse.sysusers $(DESTDIR)$(SYSUSERSDIR)/kpulse.conf
+	$(Q)install -d $(DESTDIR)$(SYSCONFDIR)/kpulse
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/kpulse/kpulse.yaml ] || \
+		install -m0644 $(DEPLOY_DIR)/kpulse.yaml $(DESTDIR)$(SYSCONFDIR)/kpulse/kpulse.yaml
+
+# `make deb`: .output/kpulse_<version>_<arch>.deb with dpkg-deb
+deb: kpulse $(OUT)/man/kpulse.8
+	$(Q)bash $(DEPLOY_DIR)/deb/build.sh
+
+# `make image`: the container image (tools/deploy/image/build.sh)
+image: kpulse
+	$(Q)bash $(DEPLOY_DIR)/image/build.sh ./kpulse $(OUT)/image
+
+# the deploy kit's tests alone (also part of integration-test)
+deploy-test: kpulse $(OUT)/workload $(OUT)/delay_server
+	$(Q)$(PYTHON) tests/integration/run.py test_deploy.py
 # ---- end of the deploy kit block ----
 
 clean:

@@ -1124,3 +1124,131 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(h.value(m, "kpulse_container_memory_limit_bytes", cgroup=rel), 48 * MIB)
         p.send_signal(signal.SIGTERM)
         self.assertEqual(p.wait(timeout=20), 0)
+
+
+
+def make(*args):
+    p = subprocess.run(["make", "--no-print-directory", "-C", h.ROOT] + list(args),
+                       capture_output=True, text=True)
+    if p.returncode:
+        raise AssertionError("make %s failed: %s" % (" ".join(args), p.stdout + p.stderr))
+    return p.stdout
+
+
+class InstallTest(unittest.TestCase):
+    def test_make_install_with_prefix_and_destdir(self):
+        dest = tempfile.mkdtemp(prefix="kpulse-test-install-")
+        self.addCleanup(shutil.rmtree, dest, True)
+        make("install", "DESTDIR=" + dest, "PREFIX=/opt/kp")
+        files = {os.path.relpath(os.path.join(d, f), dest)
+                 for d, _, fs in os.walk(dest) for f in fs}
+        self.assertEqual(files, {"opt/kp/bin/kpulse", "opt/kp/share/man/man8/kpulse.8",
+                                 "opt/kp/lib/systemd/system/kpulse.service",
+                                 "opt/kp/lib/sysusers.d/kpulse.conf", "etc/kpulse/kpulse.yaml"})
+        unit = unit_settings(os.path.join(dest, "opt/kp/lib/systemd/system/kpulse.service"))
+        self.assertEqual(unit["ExecStart"],
+                         ["/opt/kp/bin/kpulse daemon --config /etc/kpulse/kpulse.yaml"])
+        p = subprocess.run([os.path.join(dest, "opt/kp/bin/kpulse"), "daemon", "--config",
+                            os.path.join(dest, "etc/kpulse/kpulse.yaml"), "--check"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # a config already there is kept
+        with open(os.path.join(dest, "etc/kpulse/kpulse.yaml"), "w") as f:
+            f.write("interval: 5s\n")
+        make("install", "DESTDIR=" + dest, "PREFIX=/opt/kp")
+        with open(os.path.join(dest, "etc/kpulse/kpulse.yaml")) as f:
+            self.assertEqual(f.read(), "interval: 5s\n")
+
+    def test_man_page_follows_help(self):
+        """kpulse(8) has every command `kpulse --help` lists, each with
+        every option its `kpulse help COMMAND` gives, and no warnings."""
+        make("man")
+        page = os.path.join(h.ROOT, ".output", "man", "kpulse.8")
+        p = subprocess.run(["man", "--warnings=all", "-l", "-Tutf8", page], capture_output=True,
+                           text=True, env=dict(os.environ, MANWIDTH="100"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        text = re.sub(".\b", "", p.stdout)
+        helptext = subprocess.run([h.KPULSE, "--help"], capture_output=True, text=True).stdout
+        cmds = re.findall(r"^  ([a-z]+)  ", helptext, re.M)
+        self.assertIn("daemon", cmds)
+        for c in cmds:
+            if c in ("help", "version"):
+                continue
+            self.assertIn("kpulse %s" % c, text)
+            out = subprocess.run([h.KPULSE, "help", c], capture_output=True, text=True).stdout
+            for opt in set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", out)):
+                self.assertIn(opt, text, "kpulse(8) lacks %s %s" % (c, opt))
+        for section in ("EXIT STATUS", "FILES", "SEE ALSO", "COMMANDS"):
+            self.assertIn(section, text)
+
+
+def dpkg_status(pkg):
+    p = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
+    return p.stdout if p.returncode == 0 else ""
+
+
+@unittest.skipUnless(shutil.which("dpkg-deb"), "dpkg-deb is needed")
+class DebTest(unittest.TestCase):
+    """`make deb`, then the package installed on this host (dpkg -i), used
+    (`kpulse check`, the unit verified where it landed) and purged, leaving
+    the host as it was: the same files, the same users."""
+
+    def test_install_check_purge(self):
+        if "installed" in dpkg_status("kpulse"):
+            self.skipTest("a kpulse package is installed on this host: not touching it")
+        out = make("deb")
+        deb = re.search(r"deb: (\S+\.deb)", out).group(1)
+        deb = os.path.join(h.ROOT, deb)
+        listing = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True,
+                                 check=True).stdout
+        paths = {l.split()[-1].lstrip(".") for l in listing.splitlines()}
+        for f in ("/usr/bin/kpulse", "/usr/share/man/man8/kpulse.8.gz",
+                  "/lib/systemd/system/kpulse.service", "/usr/lib/sysusers.d/kpulse.conf",
+                  "/etc/kpulse/kpulse.yaml"):
+            self.assertIn(f, paths)
+        files = [f for f in paths if f and not f.endswith("/")]
+        self.assertFalse([f for f in files if os.path.exists(f)], "files already on the host")
+        had_user = subprocess.run(["id", "kpulse"], capture_output=True).returncode == 0
+        accounts = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow")
+        before = {}
+        for a in accounts:
+            with open(a) as f:
+                before[a] = f.read()
+
+        def purge():
+            subprocess.run(["dpkg", "--purge", "kpulse"], capture_output=True)
+            if not had_user:
+                subprocess.run(["userdel", "kpulse"], capture_output=True)
+                subprocess.run(["groupdel", "kpulse"], capture_output=True)
+        self.addCleanup(purge)
+
+        p = subprocess.run(["dpkg", "-i", deb], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("install ok installed", dpkg_status("kpulse"))
+        self.assertEqual(subprocess.run(["id", "-u", "kpulse"], capture_output=True).returncode, 0)
+        r, _ = h.run_owned(["/usr/bin/kpulse", "check"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("kpulse can run here", r.stdout)
+        p = subprocess.run(["/usr/bin/kpulse", "daemon", "--config", "/etc/kpulse/kpulse.yaml",
+                            "--check"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        # the unit as installed, with the man page it names in place
+        p = subprocess.run(["systemd-analyze", "verify", "/lib/systemd/system/kpulse.service"],
+                           capture_output=True, text=True)
+        self.assertEqual((p.returncode, p.stdout + p.stderr), (0, ""))
+        self.assertEqual(subprocess.run(["man", "-w", "kpulse"], capture_output=True,
+                                        text=True).stdout.strip(),
+                         "/usr/share/man/man8/kpulse.8.gz")
+
+        p = subprocess.run(["dpkg", "--purge", "kpulse"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(dpkg_status("kpulse"), "")
+        self.assertFalse([f for f in files if os.path.exists(f)], "files left after purge")
+        self.assertFalse(os.path.exists("/etc/kpulse"))
+        if not had_user:
+            subprocess.run(["userdel", "kpulse"], capture_output=True, check=True)
+            subprocess.run(["groupdel", "kpulse"], capture_output=True)
+        for a in accounts:
+            with open(a) as f:
+                self.assertEqual(f.read(), before[a], a)
