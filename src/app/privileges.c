@@ -32,12 +32,22 @@ static int switch_user(const char *user, char *why, size_t len)
 
 /* Only @keep (n of them) stays, in the effective and permitted sets; the
  * bounding set loses everything else (while CAP_SETPCAP is still there),
- * the ambient set everything. */
-static int cut_caps(const cap_value_t *keep, int n, char *why, size_t len)
+ * the ambient set everything. One of @keep the process does not hold (a
+ * systemd unit or a pod that never granted it) is not asked for: raising
+ * it would fail the whole cut. */
+static int cut_caps(const cap_value_t *want, int nwant, char *why, size_t len)
 {
-	cap_t c;
-	int err = 0;
+	cap_value_t keep[CAP_LAST_CAP + 1];
+	cap_t c = cap_get_proc();
+	int err = 0, n = 0;
 
+	for (int i = 0; c && i < nwant; i++) {
+		cap_flag_value_t on = CAP_CLEAR;
+
+		if (!cap_get_flag(c, want[i], CAP_PERMITTED, &on) && on == CAP_SET)
+			keep[n++] = want[i];
+	}
+	cap_free(c);
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++) {
 		bool kept = false;
