@@ -182,7 +182,7 @@ bench: kpulse
 # ---- deploy kit (issue 18): tools/deploy/, install, man page, .deb ----
 # Kept in one block (the daemon's modules come in through LIB_SRCS;
 # libsystemd for sd_notify is added to the link here).
-kpulse: LDLIBS += $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
+$(BIN): LDLIBS += $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: binary, kpulse(8), the
 # systemd unit (its ExecStart pointed at BINDIR) and sysusers.d entry, and
