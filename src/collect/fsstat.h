@@ -17,7 +17,7 @@
 #include <sys/vfs.h>
 #include "model/nodefigs.h"
 
-#define KP_FS_MAX_STUCK 8
+#define KP_FS_MAX_STUCK KP_NODE_MAX_STUCK
 
 /* statfs(2), or a stand-in for tests. */
 typedef int (*kp_statfs_fn)(const char *path, struct statfs *st);

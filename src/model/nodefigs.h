@@ -22,6 +22,7 @@
 #define KP_NODE_FS_POOL 65536	/* bytes for the mounts' device, path, type */
 #define KP_NODE_DISK_STATS 17	/* diskstats fields after the name (5.5+) */
 #define KP_NODE_NETDEV_STATS 16	/* /proc/net/dev columns */
+#define KP_NODE_MAX_STUCK 8	/* mounts stuck at once (a thread each) */
 
 /* One /proc/meminfo line as node_exporter names it: "Active(anon):  12 kB"
  * is key "Active_anon", bytes = true, value 12288. */
