@@ -242,7 +242,11 @@ class NodeExporterParity(unittest.TestCase):
         if shutil.which("promtool"):
             r = subprocess.run(["promtool", "check", "metrics"], input=text,
                                capture_output=True, text=True)
-            self.assertNotIn("error", (r.stdout + r.stderr).lower(), r.stdout + r.stderr)
+            # only its style lint on node_exporter's own meminfo names
+            lint = [l for l in (r.stdout + r.stderr).splitlines() if l.strip() and not re.match(
+                r"kpulse_node_memory_\w+ metric names should be written in 'snake_case'", l)]
+            self.assertEqual(lint, [])
+            self.assertIn(r.returncode, (0, 3))
 
 
 class MountNamespace:
