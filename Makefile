@@ -106,6 +106,12 @@ $(OUT)/delay_server: tests/delay_server.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
 
+# tools/bench/node.py: the node series' own cost, on the real code
+$(OUT)/bench/node_bench: tools/bench/node_bench.c $(addprefix $(OUT)/,$(addsuffix .o,collect/nodefiles collect/noderead collect/fsstat out/node_metrics out/prom model/hist app/log)) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 run: deps kpulse
 	./kpulse daemon
 

@@ -79,15 +79,20 @@ void kp_noderead__free(struct kp_noderead *r)
 	free(r);
 }
 
-/* A failure is counted every time and logged the first time. */
-static void failed(struct kp_noderead *r, struct kp_node_figs *out, int file, int err)
+/* A failure is counted every time and logged the first time; @kept: the
+ * figures of the lines that did parse are still shown. */
+static void failed(struct kp_noderead *r, struct kp_node_figs *out, int file, int err, bool kept)
 {
 	out->read_errors[file]++;
 	if (r->said[file])
 		return;
 	r->said[file] = true;
-	kp_info("node: %s: %s; its kpulse_node_ series are left out (reported once)",
-		paths[file], strerror(-err));
+	if (kept)
+		kp_info("node: %s: a line did not parse (%s); the others are shown (reported once)",
+			paths[file], strerror(-err));
+	else
+		kp_info("node: %s: %s; its kpulse_node_ series are left out (reported once)",
+			paths[file], strerror(-err));
 }
 
 /* The whole file into r->buf (NUL-terminated); its length or -errno. A
@@ -143,13 +148,13 @@ static void read_one(struct kp_noderead *r, struct kp_node_figs *out, int file,
 
 	out->have[file] = false;
 	if (n < 0) {
-		failed(r, out, file, (int)n);
+		failed(r, out, file, (int)n, false);
 		return;
 	}
 	err = parse(r->buf, (size_t)n, dst);
 	out->have[file] = err != -ENODATA && !(err && file == KP_NODE_LOADAVG);
 	if (err)
-		failed(r, out, file, err);
+		failed(r, out, file, err, out->have[file]);
 }
 
 static bool whole_disk(const char *name, void *ctx)
@@ -221,12 +226,12 @@ static void read_mounts(struct kp_noderead *r, struct kp_node_figs *out)
 	}
 	n = slurp(r, KP_NODE_MOUNTINFO);
 	if (n < 0) {
-		failed(r, out, KP_NODE_MOUNTINFO, (int)n);
+		failed(r, out, KP_NODE_MOUNTINFO, (int)n, false);
 		return;
 	}
 	err = kp_mountinfo_select(r->buf, (size_t)n, r->mounts);
 	if (err)
-		failed(r, out, KP_NODE_MOUNTINFO, err);
+		failed(r, out, KP_NODE_MOUNTINFO, err, err != -ENOMEM);
 	r->mounts_ok = err != -ENOMEM;
 }
 
@@ -242,7 +247,7 @@ void kp_noderead__read(struct kp_noderead *r, struct kp_node_figs *out, uint64_t
 	err = count_pids(&out->pids);
 	out->have[KP_NODE_PIDS] = !err;
 	if (err)
-		failed(r, out, KP_NODE_PIDS, err);
+		failed(r, out, KP_NODE_PIDS, err, false);
 	out->max_threads = read_u64_file("/proc/sys/kernel/threads-max");
 	out->max_pids = read_u64_file("/proc/sys/kernel/pid_max");
 	read_mounts(r, out);
