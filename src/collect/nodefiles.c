@@ -529,7 +529,7 @@ static int mount_fields(struct span line, struct span *mnt, struct span *opts,
 	if (!next_field(&rest, type) || !next_field(&rest, src))
 		return -EINVAL;
 	if (!next_field(&rest, sopts))
-		sopts->n = 0;
+		*sopts = (struct span){ "", 0 };	/* none: no "ro" there */
 	return 0;
 }
 

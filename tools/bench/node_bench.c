@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include "collect/noderead.h"
-#include "out/node_metrics.h"
-#include "out/prom.h"
+#include "outputs/node_metrics.h"
+#include "outputs/prom.h"
 
 static double cpu_us(void)
 {
