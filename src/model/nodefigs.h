@@ -2,7 +2,7 @@
  * them, as of the last interval tick: /proc/meminfo, /proc/loadavg,
  * /proc/stat, /proc/diskstats, /proc/net/dev, the process count, and
  * statfs of the real mounts. src/collect/nodefiles.c parses the files,
- * src/collect/noderead.c reads them at ticks, src/out/node_metrics.c shows
+ * src/collect/noderead.c reads them at ticks, src/outputs/node_metrics.c shows
  * them as kpulse_node_* series under node_exporter's names.
  *
  * Everything is bounded: a kind with more entries than its cap keeps the
