@@ -44,6 +44,10 @@ test_health_SRCS := analysis/health
 test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
 test_memevents_SRCS := model/text model/memevents collect/container model/identity
 UNIT_TESTS += test_ports test_diskstats test_hotslots
+UNIT_TESTS += test_nodefiles test_fsstat test_node_metrics
+test_nodefiles_SRCS := collect/nodefiles
+test_fsstat_SRCS := collect/fsstat
+test_node_metrics_SRCS := outputs/node_metrics model/text outputs/prom model/hist collect/nodefiles
 test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
@@ -102,6 +106,12 @@ $(OUT)/delay_server: tests/delay_server.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -lpthread -o $@
 
+# tools/bench/node.py: the node series' own cost, on the real code
+$(OUT)/bench/node_bench: tools/bench/node_bench.c $(addprefix $(OUT)/,$(addsuffix .o,collect/nodefiles collect/noderead collect/fsstat outputs/node_metrics outputs/prom model/text model/hist base/log)) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 run: deps kpulse
 	./kpulse daemon
 
@@ -124,7 +134,7 @@ test: deps
 # FUZZ_SECONDS on its seed corpus (make test: a few seconds each; by hand,
 # as long as you like). A crash is saved under tests/fuzz/regressions/<name>/
 # (commit it: it is replayed from then on) and fails the target.
-FUZZERS := config duration identity mountinfo cgfiles diskstats labels api
+FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_CI ?= 4
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -135,6 +145,7 @@ fuzz_identity_SRCS := collect/container model/identity model/text model/model mo
 fuzz_mountinfo_SRCS := collect/cgroup collect/memfiles model/cgfiles base/log
 fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup model/cgfiles base/log
 fuzz_diskstats_SRCS := collect/diskstats
+fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_labels_SRCS := outputs/prom model/text model/hist
 fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health model/model \
 	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log

@@ -21,6 +21,7 @@
 #include "collect/container.h"
 #include "collect/diskstats.h"
 #include "collect/memread.h"
+#include "collect/noderead.h"
 #include "collect/procstat.h"
 #include "kernel/hotslots.h"
 #include "kernel/loader.h"
@@ -89,8 +90,9 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->slots = calloc(c->ncpus, sizeof(*c->slots));
 	c->slots_before = calloc(c->ncpus, sizeof(*c->slots_before));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
+	c->noderead = kp_noderead__new();
 	if (kp_mapread_init(&c->rd, c->ncpus, sizeof(struct kp_req_key), vmax) ||
-	    !c->slots || !c->slots_before || !c->mr) {
+	    !c->slots || !c->slots_before || !c->mr || !c->noderead) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -107,6 +109,7 @@ void kp_collector__free(struct kp_collector *c)
 	ring_buffer__free(c->rb);
 	kp_hot__free(c->hot);
 	kp_memread__free(c->mr);
+	kp_noderead__free(c->noderead);
 	kp_mapread_fini(&c->rd);
 	free(c->slots);
 	free(c->slots_before);
@@ -209,6 +212,7 @@ static void read_files(struct kp_collector *c, uint64_t now)
 	}
 	kp_memread__node(c->mr, &c->m->node_mem.files);
 	c->m->self.memcg_shared = kp_memread__shared(c->mr);
+	kp_noderead__read(c->noderead, &c->m->nodefigs, now);
 	if (kp_diskstats_read(now, &c->m->disks) && !c->disks_reported) {
 		kp_info("collector: cannot read /proc/diskstats; no disk figures (reported once)");
 		c->disks_reported = true;

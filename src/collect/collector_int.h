@@ -15,6 +15,7 @@
 struct kp_loader;
 struct kp_cgroups;
 struct kp_memread;
+struct kp_noderead;
 struct kp_hot;
 struct ring_buffer;
 
@@ -39,6 +40,7 @@ struct kp_collector {
 	/* cpu_slot as read right after cg_stats, and right before it */
 	struct kp_cpu_slot *slots, *slots_before;
 	struct kp_memread *mr;
+	struct kp_noderead *noderead;	/* the node files (nodefigs), at ticks */
 	struct ring_buffer *rb;
 	FILE *oom_log;
 	long page_size;

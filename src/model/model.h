@@ -22,6 +22,7 @@
 #include "model/identity.h"
 #include "model/label.h"
 #include "model/memevents.h"
+#include "model/nodefigs.h"
 #include "model/ports.h"
 #include "model/self.h"
 
@@ -103,6 +104,7 @@ struct kp_model {
 	struct kp_tcp_totals node_tcp;
 	struct kp_lat node_req[2];	/* request latency over every port */
 	struct kp_disks disks;
+	struct kp_node_figs nodefigs;	/* node_exporter's figures, at ticks */
 	struct kp_oom_list ooms;	/* the most recent OOM kills */
 	struct kp_self self;
 };

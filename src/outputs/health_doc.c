@@ -13,6 +13,7 @@
 #include "model/model.h"
 #include "outputs/features.h"
 #include "outputs/health_doc.h"
+#include "outputs/node_health.h"
 
 /* What to do about each kind of drop. */
 static const char *const drop_advice[KP_DROP_MAX] = {
@@ -133,12 +134,13 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 	const struct kp_self *s = &m->self;
 	double age = s->collections ? (double)(now - s->last_mono_ns) / 1e9 : -1;
 	uint64_t window = 3 * o->interval_ns > 60000000000ull ? 3 * o->interval_ns : 60000000000ull;
-	json_t *missing = json_array(), *probs = json_array(), *progs, *j;
+	json_t *missing = json_array(), *probs = json_array(), *notes = notes_json(s), *progs, *j;
 	const char *status = "ok";
 
 	progs = programs_json(s, missing, probs);
 	features(s, o, missing, probs);
 	losses(s, now, window, probs);
+	kp_node_health_reasons(&m->nodefigs, probs, notes);	/* bounds, files, mounts */
 	for (size_t i = 0; o->extra && i < json_array_size(o->extra); i++)
 		json_array_append(probs, json_array_get(o->extra, i));
 	if (json_array_size(probs) || json_array_size(missing))
@@ -150,7 +152,7 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      "status", status, "version", KPULSE_VERSION,
 		      "uptime_seconds", (double)(now - o->started_ns) / 1e9,
 		      /* why not ok, each with the series that shows it */
-		      "reasons", probs, "notes", notes_json(s),
+		      "reasons", probs, "notes", notes,
 		      "programs", progs, "features_missing", missing,
 		      /* where run-queue waits start: the kernel's sched_info
 		       * enqueue stamp, or our own from the wakeup programs */
@@ -164,5 +166,7 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      "collections", (json_int_t)s->collections);
 	if (j && o->privileges)
 		json_object_set(j, "privileges", o->privileges);
+	if (j)	/* the node series' bounds and mounts */
+		json_object_set_new(j, "node", kp_node_health_json(&m->nodefigs));
 	return j;
 }

@@ -9,6 +9,7 @@
 #include "model/hist.h"
 #include "model/model.h"
 #include "outputs/prom.h"
+#include "outputs/node_metrics.h"
 #include "base/version.h"
 
 /* A container's label set, escaped once, by cgroup id. */
@@ -244,6 +245,10 @@ static void render_tcp_counters(FILE *f, const struct kp_model *c, bool node, bo
 		if (t->sock_len && !sock_len)
 			continue;
 		snprintf(name, sizeof(name), "kpulse_%s_%s", node ? "node" : "container", t->name);
+		/* host-wide, kpulse_node_network_* are node_exporter's per-interface
+		 * series (node_metrics.c): the socket sums are kpulse_node_socket_* */
+		if (node && !strncmp(t->name, "network_", 8))
+			snprintf(name, sizeof(name), "kpulse_node_socket_%s", t->name + 8);
 		kp_prom_family(f, name, "counter", t->help);
 		if (node) {
 			for (size_t r = i; r < j; r++)
@@ -497,6 +502,7 @@ void kp_metrics__render(struct kp_metrics *mx, FILE *f, const struct kp_model *m
 	render_containers(f, m);
 	render_container_tcp(f, m, sock_len);
 	render_node(f, m);
+	kp_node_metrics_render(f, &m->nodefigs);
 	render_node_tcp(f, m, sock_len);
 	render_programs(f, &m->self);
 	render_maps(f, &m->self);

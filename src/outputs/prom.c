@@ -186,6 +186,19 @@ void kp_prom_sample_u64_p(FILE *f, const char *name, const char *prep, const cha
 	put_line_u64(f, name, NULL, prep, extra, value);
 }
 
+void kp_prom_sample_milli_p(FILE *f, const char *name, const char *prep, const char *extra,
+			    uint64_t milli)
+{
+	char num[8];
+
+	fputs_unlocked(name, f);
+	put_labels(f, prep, extra);
+	fputc_unlocked(' ', f);
+	put_u64(f, milli / 1000);
+	snprintf(num, sizeof(num), ".%03u\n", (unsigned int)(milli % 1000));
+	fputs_unlocked(num, f);
+}
+
 /* le="..." of every bound, formatted once. */
 static const char *le_label(unsigned int i)
 {

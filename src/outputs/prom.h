@@ -47,6 +47,10 @@ void kp_prom_sample_p(FILE *f, const char *name, const char *prep, const char *e
 		      double value);
 void kp_prom_sample_u64_p(FILE *f, const char *name, const char *prep, const char *extra,
 			  uint64_t value);
+/* @milli thousandths written exactly as a decimal ("57.960"), for kernel
+ * millisecond counters shown in seconds. */
+void kp_prom_sample_milli_p(FILE *f, const char *name, const char *prep, const char *extra,
+			    uint64_t milli);
 void kp_prom_histogram_p(FILE *f, const char *name, const char *prep,
 			 const char *extra, const uint64_t *fine_counts, uint64_t sum_ns);
 

@@ -131,7 +131,8 @@ class Daemon:
     readable while it runs (stderr()) and never a full pipe that would
     block it."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, wrap=None):
+        """`wrap`: argv put before kpulse's, one that execs it (nsenter)."""
         self.port = free_port()
         self.args = ["--listen", "127.0.0.1:%d" % self.port, "--interval", "1s"] + list(args)
         e = dict(os.environ)
@@ -140,7 +141,7 @@ class Daemon:
         e["KPULSE_TEST_SECCOMP_KILL"] = "1"
         e.update(env or {})
         self.errfile = tempfile.NamedTemporaryFile("w+", prefix="kpulse-err-", delete=False)
-        self.proc = subprocess.Popen([KPULSE, "daemon"] + self.args, env=e,
+        self.proc = subprocess.Popen(list(wrap or []) + [KPULSE, "daemon"] + self.args, env=e,
                                      stdout=subprocess.DEVNULL, stderr=self.errfile, text=True)
         deadline = time.time() + 30
         while time.time() < deadline:

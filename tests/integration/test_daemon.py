@@ -1,6 +1,7 @@
 """The daemon as a process and an HTTP server: lifecycle and cleanup, bpf
 stats restored, degraded mode, HTTP errors, promtool, command-line errors."""
 import json
+import re
 import os
 import shutil
 import socket
@@ -233,8 +234,13 @@ class HttpTest(unittest.TestCase):
         body = self.d.metrics_text()
         r = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True,
                            text=True)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertEqual((r.stdout + r.stderr).strip(), "")
+        # the one lint allowed: node_exporter's own /proc/meminfo names
+        # (kpulse_node_memory_MemTotal_bytes...), kept so queries port
+        lint = [l for l in (r.stdout + r.stderr).splitlines() if l.strip() and not re.match(
+            r"kpulse_node_memory_\w+ metric names should be written in 'snake_case' not "
+            r"'camelCase'$", l)]
+        self.assertEqual(lint, [])
+        self.assertIn(r.returncode, (0, 3), r.stdout + r.stderr)  # 3: lint findings only
 
     def test_unknown_path_is_json_404(self):
         code, headers, body = self.d.get_error("/nope")

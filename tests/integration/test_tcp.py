@@ -852,7 +852,7 @@ for _ in range(3):
         self.assertEqual(total(m, CONNS, direction="outbound", cgroup=self.cg.rel(b)), 3)
         self.assertGreater(total(m, RTT + "_count", cgroup=self.cg.rel(b)), 0)
         text = self.d.metrics_text()
-        for name in (RX, TX, REQ, "kpulse_node_network_receive_bytes_total",
+        for name in (RX, TX, REQ, "kpulse_node_socket_receive_bytes_total",
                      "kpulse_node_request_latency_seconds"):
             self.assertNotIn(name, text)
 
