@@ -51,15 +51,6 @@ ALLOWED_EMPTY = {
     ("CPU throttling", "B"): "until kpulse_container_cpu_throttled_seconds_total lands (issue 16 §2)",
     ("Memory vs limit and working set", "B"):
         "until kpulse_container_memory_working_set_bytes lands (issue 16 §3)",
-    ("Node memory", "A"): "until kpulse_node_memory_* (node_exporter parity) lands (issue 16 §4)",
-    ("Node memory", "B"): "until kpulse_node_memory_* (node_exporter parity) lands (issue 16 §4)",
-    ("Node filesystems used", "A"): "until kpulse_node_filesystem_* lands (issue 16 §4)",
-    ("Node disk I/O", "A"): "until kpulse_node_disk_* lands (issue 16 §4)",
-    ("Node disk I/O", "B"): "until kpulse_node_disk_* lands (issue 16 §4)",
-    ("Node disk I/O", "C"): "until kpulse_node_disk_* lands (issue 16 §4)",
-    ("Node load", "A"): "until kpulse_node_load* lands (issue 16 §4)",
-    ("Node load", "B"): "until kpulse_node_load* lands (issue 16 §4)",
-    ("Node load", "C"): "until kpulse_node_load* lands (issue 16 §4)",
 }
 # Recording rules allowed to record nothing, for the same reasons.
 ALLOWED_EMPTY_RULES = {
