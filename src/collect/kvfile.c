@@ -1,0 +1,47 @@
+/* kvfile.c - "key value" lines of cgroup stat files.
+ *
+ * Strict where a wrong number would be exported: a line cut before its
+ * number, or a number with trailing junk, is an error rather than a zero.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "collect/kvfile.h"
+
+int kp_kv_next(const char **s, const char *end, struct kp_kv *kv)
+{
+	const char *p = *s, *eol, *sp;
+	uint64_t v = 0;
+
+	while (p < end && *p == '\n')
+		p++;
+	if (p >= end) {
+		*s = end;
+		return 0;
+	}
+	eol = memchr(p, '\n', (size_t)(end - p));
+	if (!eol)
+		eol = end;
+	sp = memchr(p, ' ', (size_t)(eol - p));
+	if (!sp || sp == p || sp + 1 >= eol)
+		return -EINVAL;
+	for (const char *d = sp + 1; d < eol; d++) {
+		unsigned int digit = (unsigned int)(*d - '0');
+
+		if (digit > 9)
+			return -EINVAL;
+		if (v > (UINT64_MAX - digit) / 10)
+			return -ERANGE;
+		v = v * 10 + digit;
+	}
+	kv->key = p;
+	kv->klen = (size_t)(sp - p);
+	kv->value = v;
+	*s = eol;
+	return 1;
+}
+
+int kp_kv_is(const struct kp_kv *kv, const char *name)
+{
+	return strlen(name) == kv->klen && !memcmp(kv->key, name, kv->klen);
+}
