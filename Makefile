@@ -54,9 +54,11 @@ test_ports_SRCS := model/ports model/hist
 test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health
 test_alerts_SRCS := model/text model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
 test_notify_SRCS := model/text outputs/notify outputs/prom model/hist base/log
-UNIT_TESTS += test_cpufiles test_memstat
+UNIT_TESTS += test_cpufiles test_memstat test_rtmeta test_runtimes
 test_cpufiles_SRCS := collect/cpufiles collect/kvfile
 test_memstat_SRCS := collect/memstat collect/kvfile
+test_rtmeta_SRCS := collect/rtmeta
+test_runtimes_SRCS := collect/runtimes collect/rtmeta collect/fsread base/log
 
 .PHONY: all deps run test unit-test integration-test bench clean fuzz sanitize
 all: $(BIN)
