@@ -1,0 +1,155 @@
+/* v1dir.c - v2 cgroup -> v1 directory of one controller (see v1dir.h).
+ *
+ * Two small reads per miss (cgroup.procs, /proc/<pid>/cgroup), so answers
+ * are kept: a container's tasks do not move between v1 cgroups in
+ * practice, and a wrong answer is dropped as soon as reading it fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "collect/readfile.h"
+#include "collect/memfiles.h"
+#include "collect/v1dir.h"
+
+#define PATH_CAP 4096
+
+struct v1_entry {
+	char *relpath;		/* key: v2 path */
+	char *dir;
+	uint64_t at_ns;
+	UT_hash_handle hh;
+};
+
+struct kp_v1dir {
+	char controller[32];
+	bool present;
+	char mnt[PATH_CAP];
+	char root[PATH_CAP];	/* the mount's root inside the hierarchy */
+	struct v1_entry *cache;
+	unsigned int cached;
+};
+
+struct kp_v1dir *kp_v1dir__new(const char *controller)
+{
+	struct kp_v1dir *v = calloc(1, sizeof(*v));
+	FILE *mi;
+
+	if (!v)
+		return NULL;
+	snprintf(v->controller, sizeof(v->controller), "%s", controller);
+	mi = fopen("/proc/self/mountinfo", "re");
+	if (mi) {
+		v->present = !kp_cgroup_find_v1(mi, controller, v->mnt, sizeof(v->mnt),
+						v->root, sizeof(v->root));
+		fclose(mi);
+	}
+	return v;
+}
+
+static void entry_free(struct kp_v1dir *v, struct v1_entry *e)
+{
+	HASH_DEL(v->cache, e);
+	free(e->relpath);
+	free(e->dir);
+	free(e);
+	v->cached--;
+}
+
+static void cache_clear(struct kp_v1dir *v)
+{
+	struct v1_entry *e, *tmp;
+
+	HASH_ITER(hh, v->cache, e, tmp)
+		entry_free(v, e);
+}
+
+void kp_v1dir__free(struct kp_v1dir *v)
+{
+	if (!v)
+		return;
+	cache_clear(v);
+	free(v);
+}
+
+bool kp_v1dir__present(const struct kp_v1dir *v)
+{
+	return v && v->present;
+}
+
+/* Through the first task of @v2dir; 0 or -errno. */
+static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
+{
+	char path[PATH_CAP + 32], buf[8192], cg[PATH_CAP];
+	size_t n, rootlen = strlen(v->root);
+	const char *rel;
+	int pid, err;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v2dir);
+	if ((err = kp_read_small(path, buf, 64, &n)) ||
+	    (err = kp_cgroup_procs_first(buf, n, &pid)))
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	if ((err = kp_read_small(path, buf, sizeof(buf), &n)) ||
+	    (err = kp_proc_cgroup_find(buf, n, v->controller, cg, sizeof(cg))))
+		return err;
+	/* mounted from a sub-tree: paths are relative to the hierarchy root */
+	rel = cg;
+	if (strcmp(v->root, "/")) {
+		if (strncmp(cg, v->root, rootlen) || (cg[rootlen] && cg[rootlen] != '/'))
+			return -ENOENT;
+		rel = cg + rootlen;
+	}
+	if ((size_t)snprintf(out, len, "%s%s", v->mnt, strcmp(rel, "/") ? rel : "") >= len)
+		return -ERANGE;
+	return 0;
+}
+
+int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
+		  uint64_t now_ns, char *out, size_t len)
+{
+	struct v1_entry *e;
+	int err;
+
+	if (!v->present)
+		return -ENOENT;
+	HASH_FIND_STR(v->cache, relpath, e);
+	if (e && now_ns - e->at_ns < KP_V1DIR_CACHE_NS) {
+		if ((size_t)snprintf(out, len, "%s", e->dir) >= len)
+			return -ERANGE;
+		return 0;
+	}
+	if (e)
+		entry_free(v, e);
+	if ((err = lookup(v, v2dir, out, len)))
+		return err;
+	if (v->cached >= KP_V1DIR_CACHE_MAX)
+		cache_clear(v);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return 0;	/* answered, just not kept */
+	e->relpath = strdup(relpath);
+	e->dir = strdup(out);
+	e->at_ns = now_ns;
+	if (!e->relpath || !e->dir) {
+		free(e->relpath);
+		free(e->dir);
+		free(e);
+		return 0;
+	}
+	HASH_ADD_KEYPTR(hh, v->cache, e->relpath, strlen(e->relpath), e);
+	v->cached++;
+	return 0;
+}
+
+void kp_v1dir__forget(struct kp_v1dir *v, const char *relpath)
+{
+	struct v1_entry *e;
+
+	HASH_FIND_STR(v->cache, relpath, e);
+	if (e)
+		entry_free(v, e);
+}
