@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <cmocka.h>
 
@@ -250,6 +251,39 @@ static void test_storage_changes(void **st)
 	kp_runtimes__free(r);
 }
 
+/* A file rewritten within one tick of the clock that stamps mtimes keeps
+ * its mtime (and here its size and inode): a stamp that young is not
+ * trusted, so the next check rereads it. */
+static void test_same_tick_rewrite(void **st)
+{
+	const char *a = "[{\"id\": \"" POD_BUSY "\", \"names\": [\"aaaa\"]}]";
+	const char *b = "[{\"id\": \"" POD_BUSY "\", \"names\": [\"bbbb\"]}]";
+	const char *rel = "var/lib/containers/storage/overlay-containers/containers.json";
+	struct timespec times[2];
+	struct kp_runtimes *r;
+	struct kp_rt_meta m;
+	char path[1024];
+	struct stat sb;
+
+	(void)st;
+	mkdirs("%s/var/lib/containers/storage/overlay-containers%s", "");
+	write_file(rel, a);
+	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
+	assert_int_equal(stat(path, &sb), 0);
+	r = tmp_host();
+	assert_int_equal(kp_runtimes__lookup(r, KP_RT_PODMAN, POD_BUSY, 60 * SEC, &m), 0);
+	assert_string_equal(m.name, "aaaa");
+	write_file(rel, b);
+	times[0] = sb.st_atim;
+	times[1] = sb.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	/* the index holds POD_BUSY: only a miss looks at the file again */
+	assert_int_equal(kp_runtimes__lookup(r, KP_RT_PODMAN, CRIO_WEB, 62 * SEC, &m), -ENOENT);
+	assert_int_equal(kp_runtimes__lookup(r, KP_RT_PODMAN, POD_BUSY, 62 * SEC, &m), 0);
+	assert_string_equal(m.name, "bbbb");
+	kp_runtimes__free(r);
+}
+
 static void test_kubelet_symlink_appears(void **st)
 {
 	char link[1024];
@@ -309,6 +343,7 @@ int main(void)
 	const struct CMUnitTest changing[] = {
 		cmocka_unit_test_setup_teardown(test_docker_appears, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_storage_changes, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_same_tick_rewrite, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_kubelet_symlink_appears, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_bounded, tmp_setup, tmp_teardown),
 	};
