@@ -51,14 +51,17 @@ test_node_metrics_SRCS := outputs/node_metrics model/text outputs/prom model/his
 test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
-test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health
-test_alerts_SRCS := model/text model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist
+test_config_SRCS := app/config analysis/alert_rules base/opts base/log analysis/health collect/rtpaths
+test_alerts_SRCS := model/text model/model model/identity model/ports analysis/alerts analysis/alert_rules outputs/alert_out app/config base/opts base/log analysis/health outputs/prom model/hist collect/rtpaths
 test_notify_SRCS := model/text outputs/notify outputs/prom model/hist base/log
 UNIT_TESTS += test_cpufiles test_memstat test_rtmeta test_runtimes
 test_cpufiles_SRCS := collect/cpufiles collect/kvfile
 test_memstat_SRCS := collect/memstat collect/kvfile
 test_rtmeta_SRCS := collect/rtmeta
-test_runtimes_SRCS := collect/runtimes collect/rtmeta collect/fsread base/log
+test_runtimes_SRCS := collect/runtimes collect/rtpaths collect/rtmeta collect/fsread base/log
+UNIT_TESTS += test_throttle test_model
+test_throttle_SRCS := analysis/throttle
+test_model_SRCS := model/model model/text model/identity model/ports model/hist
 
 .PHONY: all deps run test unit-test integration-test bench clean fuzz sanitize
 all: $(BIN)

@@ -10,6 +10,7 @@ const struct kp_metric_info kp_metric_infos[KP_M_MAX] = {
 	[KP_M_OOM_KILLS] = { "oom_kills", "kills", true },
 	[KP_M_CPU_CORES] = { "cpu_cores", "cores", false },
 	[KP_M_HEALTH_SCORE] = { "health_score", "score", false },
+	[KP_M_CPU_THROTTLED] = { "cpu_throttled", "%", true },
 };
 
 static const char *const severity_names[] = { "info", "warning", "critical" };
@@ -38,6 +39,10 @@ const struct kp_rule kp_builtin_rules[] = {
 	  .match = "*", .op = KP_OP_ABOVE, .threshold = 0, .clear = 0, .for_ns = 0,
 	  .window_ns = 300ull * 1000000000, .severity = KP_SEV_CRITICAL,
 	  .summary = "a task of the container was OOM-killed in the last 5 minutes" },
+	{ .name = "ContainerCPUThrottlingHigh", .metric = KP_M_CPU_THROTTLED, .scope = KP_SCOPE_CONTAINER,
+	  .match = "*", .op = KP_OP_ABOVE, .threshold = 25, .clear = 10, .for_ns = 120ull * 1000000000,
+	  .severity = KP_SEV_WARNING,
+	  .summary = "the container's CPU limit throttled it in more than 25% of CFS periods" },
 	{ .name = "NodeCPUPressureHigh", .metric = KP_M_CPU_PRESSURE, .scope = KP_SCOPE_NODE,
 	  .match = "", .op = KP_OP_ABOVE, .threshold = 50, .clear = 30, .for_ns = 300ull * 1000000000,
 	  .severity = KP_SEV_WARNING,

@@ -25,6 +25,7 @@ enum kp_metric {
 	KP_M_OOM_KILLS,		/* kills within the rule's window */
 	KP_M_CPU_CORES,		/* cores busy over the last interval */
 	KP_M_HEALTH_SCORE,	/* 0..100 */
+	KP_M_CPU_THROTTLED,	/* %: CFS periods throttled over the rule's window */
 	KP_M_MAX,
 };
 

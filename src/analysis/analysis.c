@@ -8,6 +8,7 @@
 #include "analysis/analysis.h"
 #include "model/model.h"
 #include "model/hist.h"
+#include "analysis/throttle.h"
 #include "analysis/window.h"
 
 #define SLOT_MIN_NS 5000000000ull
@@ -78,6 +79,7 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 	uint32_t cap = (uint32_t)(a->o.history_ns / a->o.interval_ns) + 1;
 
 	s->cgid = id;
+	s->throttled_pct = NAN;
 	if (a->last_ns)
 		s->prev_ns = a->last_ns;
 	for (int i = 0; i < KP_S_MAX; i++) {
@@ -92,6 +94,7 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 
 static void state_free(struct kp_astate *s)
 {
+	kp_throttle__free(s->thr);
 	for (int i = 0; i < KP_L_MAX; i++)
 		kp_window__free(s->lat[i]);
 	for (int i = 0; i < KP_S_MAX; i++) {
@@ -213,6 +216,31 @@ static void req_total(const struct kp_portset *ps, uint64_t *out)
 			out[b] += l.hist[b];
 }
 
+double kp_analysis_throttled_pct(const struct kp_astate *s, uint64_t span_ns,
+				 uint64_t now_ns)
+{
+	return s->thr ? kp_throttle__pct(s->thr, span_ns, now_ns) : NAN;
+}
+
+/* cpu.stat's counters into the container's throttle windows, made once it
+ * has a limit (an unlimited cgroup is never throttled). */
+static void feed_throttle(struct kp_analysis *a, struct kp_astate *s,
+			  const struct kp_cpu_files *cpu, uint64_t now)
+{
+	if (!cpu || !cpu->has_throttle)
+		return;
+	if (!s->thr && (cpu->has_limit || cpu->throttle.throttled_periods)) {
+		s->thr = kp_throttle__new(longest_window(&a->o),
+					  a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS);
+		if (!s->thr)
+			return;
+	}
+	if (s->thr)
+		kp_throttle__push(s->thr, now, cpu->throttle.periods,
+				  cpu->throttle.throttled_periods);
+	s->throttled_pct = kp_analysis_throttled_pct(s, a->o.windows_ns[0], now);
+}
+
 /* The health factors' inputs (NAN: unknown) from the windows, history
  * and cgroup files. */
 static void factor_values(struct kp_analysis *a, struct kp_astate *s,
@@ -225,6 +253,7 @@ static void factor_values(struct kp_analysis *a, struct kp_astate *s,
 		vals[i] = NAN;
 	vals[KP_F_RUNQ_P99] = p99(a, s, KP_L_RUNQ, now);
 	vals[KP_F_REQUEST_P99] = p99(a, s, KP_L_REQ_IN, now);
+	vals[KP_F_CPU_THROTTLED] = s->throttled_pct;
 	if (m) {
 		double window = (double)a->o.windows_ns[0] / 1e9, share;
 
@@ -262,14 +291,15 @@ static void feed_all(struct kp_analysis *a, struct kp_astate *s,
 
 static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		       const struct kp_sched_totals *t, const struct kp_mem_totals *m,
-		       const struct kp_tcp_totals *tcp, const uint64_t *req_in,
-		       const uint64_t *req_out, uint64_t now)
+		       const struct kp_cpu_files *cpu, const struct kp_tcp_totals *tcp,
+		       const uint64_t *req_in, const uint64_t *req_out, uint64_t now)
 {
 	double vals[KP_F_MAX], dt = 0;
 	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
 	bool have_rate = s->prev_ns && now > s->prev_ns;
 
 	feed_all(a, s, t, m, tcp, req_in, req_out, now);
+	feed_throttle(a, s, cpu, now);
 	if (have_rate) {
 		dt = (double)(now - s->prev_ns) / 1e9;
 		s->cpu_cores = (double)(t->cpu_ns - s->prev_cpu_ns) / 1e9 / dt;
@@ -353,7 +383,7 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 		e->s.gen = a->gen;
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
-		update_one(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,
+		update_one(a, &e->s, &k->t, &k->mem, &k->cpu, k->tcp, k->req[0] ? a->req_in : NULL,
 			   k->req[1] ? a->req_out : NULL, now);
 	}
 	/* cgroups the collector dropped */
@@ -364,7 +394,7 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 		state_free(&e->s);
 		free(e);
 	}
-	update_one(a, &a->node.s, &m->node, &m->node_mem, &m->node_tcp, m->node_req[0].hist,
+	update_one(a, &a->node.s, &m->node, &m->node_mem, NULL, &m->node_tcp, m->node_req[0].hist,
 		   m->node_req[1].hist, now);
 	a->last_ns = now;
 }

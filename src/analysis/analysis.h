@@ -11,6 +11,7 @@
 
 struct kp_model;
 struct kp_window;
+struct kp_throttle;
 
 #define KP_MAX_WINDOWS 4
 
@@ -55,6 +56,10 @@ struct kp_astate {
 	uint64_t prev_rx, prev_tx;
 	double rx_rate, tx_rate;	/* bytes per second */
 	double oom_kills_window;	/* in the longest window */
+	/* CFS periods throttled by the CPU limit: made when the container has
+	 * a limit or periods; the % over the first window, NAN before */
+	struct kp_throttle *thr;
+	double throttled_pct;
 	struct kp_health health;
 	struct kp_history hist[KP_S_MAX];
 };
@@ -86,6 +91,11 @@ uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
 
 /* Change of a cumulative series over the last @span_ns (0 when unknown). */
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns);
+
+/* % of CFS periods throttled over the last @span_ns; NAN when the
+ * container has no CPU limit (nothing to throttle) or one read so far. */
+double kp_analysis_throttled_pct(const struct kp_astate *s, uint64_t span_ns,
+				 uint64_t now_ns);
 
 /* Dense histogram of the last @span_ns of a window into @out (zeroed here);
  * a NULL window (no events of that kind yet) gives 0 events. */

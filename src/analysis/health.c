@@ -1,5 +1,6 @@
 /* health.c - the health score (see health.h for the formula). */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "analysis/health.h"
@@ -12,6 +13,7 @@ const struct kp_factor_cfg kp_factor_defaults[KP_F_MAX] = {
 	[KP_F_OOM_KILLS] = { "oom_kills", 0, 1, 40, "kills" },
 	[KP_F_RETRANSMIT_SHARE] = { "retransmit_share", 0.001, 0.05, 15, "share" },
 	[KP_F_REQUEST_P99] = { "request_p99", 0.2, 1.0, 25, "s" },
+	[KP_F_CPU_THROTTLED] = { "cpu_throttled", 5, 50, 30, "%" },
 };
 
 static void describe(enum kp_factor f, double v, double penalty, char *buf, size_t len)
@@ -40,9 +42,35 @@ static void describe(enum kp_factor f, double v, double penalty, char *buf, size
 	case KP_F_REQUEST_P99:
 		snprintf(buf, len, "p99 request latency %.3g ms (-%d)", v * 1e3, p);
 		break;
+	case KP_F_CPU_THROTTLED:
+		snprintf(buf, len, "CPU throttled by its limit in %.0f%% of periods (-%d)", v, p);
+		break;
 	default:
 		buf[0] = 0;
 	}
+}
+
+/* The penalty of one factor for @v (0 when unknown or at good). */
+static double penalty(const struct kp_factor_cfg *c, double v)
+{
+	double x;
+
+	if (isnan(v) || c->weight <= 0)
+		return 0;
+	if (c->bad <= c->good)
+		x = v > c->good ? 1 : 0;
+	else
+		x = (v - c->good) / (c->bad - c->good);
+	if (x <= 0)
+		return 0;
+	return c->weight * (x > 1 ? 1 : x);
+}
+
+/* Waiting for a CPU while throttled is the limit's doing (see health.h). */
+static bool excused(int f, const struct kp_factor_result *r)
+{
+	return (f == KP_F_RUNQ_P99 || f == KP_F_CPU_PRESSURE) &&
+	       r[KP_F_CPU_THROTTLED].penalty > 0;
 }
 
 void kp_health_score(const double *values, const struct kp_factor_cfg *cfg,
@@ -53,20 +81,22 @@ void kp_health_score(const double *values, const struct kp_factor_cfg *cfg,
 	memset(out, 0, sizeof(*out));
 	out->worst = -1;
 	for (int i = 0; i < KP_F_MAX; i++) {
+		out->f[i].value = values[i];
+		out->f[i].penalty = penalty(&cfg[i], values[i]);
+	}
+	for (int i = 0; i < KP_F_MAX; i++) {
 		struct kp_factor_result *r = &out->f[i];
-		double v = values[i], x;
 
-		r->value = v;
-		if (isnan(v) || cfg[i].weight <= 0)
+		if (r->penalty <= 0)
 			continue;
-		if (cfg[i].bad <= cfg[i].good)
-			x = v > cfg[i].good ? 1 : 0;
-		else
-			x = (v - cfg[i].good) / (cfg[i].bad - cfg[i].good);
-		if (x <= 0)
+		if (excused(i, out->f)) {
+			r->penalty = 0;
+			snprintf(r->reason, sizeof(r->reason), "%s",
+				 i == KP_F_RUNQ_P99 ? "run-queue waits of a throttled container: its CPU limit"
+						    : "CPU pressure of a throttled container: its CPU limit");
 			continue;
-		r->penalty = cfg[i].weight * (x > 1 ? 1 : x);
-		describe((enum kp_factor)i, v, r->penalty, r->reason, sizeof(r->reason));
+		}
+		describe((enum kp_factor)i, r->value, r->penalty, r->reason, sizeof(r->reason));
 		total += r->penalty;
 		if (r->penalty > worst) {
 			worst = r->penalty;

@@ -5,7 +5,13 @@
  * Each factor has a `good` and a `bad` level and a weight: at or below good
  * it costs nothing, at or above bad it costs the whole weight, linearly in
  * between. Score = 100 - sum of penalties, floored at 0. Factors whose input
- * is unknown (NaN) cost nothing and are listed as unavailable. */
+ * is unknown (NaN) cost nothing and are listed as unavailable.
+ *
+ * A container held back by its own CPU limit waits on the run queue and
+ * shows CPU pressure without any contention: while cpu_throttled costs
+ * something, runq_p99 and cpu_pressure cost nothing (their reason says
+ * why), so the score counts that wait once and its reason names the
+ * limit. */
 #ifndef KPULSE_HEALTH_H
 #define KPULSE_HEALTH_H
 
@@ -17,6 +23,7 @@ enum kp_factor {
 	KP_F_OOM_KILLS,		/* kills in the window */
 	KP_F_RETRANSMIT_SHARE,	/* retransmits per connection-second... see README */
 	KP_F_REQUEST_P99,	/* seconds, windowed p99 request latency */
+	KP_F_CPU_THROTTLED,	/* % of CFS periods throttled, over the window */
 	KP_F_MAX,
 };
 

@@ -203,6 +203,8 @@ static double value(struct kp_alerting *a, const struct kp_rule *r, uint64_t cgi
 		return s ? s->cpu_cores : NAN;
 	case KP_M_HEALTH_SCORE:
 		return s ? s->health.score : NAN;
+	case KP_M_CPU_THROTTLED:
+		return s ? kp_analysis_throttled_pct(s, r->window_ns, a->now) : NAN;
 	default:
 		return NAN;
 	}

@@ -103,6 +103,9 @@ static int check_token(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_rule_name(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_nonempty(struct pctx *p, const yaml_node_t *n, const void *val);
 static int check_rtt_sample(struct pctx *p, const yaml_node_t *n, const void *val);
+static int check_path(struct pctx *p, const yaml_node_t *n, const void *val);
+
+_Static_assert(KP_RT_PATH_MAX == KP_CFG_URL_MAX, "runtime path lists are read as URL lists");
 
 #define OFF(type, member) offsetof(type, member)
 #define SZ(type, member) sizeof(((type *)0)->member)
@@ -182,6 +185,22 @@ static const struct field factor_fields[] = {
 	{ NULL },
 };
 
+static const struct field runtime_fields[] = {
+	{ "host_root", F_STR, OFF(struct kp_runtimes_paths, host_root),
+	  SZ(struct kp_runtimes_paths, host_root), 0, NULL, 0, 0, NULL, check_path, NULL, APPLY_RESTART },
+	{ "docker", F_URLLIST, OFF(struct kp_runtimes_paths, docker), KP_RT_MAX_ROOTS,
+	  OFF(struct kp_runtimes_paths, n_docker), NULL, 0, 0, NULL, check_path, NULL, APPLY_RESTART },
+	{ "containers_storage", F_URLLIST, OFF(struct kp_runtimes_paths, storage), KP_RT_MAX_ROOTS,
+	  OFF(struct kp_runtimes_paths, n_storage), NULL, 0, 0, NULL, check_path, NULL, APPLY_RESTART },
+	{ "containerd", F_URLLIST, OFF(struct kp_runtimes_paths, containerd), KP_RT_MAX_ROOTS,
+	  OFF(struct kp_runtimes_paths, n_containerd), NULL, 0, 0, NULL, check_path, NULL, APPLY_RESTART },
+	{ "kubelet_logs", F_STR, OFF(struct kp_runtimes_paths, kubelet_logs),
+	  SZ(struct kp_runtimes_paths, kubelet_logs), 0, NULL, 0, 0, NULL, check_path, NULL, APPLY_RESTART },
+	{ "refresh", F_DUR, OFF(struct kp_runtimes_paths, refresh_ns), 0, 0, "1s", 100 * S_MS, 10 * S_M,
+	  NULL, NULL, NULL, APPLY_RESTART },
+	{ NULL },
+};
+
 static const struct field top_fields[] = {
 	{ "listen", F_STR, OFF(struct kp_config, listen), SZ(struct kp_config, listen), 0, "0.0.0.0:9477",
 	  1, 0, NULL, check_listen, NULL, APPLY_RESTART },
@@ -216,7 +235,10 @@ static const struct field top_fields[] = {
 	  NULL, NULL, NULL, APPLY_RESTART },
 	{ "alerts", F_RULES, OFF(struct kp_config, rules), KP_CFG_MAX_RULES, OFF(struct kp_config, n_rules),
 	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RELOAD },
-	{ "receivers", F_SECTION, OFF(struct kp_config, receivers), 0, 0, NULL, 0, 0, NULL, NULL, receiver_fields, APPLY_RELOAD },
+	{ "receivers", F_SECTION, OFF(struct kp_config, receivers), SZ(struct kp_config, receivers), 0,
+	  NULL, 0, 0, NULL, NULL, receiver_fields, APPLY_RELOAD },
+	{ "runtimes", F_SECTION, OFF(struct kp_config, runtimes), SZ(struct kp_config, runtimes), 0,
+	  NULL, 0, 0, NULL, NULL, runtime_fields, APPLY_RESTART },
 	{ NULL },
 };
 /* parse_mapping keeps one slot per row of a table */
@@ -459,6 +481,19 @@ static int check_listen(struct pctx *p, const yaml_node_t *n, const void *val)
 	port = strtol(colon + 1, &end, 10);
 	if (!colon[1] || *end || errno || port < 1 || port > 65535)
 		return fail(p, n, "listen: '%s': the port must be a number from 1 to 65535", s);
+	return 0;
+}
+
+/* A directory of the host: absolute ("" for host_root: none). */
+static int check_path(struct pctx *p, const yaml_node_t *n, const void *val)
+{
+	const char *s = val;
+
+	if (s[0] && s[0] != '/')
+		return fail(p, n, "'%s' is not an absolute path", s);
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < ' ' || *c == 0x7f)
+			return fail(p, n, "a path with a control character");
 	return 0;
 }
 
@@ -946,6 +981,16 @@ void kp_config_defaults(struct kp_config *cfg)
 	finish(cfg);
 }
 
+void kp_config_runtimes(const struct kp_config *cfg, struct kp_runtimes_paths *out)
+{
+	const char *env = getenv("KPULSE_HOST_ROOT");
+
+	*out = cfg->runtimes;
+	kp_runtimes_paths_fill(out);
+	if (!out->host_root[0] && env)
+		snprintf(out->host_root, sizeof(out->host_root), "%s", env);
+}
+
 void kp_config_free(struct kp_config *cfg)
 {
 	(void)cfg;
@@ -1131,7 +1176,7 @@ static size_t value_bytes(const struct field *f, const struct kp_config *c)
 	case F_RULES:
 		return n * sizeof(struct kp_rule);
 	case F_SECTION:
-		return sizeof(c->receivers);	/* the one section */
+		return f->size;
 	}
 	return 0;
 }
@@ -1157,7 +1202,8 @@ static bool is_empty(const struct field *f, const struct kp_config *c)
 	if (f->count_off)
 		return !*(const unsigned int *)((const char *)c + f->count_off);
 	if (f->type == F_SECTION)
-		return !c->receivers.n_alertmanager && !c->receivers.n_webhook;
+		return f->off == OFF(struct kp_config, receivers) &&
+		       !c->receivers.n_alertmanager && !c->receivers.n_webhook;
 	return false;
 }
 

@@ -30,6 +30,13 @@
  *       window: 1m               # for windowed metrics
  *       severity: warning        # info, warning, critical
  *       summary: "..."
+ *   runtimes:                   # where container names come from
+ *     host_root: /host           # prefix for every path below
+ *     docker: [/var/lib/docker]  # (the defaults; lists of up to 4)
+ *     containers_storage: [/var/lib/containers/storage]
+ *     containerd: [/run/containerd]
+ *     kubelet_logs: /var/log
+ *     refresh: 1s
  *   receivers:
  *     alertmanager: [http://127.0.0.1:9093]
  *     webhook: [http://127.0.0.1:8080/hook]
@@ -47,6 +54,7 @@
 #include <stdint.h>
 #include "analysis/alert_rules.h"
 #include "analysis/health.h"
+#include "collect/rtpaths.h"
 #include "outputs/notify.h"
 
 #define KP_CFG_MAX_WINDOWS 4	/* = KP_MAX_WINDOWS of the analysis */
@@ -81,6 +89,8 @@ struct kp_config {
 	struct kp_rule rules[KP_CFG_MAX_RULES];
 	unsigned int n_rules;
 	struct kp_receivers receivers;
+	/* empty lists and "" take runtimes.h's defaults (kp_config_runtimes) */
+	struct kp_runtimes_paths runtimes;
 	uint32_t pinned;	/* top-level keys set on the command line */
 };
 
@@ -107,6 +117,10 @@ int kp_config_pin(struct kp_config *cfg, const char *key);
 typedef void (*kp_config_note_fn)(void *ctx, const char *msg);
 void kp_config_reload(const struct kp_config *run, struct kp_config *next,
 		      kp_config_note_fn note, void *ctx);
+
+/* The runtimes section with its defaults filled in, and host_root from
+ * the environment's KPULSE_HOST_ROOT when the file gives none. */
+void kp_config_runtimes(const struct kp_config *cfg, struct kp_runtimes_paths *out);
 
 /* Nothing is allocated today; kept so callers need not change if that
  * does. Accepts NULL. */

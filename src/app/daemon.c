@@ -313,9 +313,12 @@ static int settle_config(struct daemon *d, const struct daemon_args *a)
 
 /* The pipeline as the config says: map size, bpf stats, RTT sampling,
  * percentile windows, history, health factors, named ports. */
-static void pipeline_opts(const struct kp_config *cfg, struct kp_pipeline_opts *o)
+static void pipeline_opts(const struct kp_config *cfg, struct kp_pipeline_opts *o,
+			  struct kp_runtimes_paths *rt)
 {
 	memset(o, 0, sizeof(*o));
+	kp_config_runtimes(cfg, rt);
+	o->runtimes = rt;
 	o->lo.force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL;
 	o->lo.max_cgroups = cfg->max_cgroups;
 	o->lo.stats = (enum kp_bpf_stats)cfg->bpf_stats;
@@ -366,6 +369,7 @@ static int drop_privileges(struct daemon *d)
 static int start(struct daemon *d, int *lfd)
 {
 	struct kp_pipeline_opts po;
+	struct kp_runtimes_paths rt;
 	uint64_t started = kp_now_mono_ns();
 	char why[512], url[512];
 	int ret;
@@ -379,7 +383,7 @@ static int start(struct daemon *d, int *lfd)
 		kp_err("%s", why);
 		return strstr(why, "expected ADDR:PORT") ? KP_EXIT_USAGE : KP_EXIT_OTHER;
 	}
-	pipeline_opts(d->cfg, &po);
+	pipeline_opts(d->cfg, &po, &rt);
 	kp_sd_status("loading and attaching BPF programs");
 	ret = kp_pipeline_open(&d->p, &po);
 	if (ret)

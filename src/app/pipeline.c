@@ -1,13 +1,31 @@
 /* pipeline.c - see pipeline.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "app/pipeline.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "collect/cgroup.h"
 #include "collect/collector.h"
+#include "collect/runtimes.h"
 #include "model/model.h"
+
+static struct kp_runtimes *runtimes_open(const struct kp_runtimes_paths *given)
+{
+	const char *env = getenv("KPULSE_HOST_ROOT");
+	struct kp_runtimes_paths p;
+
+	if (given) {
+		p = *given;
+	} else {
+		kp_runtimes_paths_default(&p);
+		if (env)
+			snprintf(p.host_root, sizeof(p.host_root), "%s", env);
+	}
+	return kp_runtimes__new(&p);
+}
 
 int kp_pipeline_open(struct kp_pipeline *p, const struct kp_pipeline_opts *o)
 {
@@ -37,12 +55,14 @@ int kp_pipeline_open(struct kp_pipeline *p, const struct kp_pipeline_opts *o)
 	p->cg = kp_cgroups__new(p->root);
 	p->model = kp_model__new(o->max_ports ? o->max_ports : 16);
 	p->an = kp_analysis__new(&o->ao, kp_now_mono_ns());
-	if (!p->cg || !p->model || !p->an ||
+	p->rt = runtimes_open(o->runtimes);
+	if (!p->cg || !p->model || !p->an || !p->rt ||
 	    kp_collector__new(&p->col, p->loader, p->cg, p->model)) {
 		kp_err("out of memory");
 		kp_pipeline_close(p);
 		return KP_EXIT_OTHER;
 	}
+	kp_collector__set_runtimes(p->col, p->rt);
 	return 0;
 }
 
@@ -62,6 +82,7 @@ void kp_pipeline_close(struct kp_pipeline *p)
 {
 	kp_analysis__free(p->an);
 	kp_collector__free(p->col);
+	kp_runtimes__free(p->rt);
 	kp_model__free(p->model);
 	kp_cgroups__free(p->cg);
 	kp_loader__close(p->loader);

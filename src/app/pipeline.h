@@ -12,6 +12,8 @@
 struct kp_cgroups;
 struct kp_model;
 struct kp_collector;
+struct kp_runtimes;
+struct kp_runtimes_paths;
 
 struct kp_pipeline {
 	struct kp_loader *loader;
@@ -19,6 +21,7 @@ struct kp_pipeline {
 	struct kp_model *model;
 	struct kp_collector *col;
 	struct kp_analysis *an;
+	struct kp_runtimes *rt;		/* container names from the runtimes' files */
 	char root[4096];		/* the cgroup v2 mount */
 };
 
@@ -26,6 +29,9 @@ struct kp_pipeline_opts {
 	struct kp_loader_opts lo;
 	struct kp_analysis_opts ao;
 	unsigned int max_ports;		/* named request ports (default 16) */
+	/* where the runtimes keep their files; NULL: the defaults, under
+	 * $KPULSE_HOST_ROOT when that is set */
+	const struct kp_runtimes_paths *runtimes;
 };
 
 /* Opens everything. On failure prints one line and returns the exit code

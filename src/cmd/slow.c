@@ -241,6 +241,7 @@ int do_slow(int argc, char **argv)
 		kp_pipeline_close(&s);
 		return KP_EXIT_UNAVAILABLE;
 	}
+	kp_slow_read__set_runtimes(rd, s.rt);
 	fprintf(stderr, "kpulse: slow: watching %s; Ctrl-C stops\n", what);
 	if (!x.json)
 		printf("%-12s %-24s %7s %7s %-16s %-7s %12s  %s\n", "TIME", "CONTAINER", "PID", "TID",

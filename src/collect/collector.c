@@ -20,6 +20,7 @@
 #include "collect/collector_int.h"
 #include "collect/container.h"
 #include "collect/diskstats.h"
+#include "collect/cpuread.h"
 #include "collect/memread.h"
 #include "collect/noderead.h"
 #include "collect/procstat.h"
@@ -91,8 +92,9 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->slots_before = calloc(c->ncpus, sizeof(*c->slots_before));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
 	c->noderead = kp_noderead__new();
+	c->cr = kp_cpuread__new(kp_cgroups__root(cg));
 	if (kp_mapread_init(&c->rd, c->ncpus, sizeof(struct kp_req_key), vmax) ||
-	    !c->slots || !c->slots_before || !c->mr || !c->noderead) {
+	    !c->slots || !c->slots_before || !c->mr || !c->noderead || !c->cr) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -110,6 +112,7 @@ void kp_collector__free(struct kp_collector *c)
 	kp_hot__free(c->hot);
 	kp_memread__free(c->mr);
 	kp_noderead__free(c->noderead);
+	kp_cpuread__free(c->cr);
 	kp_mapread_fini(&c->rd);
 	free(c->slots);
 	free(c->slots_before);
@@ -193,7 +196,7 @@ static void read_self(struct kp_collector *c)
 		memset(&s->proc, 0, sizeof(s->proc));
 }
 
-/* PSI, usage and limit: a few small files per shown container, for those
+/* PSI, memory and CPU: a few small files per shown container, for those
  * whose figures are due, at most files_per_collection of them: with many
  * containers a collection's cost stays bounded and the rest wait their
  * turn (those read are fresh, so the next collection reaches the others). */
@@ -208,8 +211,10 @@ static void read_files(struct kp_collector *c, uint64_t now)
 		if (c->files_per_collection && n++ >= c->files_per_collection)
 			break;
 		kp_memread__cgroup(c->mr, k->path, &k->mem.files);
+		kp_cpuread__cgroup(c->cr, k->path, now, &k->cpu);
 		k->marks.files_ns = now;
 	}
+	c->m->self.cpu_source = kp_cpuread__source(c->cr);
 	kp_memread__node(c->mr, &c->m->node_mem.files);
 	c->m->self.memcg_shared = kp_memread__shared(c->mr);
 	kp_noderead__read(c->noderead, &c->m->nodefigs, now);
@@ -241,6 +246,7 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	kp_sched_finalize(c, now);
 	kp_discover(c, now, files);	/* walks at ticks, not at scrapes */
 	gc(c);
+	kp_names_retry(c, now);
 	kp_collector__read_drops(c);
 	read_self(c);
 	if (files)
@@ -270,6 +276,11 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now)
 int kp_collector__refresh(struct kp_collector *c, uint64_t now)
 {
 	return collect(c, now, false);
+}
+
+void kp_collector__set_runtimes(struct kp_collector *c, struct kp_runtimes *rt)
+{
+	c->rt = rt;
 }
 
 void kp_collector__set_files_budget(struct kp_collector *c, uint64_t every_ns,

@@ -26,6 +26,11 @@ int kp_collector__collect(struct kp_collector *c, uint64_t now_ns);
  * does, so that it costs map reads, not file opens. */
 int kp_collector__refresh(struct kp_collector *c, uint64_t now_ns);
 
+/* Name containers from the runtimes' files through @rt (owned by the
+ * caller; NULL, the default: by their cgroup paths only). */
+struct kp_runtimes;
+void kp_collector__set_runtimes(struct kp_collector *c, struct kp_runtimes *rt);
+
 /* Each container's PSI and memory files are read by a collection when
  * @every_ns passed since they were last read, for at most @per_collection
  * containers per collection (0 and 0, the default: all, every time). */

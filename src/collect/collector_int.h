@@ -16,6 +16,8 @@ struct kp_loader;
 struct kp_cgroups;
 struct kp_memread;
 struct kp_noderead;
+struct kp_cpuread;
+struct kp_runtimes;
 struct kp_hot;
 struct ring_buffer;
 
@@ -41,6 +43,8 @@ struct kp_collector {
 	struct kp_cpu_slot *slots, *slots_before;
 	struct kp_memread *mr;
 	struct kp_noderead *noderead;	/* the node files (nodefigs), at ticks */
+	struct kp_cpuread *cr;		/* CPU limit and throttling files */
+	struct kp_runtimes *rt;		/* names from the runtimes' files; NULL: none */
 	struct ring_buffer *rb;
 	FILE *oom_log;
 	long page_size;
@@ -58,6 +62,12 @@ struct kp_collector {
 struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id);
 /* Name @k from the cgroup tree (a rate-limited walk may run). */
 void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now);
+
+/* names.c: a resolved container's name, image and pod from the runtimes'
+ * files (one lookup, rate-limited), and another try for every container
+ * still unnamed. */
+void kp_names_lookup(struct kp_collector *c, struct kp_container *k, uint64_t now);
+void kp_names_retry(struct kp_collector *c, uint64_t now);
 
 /* sched_read.c: cg_stats and the per-CPU slots, into the totals. */
 int kp_sched_read(struct kp_collector *c, uint64_t now, uint64_t *entries);

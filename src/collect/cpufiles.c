@@ -17,13 +17,6 @@
 #define PERIOD_MAX_US 1000000u
 #define QUOTA_MIN_US 1000u
 
-double kp_cpu_limit_cores(const struct kp_cpu_limit *l)
-{
-	if (!l->limited || !l->period_us)
-		return 0;
-	return (double)l->quota_us / (double)l->period_us;
-}
-
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n';

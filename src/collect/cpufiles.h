@@ -10,17 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* CFS bandwidth: the cgroup may run @quota_us of CPU time per @period_us,
- * over all CPUs; unlimited when !limited. */
-struct kp_cpu_limit {
-	bool limited;
-	uint64_t quota_us;
-	uint64_t period_us;
-};
-
-/* Cores the limit allows (quota / period); 0 when unlimited. */
-double kp_cpu_limit_cores(const struct kp_cpu_limit *l);
+#include "model/cgfiles.h"
 
 /* v2 cpu.max: "max 100000" or "50000 100000". */
 int kp_cpu_max_parse(const char *buf, size_t len, struct kp_cpu_limit *out);
@@ -29,13 +19,6 @@ int kp_cpu_max_parse(const char *buf, size_t len, struct kp_cpu_limit *out);
  * cpu.cfs_period_us, each as read. */
 int kp_cpu_cfs_parse(const char *quota, size_t qlen, const char *period,
 		     size_t plen, struct kp_cpu_limit *out);
-
-/* Throttling counters of cpu.stat. */
-struct kp_cpu_throttle {
-	uint64_t periods;		/* nr_periods: enforcement periods with runnable tasks */
-	uint64_t throttled_periods;	/* nr_throttled: of those, out of quota */
-	uint64_t throttled_ns;		/* time throttled */
-};
 
 /* v2 cpu.stat (nr_periods, nr_throttled, throttled_usec) or v1 cpu.stat
  * (nr_periods, nr_throttled, throttled_time in ns). Other keys are skipped

@@ -12,13 +12,6 @@
 
 #include "collect/cpufiles.h"
 
-struct kp_cpu_files {
-	bool has_limit;		/* false also when unlimited */
-	struct kp_cpu_limit limit;
-	bool has_throttle;
-	struct kp_cpu_throttle throttle;
-};
-
 struct kp_cpuread;
 
 /* @v2_root: the cgroup2 mount point. NULL only when out of memory. */

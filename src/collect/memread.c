@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "collect/memread.h"
 #include "collect/readfile.h"
+#include "collect/memstat.h"
 
 #define PATH_CAP 4096
 /* A cgroup's v1 memory directory is looked up through one of its tasks
@@ -171,6 +172,37 @@ static void read_psi(struct kp_memread *m, const char *dir, bool node,
 	}
 }
 
+/* memory.stat (and on v2 memory.swap.current) of @dir: working set, RSS,
+ * cache and swap as cAdvisor computes them, for the usage just read. */
+static void read_stat(struct kp_memread *m, const char *dir, bool v2, struct kp_mem_files *out)
+{
+	char path[PATH_CAP + 64], buf[8192];
+	struct kp_memstat st;
+	size_t len;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/memory.stat", dir);
+	if (kp_read_small(path, buf, sizeof(buf), &len))
+		return;
+	err = kp_memstat_parse(buf, len, &st);
+	if (err) {
+		say_parse_error(m, path, err);
+		return;
+	}
+	out->has_stat = true;
+	out->working_set_bytes = kp_memstat_working_set(&st, out->usage_bytes);
+	out->rss_bytes = st.rss_bytes;
+	out->cache_bytes = st.cache_bytes;
+	out->has_swap = st.has_swap;
+	out->swap_bytes = st.swap_bytes;
+	if (!v2)
+		return;
+	snprintf(path, sizeof(path), "%s/memory.swap.current", dir);
+	if (!kp_read_small(path, buf, sizeof(buf), &len) &&
+	    !kp_memfile_parse_u64(buf, len, &out->swap_bytes))
+		out->has_swap = true;	/* absent without swap accounting */
+}
+
 /* usage and limit from @dir's files named @usage_name / @limit_name */
 static bool read_usage(struct kp_memread *m, const char *dir, const char *usage_name,
 		       const char *limit_name, struct kp_mem_files *out)
@@ -190,6 +222,7 @@ static bool read_usage(struct kp_memread *m, const char *dir, const char *usage_
 		return true;
 	}
 	out->has_usage = true;
+	read_stat(m, dir, !strcmp(usage_name, "memory.current"), out);
 	snprintf(path, sizeof(path), "%s/%s", dir, limit_name);
 	if (kp_read_small(path, buf, sizeof(buf), &len))
 		return true;

@@ -304,6 +304,18 @@ static bool field(const char **s, const char *end, char *dst, size_t size)
 	return true;
 }
 
+/* What Kubernetes allows in a name: DNS labels (lowercase letters,
+ * digits, '-'), and '.' too in a DNS subdomain (pod names); uids are hex
+ * and '-'. Anything else is not a name the kubelet wrote. */
+static bool k8s_name_ok(const char *s, bool dots)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      (dots && *s == '.')))
+			return false;
+	return true;
+}
+
 int kp_kubelet_log_name_parse(const char *fname, struct kp_rt_meta *out, char *id)
 {
 	size_t len = strlen(fname), clen;
@@ -327,6 +339,9 @@ int kp_kubelet_log_name_parse(const char *fname, struct kp_rt_meta *out, char *i
 		goto bad;
 	memcpy(out->name, s, clen);
 	out->name[clen] = '\0';
+	if (!k8s_name_ok(out->pod, true) || !k8s_name_ok(out->namespace, false) ||
+	    !k8s_name_ok(out->name, false))
+		goto bad;
 	memcpy(id, dash + 1, KP_CID_LEN);
 	id[KP_CID_LEN] = '\0';
 	return 0;
@@ -343,7 +358,9 @@ int kp_kubelet_pod_dir_parse(const char *dname, struct kp_rt_meta *out)
 	if (!field(&s, end, out->namespace, sizeof(out->namespace)) ||
 	    !field(&s, end, out->pod, sizeof(out->pod)) ||
 	    !field(&s, end, out->pod_uid, sizeof(out->pod_uid)) || s != end ||
-	    (strlen(out->pod_uid) != 36 && strlen(out->pod_uid) != 32)) {
+	    (strlen(out->pod_uid) != 36 && strlen(out->pod_uid) != 32) ||
+	    !k8s_name_ok(out->namespace, false) || !k8s_name_ok(out->pod, true) ||
+	    !k8s_name_ok(out->pod_uid, false)) {
 		memset(out, 0, sizeof(*out));
 		return -EINVAL;
 	}

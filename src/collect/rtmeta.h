@@ -16,9 +16,6 @@
 
 #include "collect/container.h"
 
-#define KP_IMAGE_MAX 256
-#define KP_POD_MAX 256		/* pod names are DNS subdomains, <= 253 */
-#define KP_NAMESPACE_MAX 64	/* namespaces are DNS labels, <= 63 */
 #define KP_CID_LEN 64		/* container ids: 64 lowercase hex */
 
 /* What a runtime's files say about one container. Strings are "" when the

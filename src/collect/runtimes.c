@@ -28,7 +28,6 @@
 
 #define CONFIG_MAX (4u << 20)		/* one container's JSON */
 #define STORAGE_MAX (64u << 20)		/* containers.json of a whole host */
-#define NS_PER_S 1000000000ull
 
 /* containers/storage names its container list after the graph driver */
 static const char *const storage_drivers[] = { "overlay", "vfs", "btrfs", "zfs",
@@ -74,19 +73,6 @@ struct kp_runtimes {
 	struct kp_runtimes_stats st;
 	bool said_read, said_parse;
 };
-
-void kp_runtimes_paths_default(struct kp_runtimes_paths *p)
-{
-	memset(p, 0, sizeof(*p));
-	snprintf(p->docker[0], sizeof(p->docker[0]), "/var/lib/docker");
-	p->n_docker = 1;
-	snprintf(p->storage[0], sizeof(p->storage[0]), "/var/lib/containers/storage");
-	p->n_storage = 1;
-	snprintf(p->containerd[0], sizeof(p->containerd[0]), "/run/containerd");
-	p->n_containerd = 1;
-	snprintf(p->kubelet_logs, sizeof(p->kubelet_logs), "/var/log");
-	p->refresh_ns = NS_PER_S;
-}
 
 /* @host + @path into @dst; "" stays "" (a source switched off). */
 static void join_root(char *dst, size_t size, const char *host, const char *path)
@@ -519,4 +505,64 @@ int kp_runtimes__pod(struct kp_runtimes *r, const char *pod_uid, uint64_t now_ns
 	if (!pod_uid || !pod_uid[0] || strlen(pod_uid) > KP_CID_LEN)
 		return -EINVAL;
 	return from_kubelet(r, false, pod_uid, now_ns, out) ? 0 : -ENOENT;
+}
+
+/* ---- into an identity ---- */
+
+#define CONMON "conmon-"
+
+static void copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;	/* only a conmon prefix can cut: names are ASCII */
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* @id's fields from @m: the runtime's name (a conmon scope keeps its
+ * prefix, so it is not taken for the container), image, pod. */
+static void apply(struct kp_identity *id, const struct kp_rt_meta *m)
+{
+	if (m->name[0]) {
+		if (!strncmp(id->name, CONMON, strlen(CONMON)) && !m->sandbox) {
+			char name[KP_NAME_MAX];
+
+			copy(name, sizeof(name), CONMON);
+			copy(name + strlen(CONMON), sizeof(name) - strlen(CONMON), m->name);
+			copy(id->name, sizeof(id->name), name);
+		} else {
+			copy(id->name, sizeof(id->name), m->name);
+		}
+	}
+	if (m->runtime != KP_RT_CGROUP)
+		id->runtime = m->runtime;
+	copy(id->image, sizeof(id->image), m->image);
+	copy(id->pod, sizeof(id->pod), m->pod);
+	copy(id->namespace, sizeof(id->namespace), m->namespace);
+	if (!id->pod_uid[0])
+		copy(id->pod_uid, sizeof(id->pod_uid), m->pod_uid);
+	id->named = true;
+}
+
+int kp_runtimes__name(struct kp_runtimes *r, struct kp_identity *id, uint64_t now_ns)
+{
+	struct kp_rt_meta m;
+	int err;
+
+	if (id->id[0]) {
+		err = kp_runtimes__lookup(r, id->runtime, id->id, now_ns, &m);
+	} else if (id->pod_uid[0]) {
+		/* a pod's own cgroup: named by its path, labelled with the pod */
+		err = kp_runtimes__pod(r, id->pod_uid, now_ns, &m);
+		m.name[0] = '\0';
+		m.runtime = KP_RT_CGROUP;
+	} else {
+		return -ENOENT;
+	}
+	if (err)
+		return err;
+	apply(id, &m);
+	return 0;
 }

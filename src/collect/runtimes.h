@@ -20,26 +20,9 @@
 #include <stdint.h>
 
 #include "collect/rtmeta.h"
+#include "collect/rtpaths.h"
 
-#define KP_RT_MAX_ROOTS 4
-#define KP_RT_PATH_MAX 512
 #define KP_RT_MAX_ENTRIES 4096
-
-struct kp_runtimes_paths {
-	char host_root[KP_RT_PATH_MAX];			/* "": none */
-	char docker[KP_RT_MAX_ROOTS][KP_RT_PATH_MAX];	/* dockerd --data-root */
-	unsigned int n_docker;
-	char storage[KP_RT_MAX_ROOTS][KP_RT_PATH_MAX];	/* storage.conf graphroot */
-	unsigned int n_storage;
-	char containerd[KP_RT_MAX_ROOTS][KP_RT_PATH_MAX]; /* containerd state */
-	unsigned int n_containerd;
-	char kubelet_logs[KP_RT_PATH_MAX];		/* holds pods/, containers/ */
-	uint64_t refresh_ns;
-};
-
-/* /var/lib/docker, /var/lib/containers/storage, /run/containerd, /var/log,
- * 1 s, no host root. */
-void kp_runtimes_paths_default(struct kp_runtimes_paths *p);
 
 struct kp_runtimes_stats {
 	uint64_t lookups;	/* container lookups */
@@ -72,6 +55,14 @@ int kp_runtimes__lookup(struct kp_runtimes *r, enum kp_runtime hint, const char 
  * directory), for the pod's own cgroup. 0, or -ENOENT. */
 int kp_runtimes__pod(struct kp_runtimes *r, const char *pod_uid, uint64_t now_ns,
 		     struct kp_rt_meta *out);
+
+/* @id (from the cgroup path, container.h) named from the files: the
+ * container's name (a conmon scope keeps its "conmon-" prefix), image,
+ * pod, namespace, its pod uid when the path had none, the runtime whose
+ * files named it, and id->named set; a pod's own cgroup gets its pod and
+ * namespace and keeps its name. 0, or -ENOENT (nothing named it; @id is
+ * unchanged). */
+int kp_runtimes__name(struct kp_runtimes *r, struct kp_identity *id, uint64_t now_ns);
 
 const struct kp_runtimes_stats *kp_runtimes__stats(const struct kp_runtimes *r);
 

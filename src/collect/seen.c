@@ -21,7 +21,8 @@ void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64
 		return;
 	}
 	kp_identity_from_path(p, &id);
-	kp_model__resolve(c->m, k, p, &id);
+	if (!kp_model__resolve(c->m, k, p, &id))
+		kp_names_lookup(c, k, now);
 }
 
 struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id)

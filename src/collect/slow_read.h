@@ -20,6 +20,10 @@ typedef void (*kp_slow_fn)(void *ctx, const struct kp_slow_event *e, const char 
 struct kp_slow_read *kp_slow_read__new(struct kp_loader *l, struct kp_cgroups *cg,
 				       kp_slow_fn fn, void *ctx);
 void kp_slow_read__free(struct kp_slow_read *r);
+/* Name containers from the runtimes' files through @rt (NULL: by their
+ * cgroup paths only), as the collector does. */
+struct kp_runtimes;
+void kp_slow_read__set_runtimes(struct kp_slow_read *r, struct kp_runtimes *rt);
 /* Hand every event waiting in the ring to the callback. */
 void kp_slow_read__consume(struct kp_slow_read *r);
 

@@ -103,7 +103,9 @@ static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
 			return -ENOENT;
 		rel = cg + rootlen;
 	}
-	if ((size_t)snprintf(out, len, "%s%s", v->mnt, strcmp(rel, "/") ? rel : "") >= len)
+	if (!*rel || !strcmp(rel, "/"))
+		return -ENOENT;	/* the hierarchy's root: the host's figures */
+	if ((size_t)snprintf(out, len, "%s%s", v->mnt, rel) >= len)
 		return -ERANGE;
 	return 0;
 }

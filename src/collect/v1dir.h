@@ -28,8 +28,10 @@ void kp_v1dir__free(struct kp_v1dir *v);
 bool kp_v1dir__present(const struct kp_v1dir *v);
 
 /* The v1 directory for the v2 cgroup @relpath, whose directory is @v2dir,
- * into @out. -ENOENT when it has no task (nothing names a v1 cgroup) or
- * the controller has no v1 mount; -ERANGE when @out is too small. */
+ * into @out. -ENOENT when it has no task (nothing names a v1 cgroup), its
+ * task sits in the v1 hierarchy's root (the host's cgroup, not the
+ * container's) or the controller has no v1 mount; -ERANGE when @out is
+ * too small. */
 int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		  uint64_t now_ns, char *out, size_t len);
 

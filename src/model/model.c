@@ -106,7 +106,21 @@ int kp_model__resolve(struct kp_model *m, struct kp_container *k, const char *pa
 	k->ident = *ident;
 	kp_visible(ident->name, k->ident.name, sizeof(k->ident.name));
 	kp_visible(ident->id, k->ident.id, sizeof(k->ident.id));
+	k->ident_gen++;
 	return 0;
+}
+
+void kp_model__rename(struct kp_model *m, struct kp_container *k,
+		      const struct kp_identity *ident)
+{
+	(void)m;
+	k->ident = *ident;
+	/* the runtimes' files are text, but not necessarily printable */
+	kp_visible(ident->name, k->ident.name, sizeof(k->ident.name));
+	kp_visible(ident->image, k->ident.image, sizeof(k->ident.image));
+	kp_visible(ident->pod, k->ident.pod, sizeof(k->ident.pod));
+	kp_visible(ident->namespace, k->ident.namespace, sizeof(k->ident.namespace));
+	k->ident_gen++;
 }
 
 void kp_model__remove(struct kp_model *m, struct kp_container *k)
@@ -147,6 +161,12 @@ void kp_container_labels(const struct kp_container *k,
 	l[n++] = (struct kp_label){ "container_id", kp_container_id(k) };
 	l[n++] = (struct kp_label){ "runtime", kp_runtime_name(k->ident.runtime) };
 	l[n++] = (struct kp_label){ "cgroup", k->cgroup };
+	if (k->ident.image[0])
+		l[n++] = (struct kp_label){ "image", k->ident.image };
+	if (k->ident.pod[0])
+		l[n++] = (struct kp_label){ "pod", k->ident.pod };
+	if (k->ident.namespace[0])
+		l[n++] = (struct kp_label){ "namespace", k->ident.namespace };
 	if (k->ident.pod_uid[0])
 		l[n++] = (struct kp_label){ "pod_uid", k->ident.pod_uid };
 	l[n] = (struct kp_label){ NULL, NULL };
@@ -171,10 +191,20 @@ bool kp_match(const char *pattern, const char *name, const char *id, const char 
 			 (path[0] == '/' && !fnmatch(pattern, path + 1, GLOB))));
 }
 
+/* "<namespace>/<pod>/<name>" */
+static bool is_qualified(const struct kp_identity *id, const char *key)
+{
+	size_t nl = strlen(id->namespace), pl = strlen(id->pod);
+
+	return nl && pl && !strncmp(key, id->namespace, nl) && key[nl] == '/' &&
+	       !strncmp(key + nl + 1, id->pod, pl) && key[nl + 1 + pl] == '/' &&
+	       !strcmp(key + nl + pl + 2, id->name);
+}
+
 bool kp_container_is(const struct kp_container *k, const char *key)
 {
 	return k->path && (!strcmp(key, kp_container_id(k)) || !strcmp(key, k->ident.name) ||
-			   !strcmp(key, k->cgroup));
+			   !strcmp(key, k->cgroup) || is_qualified(&k->ident, key));
 }
 
 bool kp_self_running(const struct kp_self *s, const char *tracepoint)

@@ -77,6 +77,8 @@ struct kp_collect_marks {
 	uint64_t seen_gen;
 	unsigned int unresolved_tries;
 	bool discovered;		/* found in the cgroup tree, not in a map */
+	unsigned int name_tries;	/* runtime file lookups that missed */
+	uint64_t name_next_ns;		/* when to look again */
 };
 
 struct kp_container {
@@ -88,10 +90,12 @@ struct kp_container {
 	char cgid_str[24];
 	struct kp_sched_totals t;
 	struct kp_mem_totals mem;
+	struct kp_cpu_files cpu;	/* CPU limit and throttling */
 	struct kp_tcp_totals *tcp;	/* NULL until its sockets did something */
 	struct kp_portset *req[2];	/* request latency by port: [0] inbound,
 					 * [1] outbound; NULL until seen */
 	struct kp_collect_marks marks;
+	unsigned int ident_gen;		/* changes whenever ident does */
 	UT_hash_handle hh;
 };
 
@@ -124,6 +128,10 @@ struct kp_container *kp_model__get(struct kp_model *m, uint64_t cgid);
  * unresolved). */
 int kp_model__resolve(struct kp_model *m, struct kp_container *k, const char *path,
 		      const struct kp_identity *ident);
+/* Its identity once the runtimes' files named it (ident_gen moves, so
+ * outputs that keep escaped labels make them again). */
+void kp_model__rename(struct kp_model *m, struct kp_container *k,
+		      const struct kp_identity *ident);
 void kp_model__remove(struct kp_model *m, struct kp_container *k);
 /* Its TCP figures, made on first use; NULL when out of memory. */
 struct kp_tcp_totals *kp_model__tcp(struct kp_container *k);
@@ -146,9 +154,10 @@ static inline bool kp_model_shown(const struct kp_container *k)
 const char *kp_container_id(const struct kp_container *k);
 
 /* The labels of a container's series, on /metrics and in alerts:
- * container, container_id, runtime, cgroup and, for pods, pod_uid; @l gets
- * KP_CONTAINER_LABELS pairs at most and a NULL end. */
-#define KP_CONTAINER_LABELS 5
+ * container, container_id, runtime, cgroup, image when known and, for
+ * Kubernetes, pod, namespace and pod_uid; @l gets KP_CONTAINER_LABELS
+ * pairs at most and a NULL end. */
+#define KP_CONTAINER_LABELS 8
 void kp_container_labels(const struct kp_container *k,
 			 struct kp_label l[KP_CONTAINER_LABELS + 1]);
 
@@ -159,8 +168,9 @@ bool kp_container_matches(const struct kp_container *k, const char *pattern);
 /* The same rule on bare strings (any may be NULL), for what is not (or no
  * longer) in the model: a slow event's cgroup, an alert's labels. */
 bool kp_match(const char *pattern, const char *name, const char *id, const char *path);
-/* Whether @key names @k exactly: its id, name or cgroup path
- * (/api/v1/containers/{id}, ?container=). */
+/* Whether @key names @k exactly: its id, name or cgroup path, or for a
+ * Kubernetes container "<namespace>/<pod>/<name>" (names alone repeat
+ * across pods) (/api/v1/containers/{id}, ?container=). */
 bool kp_container_is(const struct kp_container *k, const char *key);
 
 #endif

@@ -60,6 +60,16 @@ struct kp_procstat {
 	double start_time_seconds;	/* since the epoch; 0: not read */
 };
 
+/* Container names from the runtimes' files (src/collect/runtimes.h). */
+struct kp_names_self {
+	uint64_t lookups;	/* containers looked up */
+	uint64_t found;		/* of those, named */
+	uint64_t file_reads;	/* runtime files tried */
+	uint64_t errors;	/* files unreadable or not what a runtime writes */
+	uint64_t dropped;	/* index entries past the bound */
+	unsigned int entries;	/* indexed now */
+};
+
 struct kp_self {
 	struct kp_features feat;
 	unsigned int n_progs;
@@ -80,6 +90,8 @@ struct kp_self {
 	double last_duration_s;
 	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of the last read */
 	struct kp_procstat proc;
+	struct kp_names_self names;
+	const char *cpu_source;		/* "v2", "v1" or "none": CPU limit files */
 };
 
 /* Whether the program for @tracepoint runs. */

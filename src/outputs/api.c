@@ -150,7 +150,45 @@ static json_t *memory_json(const struct kp_mem_totals *m, const struct kp_astate
 		json_object_set_new(j, "usage_bytes", json_integer((json_int_t)m->files.usage_bytes));
 	if (m->files.has_limit)
 		json_object_set_new(j, "limit_bytes", json_integer((json_int_t)m->files.limit_bytes));
+	if (m->files.has_stat) {
+		json_object_set_new(j, "working_set_bytes",
+				    json_integer((json_int_t)m->files.working_set_bytes));
+		json_object_set_new(j, "rss_bytes", json_integer((json_int_t)m->files.rss_bytes));
+		json_object_set_new(j, "cache_bytes", json_integer((json_int_t)m->files.cache_bytes));
+	}
+	if (m->files.has_swap)
+		json_object_set_new(j, "swap_bytes", json_integer((json_int_t)m->files.swap_bytes));
 	return j;
+}
+
+/* cores used, and the limit with its throttling when there is one */
+static json_t *cpu_json(const struct kp_container *k, const struct kp_astate *s)
+{
+	json_t *j = json_pack("{s:f, s:f}", "cores", s->cpu_cores,
+			      "seconds_total", (double)k->t.cpu_ns / 1e9);
+
+	if (k->cpu.has_limit)
+		json_object_set_new(j, "limit_cores", json_real(kp_cpu_limit_cores(&k->cpu.limit)));
+	if (k->cpu.has_throttle)
+		json_object_set_new(j, "throttling", json_pack("{s:I, s:I, s:f, s:o}",
+			"periods_total", (json_int_t)k->cpu.throttle.periods,
+			"throttled_periods_total", (json_int_t)k->cpu.throttle.throttled_periods,
+			"throttled_seconds_total", (double)k->cpu.throttle.throttled_ns / 1e9,
+			/* over the first window; null before two reads or unlimited */
+			"throttled_percent", isnan(s->throttled_pct) ? json_null()
+								     : json_real(s->throttled_pct)));
+	return j;
+}
+
+/* The runtime's and the kubelet's names, when their files gave them. */
+static void identity_json(json_t *j, const struct kp_identity *id)
+{
+	if (id->image[0])
+		json_object_set_new(j, "image", json_string(id->image));
+	if (id->pod[0])
+		json_object_set_new(j, "pod", json_string(id->pod));
+	if (id->namespace[0])
+		json_object_set_new(j, "namespace", json_string(id->namespace));
 }
 
 static json_t *tcp_json(const struct kp_tcp_totals *t, const struct kp_astate *s)
@@ -177,9 +215,9 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 
 	if (k->ident.pod_uid[0])
 		json_object_set_new(j, "pod_uid", json_string(k->ident.pod_uid));
+	identity_json(j, &k->ident);
 	json_object_set_new(j, "health", health_json(&s->health, a));
-	json_object_set_new(j, "cpu", json_pack("{s:f, s:f}", "cores", s->cpu_cores,
-		"seconds_total", (double)k->t.cpu_ns / 1e9));
+	json_object_set_new(j, "cpu", cpu_json(k, s));
 	json_object_set_new(j, "context_switches", json_pack("{s:f, s:f, s:I, s:I}",
 		"voluntary_per_second", s->vcsw_rate,
 		"involuntary_per_second", s->ivcsw_rate,

@@ -141,6 +141,9 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 	features(s, o, missing, probs);
 	losses(s, now, window, probs);
 	kp_node_health_reasons(&m->nodefigs, probs, notes);	/* bounds, files, mounts */
+	if (s->names.dropped)
+		problem(probs, "the runtimes' files list more containers than kpulse indexes (4096 "
+			"per index): those past it are shown by id", "kpulse_runtime_index_dropped_total");
 	for (size_t i = 0; o->extra && i < json_array_size(o->extra); i++)
 		json_array_append(probs, json_array_get(o->extra, i));
 	if (json_array_size(probs) || json_array_size(missing))
@@ -168,5 +171,16 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		json_object_set(j, "privileges", o->privileges);
 	if (j)	/* the node series' bounds and mounts */
 		json_object_set_new(j, "node", kp_node_health_json(&m->nodefigs));
+	if (!j)
+		return NULL;
+	/* names from the runtimes' files; dropped > 0: an index hit its bound */
+	json_object_set_new(j, "container_names", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		"lookups", (json_int_t)s->names.lookups, "found", (json_int_t)s->names.found,
+		"file_errors", (json_int_t)s->names.errors,
+		"index_entries", (json_int_t)s->names.entries,
+		"index_dropped", (json_int_t)s->names.dropped));
+	/* where CPU limits and throttling come from: "v2", "v1" (hybrid) or "none" */
+	json_object_set_new(j, "cpu_limits_source",
+			    json_string(s->cpu_source ? s->cpu_source : "none"));
 	return j;
 }

@@ -16,6 +16,7 @@
 struct label_cache {
 	uint64_t cgid;
 	char *prep;
+	unsigned int ident_gen;	/* the identity it was made from */
 	uint64_t gen;		/* the last render that used it */
 	UT_hash_handle hh;
 };
@@ -47,14 +48,20 @@ void kp_metrics__free(struct kp_metrics *mx)
 /* Current render, for clabels(); set by kp_metrics__render. */
 static struct kp_metrics *cur;
 
-/* Label set of a container, escaped once and kept (a container's identity
- * does not change once its path is known). */
+/* Label set of a container, escaped once and kept until its identity
+ * changes (the runtimes' files can name it after its path is known). */
 static const char *clabels(const struct kp_container *k)
 {
 	struct kp_label l[KP_CONTAINER_LABELS + 1];
 	struct label_cache *e;
 
 	HASH_FIND(hh, cur->by_id, &k->cgid, sizeof(k->cgid), e);
+	if (e && e->ident_gen != k->ident_gen) {
+		free(e->prep);
+		kp_container_labels(k, l);
+		e->prep = kp_prom_prepare(l);
+		e->ident_gen = k->ident_gen;
+	}
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
@@ -62,6 +69,7 @@ static const char *clabels(const struct kp_container *k)
 		kp_container_labels(k, l);
 		e->cgid = k->cgid;
 		e->prep = kp_prom_prepare(l);
+		e->ident_gen = k->ident_gen;
 		HASH_ADD(hh, cur->by_id, cgid, sizeof(e->cgid), e);
 	}
 	e->gen = cur->gen;
@@ -141,6 +149,78 @@ static void render_pressure(FILE *f, const struct kp_model *c, bool node)
 	}
 }
 
+/* memory.stat figures, named as cAdvisor's (container_memory_*). */
+static void render_container_memstat(FILE *f, const struct kp_model *c)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} rows[] = {
+		{ "kpulse_container_memory_working_set_bytes",
+		  "Memory usage minus inactive file pages (what the OOM killer and kubelet evictions look at).",
+		  offsetof(struct kp_mem_files, working_set_bytes) },
+		{ "kpulse_container_memory_rss_bytes",
+		  "Anonymous memory of the container (memory.stat anon, v1 total_rss).",
+		  offsetof(struct kp_mem_files, rss_bytes) },
+		{ "kpulse_container_memory_cache_bytes",
+		  "Page cache charged to the container (memory.stat file, v1 total_cache).",
+		  offsetof(struct kp_mem_files, cache_bytes) },
+	};
+	struct kp_container *k, *tmp;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		kp_prom_family(f, rows[i].name, "gauge", rows[i].help);
+		FOR_EACH_SHOWN(c, k, tmp) {
+			if (!k->mem.files.has_stat)
+				continue;
+			kp_prom_sample_u64_p(f, rows[i].name, clabels(k), NULL,
+					     *(const uint64_t *)((const char *)&k->mem.files + rows[i].off));
+		}
+	}
+	kp_prom_family(f, "kpulse_container_memory_swap_bytes", "gauge",
+		       "Swap used by the container (memory.swap.current, v1 total_swap); no series without swap accounting.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (k->mem.files.has_swap)
+			kp_prom_sample_u64_p(f, "kpulse_container_memory_swap_bytes", clabels(k), NULL,
+					     k->mem.files.swap_bytes);
+	}
+}
+
+/* CPU limit (cpu.max or the v1 cfs quota/period) and throttling (cpu.stat). */
+static void render_container_cpu_files(FILE *f, const struct kp_model *c)
+{
+	struct kp_container *k, *tmp;
+
+	kp_prom_family(f, "kpulse_container_cpu_limit_cores", "gauge",
+		       "CPU the container may use (CFS quota / period); no series when unlimited.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (k->cpu.has_limit)
+			kp_prom_sample_p(f, "kpulse_container_cpu_limit_cores", clabels(k), NULL,
+					 kp_cpu_limit_cores(&k->cpu.limit));
+	}
+	kp_prom_family(f, "kpulse_container_cpu_periods_total", "counter",
+		       "CFS enforcement periods in which the container had runnable tasks (cpu.stat nr_periods).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (k->cpu.has_throttle)
+			kp_prom_sample_u64_p(f, "kpulse_container_cpu_periods_total", clabels(k), NULL,
+					     k->cpu.throttle.periods);
+	}
+	kp_prom_family(f, "kpulse_container_cpu_throttled_periods_total", "counter",
+		       "Periods in which the container used up its quota and was throttled (nr_throttled).");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (k->cpu.has_throttle)
+			kp_prom_sample_u64_p(f, "kpulse_container_cpu_throttled_periods_total",
+					     clabels(k), NULL, k->cpu.throttle.throttled_periods);
+	}
+	kp_prom_family(f, "kpulse_container_cpu_throttled_seconds_total", "counter",
+		       "Time the container's runnable tasks were held back by its CPU limit.");
+	FOR_EACH_SHOWN(c, k, tmp) {
+		if (k->cpu.has_throttle)
+			kp_prom_sample_p(f, "kpulse_container_cpu_throttled_seconds_total", clabels(k),
+					 NULL, (double)k->cpu.throttle.throttled_ns / 1e9);
+	}
+}
+
 static void render_container_mem(FILE *f, const struct kp_model *c)
 {
 	struct kp_container *k, *tmp;
@@ -174,6 +254,7 @@ static void render_container_mem(FILE *f, const struct kp_model *c)
 		kp_prom_sample_u64_p(f, "kpulse_container_memory_limit_bytes", clabels(k), NULL,
 				   k->mem.files.limit_bytes);
 	}
+	render_container_memstat(f, c);
 }
 
 #define FOR_EACH_TCP(m, k, tmp) KP_MODEL_FOR_EACH_SHOWN(m, k, tmp) if (k->tcp)
@@ -353,6 +434,7 @@ static void render_containers(FILE *f, const struct kp_model *c)
 		container_hist(f, "kpulse_container_runqueue_latency_seconds", k, NULL,
 			       k->t.runq_hist, k->t.runq_sum_ns);
 	}
+	render_container_cpu_files(f, c);
 	render_container_mem(f, c);
 }
 
@@ -473,6 +555,21 @@ static void render_daemon(FILE *f, const struct kp_model *c)
 	kp_prom_family(f, "kpulse_degraded", "gauge",
 		       "1 when some BPF program is not running on this kernel (see /health).");
 	kp_prom_sample_u64(f, "kpulse_degraded", NULL, st->degraded);
+	kp_prom_family(f, "kpulse_container_name_lookups_total", "counter",
+		       "Containers looked up in the runtimes' files (a lookup per new container, and per retry).");
+	kp_prom_sample_u64(f, "kpulse_container_name_lookups_total", NULL, st->names.lookups);
+	kp_prom_family(f, "kpulse_container_names_found_total", "counter",
+		       "Lookups the runtimes' or the kubelet's files answered.");
+	kp_prom_sample_u64(f, "kpulse_container_names_found_total", NULL, st->names.found);
+	kp_prom_family(f, "kpulse_runtime_file_errors_total", "counter",
+		       "Runtime files that could not be read or were not what the runtime writes.");
+	kp_prom_sample_u64(f, "kpulse_runtime_file_errors_total", NULL, st->names.errors);
+	kp_prom_family(f, "kpulse_runtime_index_entries", "gauge",
+		       "Containers and pods indexed from containers.json and the kubelet's log directories.");
+	kp_prom_sample_u64(f, "kpulse_runtime_index_entries", NULL, st->names.entries);
+	kp_prom_family(f, "kpulse_runtime_index_dropped_total", "counter",
+		       "Index entries past the bound (4096 per index), not kept.");
+	kp_prom_sample_u64(f, "kpulse_runtime_index_dropped_total", NULL, st->names.dropped);
 	kp_prom_family(f, "kpulse_build_info", "gauge", "Version of this kpulse.");
 	kp_prom_sample_u64(f, "kpulse_build_info", l, 1);
 }

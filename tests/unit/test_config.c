@@ -405,6 +405,62 @@ static void test_errors_health_and_receivers(void **s)
 	expect_error("receivers: [a]\n", 1, 12, "receivers: expected a mapping, found a list");
 }
 
+static void test_runtimes_section(void **s)
+{
+	struct kp_runtimes_paths rt;
+
+	(void)s;
+	/* nothing said: the defaults, the host root from the environment */
+	assert_int_equal(parse("interval: 2s\n"), 0);
+	unsetenv("KPULSE_HOST_ROOT");
+	kp_config_runtimes(&cfg, &rt);
+	assert_string_equal(rt.host_root, "");
+	assert_int_equal(rt.n_docker, 1);
+	assert_string_equal(rt.docker[0], "/var/lib/docker");
+	assert_string_equal(rt.storage[0], "/var/lib/containers/storage");
+	assert_string_equal(rt.containerd[0], "/run/containerd");
+	assert_string_equal(rt.kubelet_logs, "/var/log");
+	assert_int_equal(rt.refresh_ns, 1000000000ull);
+	setenv("KPULSE_HOST_ROOT", "/host", 1);
+	kp_config_runtimes(&cfg, &rt);
+	assert_string_equal(rt.host_root, "/host");
+	/* a lone path is a list of one; the file's host root wins */
+	assert_int_equal(parse("runtimes:\n  host_root: /rootfs\n  docker: /data/docker\n"
+			       "  containers_storage: [/a, /b]\n  kubelet_logs: /logs\n"
+			       "  refresh: 5s\n"), 0);
+	kp_config_runtimes(&cfg, &rt);
+	unsetenv("KPULSE_HOST_ROOT");
+	assert_string_equal(rt.host_root, "/rootfs");
+	assert_int_equal(rt.n_docker, 1);
+	assert_string_equal(rt.docker[0], "/data/docker");
+	assert_int_equal(rt.n_storage, 2);
+	assert_string_equal(rt.storage[1], "/b");
+	assert_string_equal(rt.containerd[0], "/run/containerd");	/* not said: default */
+	assert_string_equal(rt.kubelet_logs, "/logs");
+	assert_int_equal(rt.refresh_ns, 5000000000ull);
+	expect_error("runtimes:\n  docker: var/lib/docker\n", 2, 11, "not an absolute path");
+	expect_error("runtimes:\n  containerd: [/a, /b, /c, /d, /e]\n", 2, 32,
+		     "too many entries (at most 4)");
+	expect_error("runtimes:\n  refresh: 1ms\n", 2, 12, "out of range");
+	expect_error("runtimes:\n  podman: /x\n", 2, 3, "runtimes: unknown key 'podman'");
+	expect_error("runtimes:\n  host_root: \"a\\tb\"\n", 2, 14, "not an absolute path");
+}
+
+static void test_runtimes_apply_at_restart(void **s)
+{
+	static struct kp_config run, next;
+	struct notes n = { 0 };
+
+	(void)s;
+	assert_int_equal(parse("runtimes: {docker: /one}\n"), 0);
+	run = cfg;
+	assert_int_equal(parse("runtimes: {docker: /two}\n"), 0);
+	next = cfg;
+	kp_config_reload(&run, &next, take_note, &n);
+	assert_string_equal(next.runtimes.docker[0], "/one");
+	assert_true(noted(&n, "'runtimes' changed; it takes effect at the next start"));
+}
+
 static void test_error_keeps_config(void **s)
 {
 	struct kp_config before;
@@ -466,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_errors_syntax),
 		cmocka_unit_test(test_errors_rules),
 		cmocka_unit_test(test_errors_health_and_receivers),
+		cmocka_unit_test(test_runtimes_section),
+		cmocka_unit_test(test_runtimes_apply_at_restart),
 		cmocka_unit_test(test_error_keeps_config),
 		cmocka_unit_test(test_deep_nesting_and_aliases),
 		cmocka_unit_test(test_load_from_disk),

@@ -96,6 +96,41 @@ static void test_zero_weight_disables(void **s)
 	assert_true(h.score == 100);
 }
 
+/* A container held back by its own limit: its run-queue waits and CPU
+ * pressure are the limit's doing, counted once, as throttling. */
+static void test_throttling_explains_waits(void **s)
+{
+	double v[KP_F_MAX];
+	struct kp_health h;
+
+	(void)s;
+	unknown_all(v);
+	v[KP_F_RUNQ_P99] = 0.044;	/* what a --cpus 0.5 spinner showed */
+	v[KP_F_CPU_PRESSURE] = 60;
+	kp_health_score(v, kp_factor_defaults, &h);
+	assert_int_equal(h.worst, KP_F_RUNQ_P99);	/* contention, without figures */
+	v[KP_F_CPU_THROTTLED] = 70;
+	kp_health_score(v, kp_factor_defaults, &h);
+	assert_true(h.score == 70);
+	assert_int_equal(h.worst, KP_F_CPU_THROTTLED);
+	assert_string_equal(h.f[KP_F_CPU_THROTTLED].reason,
+			    "CPU throttled by its limit in 70% of periods (-30)");
+	assert_true(h.f[KP_F_RUNQ_P99].penalty == 0);
+	assert_true(h.f[KP_F_CPU_PRESSURE].penalty == 0);
+	assert_non_null(strstr(h.f[KP_F_RUNQ_P99].reason, "throttled"));
+	assert_true(h.f[KP_F_RUNQ_P99].value == 0.044);	/* still shown */
+	/* throttled in a few periods only (at good): contention counts again */
+	v[KP_F_CPU_THROTTLED] = 5;
+	kp_health_score(v, kp_factor_defaults, &h);
+	assert_int_equal(h.worst, KP_F_RUNQ_P99);
+	assert_true(h.f[KP_F_CPU_PRESSURE].penalty > 0);
+	/* other factors are not excused */
+	v[KP_F_CPU_THROTTLED] = 70;
+	v[KP_F_OOM_KILLS] = 1;
+	kp_health_score(v, kp_factor_defaults, &h);
+	assert_true(h.score == 30);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -104,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_floor_at_zero),
 		cmocka_unit_test(test_zero_weight_disables),
+		cmocka_unit_test(test_throttling_explains_waits),
 	};
 	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
 }

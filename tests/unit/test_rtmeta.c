@@ -252,6 +252,11 @@ static void test_kubelet_log_names(void **st)
 		"api-0_prod_w_x-" CRIO_WEB ".log",		/* '_' in container */
 		"api-0_prod_-" CRIO_WEB ".log",			/* empty container */
 		"api-0_prod_web-B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2B2.log",
+		/* not what the kubelet writes: upper case, bytes past ASCII, '.' in a label */
+		"Api-0_prod_web-" CRIO_WEB ".log",
+		"api-0_pr\xff" "d_web-" CRIO_WEB ".log",
+		"api-0_prod_w.b-" CRIO_WEB ".log",
+		"api-0_pr.d_web-" CRIO_WEB ".log",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(kp_kubelet_log_name_parse(bad[i], &m, id), -EINVAL);
@@ -276,6 +281,9 @@ static void test_kubelet_pod_dirs(void **st)
 	assert_int_equal(kp_kubelet_pod_dir_parse("prod_api-0_short", &m), -EINVAL);
 	assert_int_equal(kp_kubelet_pod_dir_parse("prod_api_0_" UID1, &m), -EINVAL);
 	assert_int_equal(kp_kubelet_pod_dir_parse("_api-0_" UID1, &m), -EINVAL);
+	assert_int_equal(kp_kubelet_pod_dir_parse("prod_API_" UID1, &m), -EINVAL);
+	assert_int_equal(kp_kubelet_pod_dir_parse("prod_api-0_5F0C2B7E-9A41-4D3B-8C6E-2A7F1D9E4B10", &m),
+			 -EINVAL);
 	memset(big, 'p', sizeof(big));
 	memcpy(big, "ns_", 3);
 	snprintf(big + 300, sizeof(big) - 300, "_%s", UID1);
