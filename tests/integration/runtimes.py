@@ -41,7 +41,7 @@ DOCKER = "/usr/bin/docker"      # /usr/local/bin/docker is an unrelated newer cl
 DOCKERD = "/usr/sbin/dockerd"
 PODMAN = "/usr/bin/podman"
 BUSYBOX = "/bin/busybox"        # busybox-static
-APPLETS = ("sh", "sleep", "cat", "yes", "dd", "head", "true", "mkdir", "rm", "ls")
+APPLETS = ("sh", "sleep", "cat", "yes", "dd", "head", "true", "mkdir", "rm", "ls", "awk", "date")
 
 # Created outside the runtimes' own roots by the programs themselves.
 HOST_DIRS = ("/run/containerd/s", "/run/containerd", "/run/docker/plugins", "/run/docker",
