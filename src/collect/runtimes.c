@@ -7,7 +7,7 @@
  * are indexed whole, and the index is rebuilt when stat says the file or
  * directory changed, checked at most once per refresh period and only when
  * a lookup missed: a quiet host costs nothing after its containers are
- * named. A stamp whose mtime is under a second old is not trusted (a file
+ * named. A stamp whose mtime is under two seconds old is not trusted (a file
  * added in the same clock tick would not move it), so the next check
  * rebuilds again.
  */
