@@ -110,6 +110,28 @@ static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
 	return 0;
 }
 
+/* Whether the v1 cgroup @v1dir is the v2 cgroup's own, by memread's rule:
+ * the same relative path (what docker, podman and systemd create in every
+ * hierarchy) or exactly the same tasks; a v1 cgroup shared with other
+ * tasks holds someone else's figures. */
+static bool own_v1(const struct kp_v1dir *v, const char *relpath, const char *v2dir,
+		   const char *v1dir)
+{
+	static char a[64 * 1024], b[64 * 1024];
+	char path[2 * PATH_CAP];
+	size_t na, nb;
+
+	if (!strcmp(v1dir + strlen(v->mnt), relpath))
+		return true;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v2dir);
+	if (kp_read_small(path, a, sizeof(a), &na))
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v1dir);
+	if (kp_read_small(path, b, sizeof(b), &nb))
+		return false;
+	return kp_procs_same_set(a, na, b, nb) == 1;
+}
+
 int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		  uint64_t now_ns, char *out, size_t len)
 {
@@ -120,6 +142,8 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		return -ENOENT;
 	HASH_FIND_STR(v->cache, relpath, e);
 	if (e && now_ns - e->at_ns < KP_V1DIR_CACHE_NS) {
+		if (!e->dir[0])
+			return -ENOENT;	/* shared: not the container's */
 		if ((size_t)snprintf(out, len, "%s", e->dir) >= len)
 			return -ERANGE;
 		return 0;
@@ -128,11 +152,13 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		entry_free(v, e);
 	if ((err = lookup(v, v2dir, out, len)))
 		return err;
+	if (!own_v1(v, relpath, v2dir, out))
+		out[0] = '\0';	/* kept as shared, for the cache's period */
 	if (v->cached >= KP_V1DIR_CACHE_MAX)
 		cache_clear(v);
 	e = calloc(1, sizeof(*e));
 	if (!e)
-		return 0;	/* answered, just not kept */
+		return out[0] ? 0 : -ENOENT;	/* answered, just not kept */
 	e->relpath = strdup(relpath);
 	e->dir = strdup(out);
 	e->at_ns = now_ns;
@@ -140,11 +166,11 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		free(e->relpath);
 		free(e->dir);
 		free(e);
-		return 0;
+		return out[0] ? 0 : -ENOENT;
 	}
 	HASH_ADD_KEYPTR(hh, v->cache, e->relpath, strlen(e->relpath), e);
 	v->cached++;
-	return 0;
+	return out[0] ? 0 : -ENOENT;
 }
 
 void kp_v1dir__forget(struct kp_v1dir *v, const char *relpath)

@@ -5,7 +5,9 @@
  * two need not match (systemd slices, a sandbox's own v1 memory cgroup).
  * The tasks say where they are: the first task in the v2 cgroup's
  * cgroup.procs names its v1 cgroup in /proc/<pid>/cgroup, under the v1
- * mount of the controller found in mountinfo. Answers are cached for
+ * mount of the controller found in mountinfo. That v1 cgroup counts only
+ * when it is the container's own, by memread.c's rule: the same relative
+ * path, or exactly the same tasks. Answers are cached for
  * KP_V1DIR_CACHE_NS and dropped when the caller could not read them. */
 #ifndef KPULSE_V1DIR_H
 #define KPULSE_V1DIR_H
@@ -29,9 +31,9 @@ bool kp_v1dir__present(const struct kp_v1dir *v);
 
 /* The v1 directory for the v2 cgroup @relpath, whose directory is @v2dir,
  * into @out. -ENOENT when it has no task (nothing names a v1 cgroup), its
- * task sits in the v1 hierarchy's root (the host's cgroup, not the
- * container's) or the controller has no v1 mount; -ERANGE when @out is
- * too small. */
+ * task sits in the v1 hierarchy's root (the host's cgroup) or in a v1
+ * cgroup shared with other tasks (someone else's figures), or the
+ * controller has no v1 mount; -ERANGE when @out is too small. */
 int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		  uint64_t now_ns, char *out, size_t len);
 
