@@ -142,20 +142,22 @@ test: deps
 # FUZZ_SECONDS on its seed corpus (make test: a few seconds each; by hand,
 # as long as you like). A crash is saved under tests/fuzz/regressions/<name>/
 # (commit it: it is replayed from then on) and fails the target.
-FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles
+FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles rtmeta cgstat
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_CI ?= 4
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iinclude -Isrc -I$(OUT)
-fuzz_config_SRCS := app/config analysis/alert_rules analysis/health base/opts base/log
+fuzz_config_SRCS := app/config analysis/alert_rules analysis/health base/opts base/log collect/rtpaths
 fuzz_duration_SRCS := base/opts base/log
 fuzz_identity_SRCS := collect/container model/identity model/text model/model model/ports model/hist
 fuzz_mountinfo_SRCS := collect/cgroup collect/memfiles model/cgfiles base/log
 fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup model/cgfiles base/log
 fuzz_diskstats_SRCS := collect/diskstats
 fuzz_nodefiles_SRCS := collect/nodefiles
+fuzz_rtmeta_SRCS := collect/rtmeta
+fuzz_cgstat_SRCS := collect/cpufiles collect/memstat collect/kvfile
 fuzz_labels_SRCS := outputs/prom model/text model/hist
-fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health model/model \
+fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/throttle model/model \
 	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix src/,$$(addsuffix .c,$$(fuzz_$$*_SRCS))) | $(OUT)
