@@ -3,7 +3,8 @@
 A dockerd and podman of the test's own (runtimes.py: Debian's docker.io
 and podman, cgroupfs, no registry) run three named containers each: one
 limited to half a CPU spinning, one limited to 64 MiB holding anonymous
-memory and page cache, one idle. A kpulse daemon started before them reads
+memory and page cache, one idle, started before the kpulse daemon (found
+in the cgroup tree) while the others start after it. The daemon reads
 the runtimes' files under a host root made for the test (symlinks to the
 runtimes' own roots, the paths set in its config), beside a kubelet's log
 layout and a containerd bundle built there with real cgroups of the
@@ -116,15 +117,16 @@ class RuntimesTest(unittest.TestCase):
         cls._host_root()
         cfg = h.config_file("runtimes:\n  host_root: %s\n  docker: /docker-test\n"
                             "  containers_storage: [/storage-test]\n" % cls.host)
+        imgs = {cls.docker: cls.docker.import_busybox(), cls.podman: cls.podman.import_busybox()}
+        # the idle ones were there before kpulse (found in the cgroup tree,
+        # named from their files all the same)
+        for rt, pre in ((cls.docker, "acc"), (cls.podman, "pod")):
+            rt.run(pre + "_idle", imgs[rt], "sleep", "100000")
         cls.d = h.Daemon("--config", cfg)
         cls.stack.append(cls.d.stop)
-        dimg = cls.docker.import_busybox()
-        pimg = cls.podman.import_busybox()
-        cls.names = {}
-        for rt, img, pre in ((cls.docker, dimg, "acc"), (cls.podman, pimg, "pod")):
-            rt.run(pre + "_busy", img, "sh", "-c", SPIN, args=["--cpus", str(CPUS)])
-            rt.run(pre + "_mem", img, "sh", "-c", HOLD, args=["-m", str(MEM_LIMIT)])
-            rt.run(pre + "_idle", img, "sleep", "100000")
+        for rt, pre in ((cls.docker, "acc"), (cls.podman, "pod")):
+            rt.run(pre + "_busy", imgs[rt], "sh", "-c", SPIN, args=["--cpus", str(CPUS)])
+            rt.run(pre + "_mem", imgs[rt], "sh", "-c", HOLD, args=["-m", str(MEM_LIMIT)])
         cls._kube_cgroups()
         time.sleep(7)   # two file reads, and throttling over a few seconds
 
@@ -367,7 +369,8 @@ class RuntimesTest(unittest.TestCase):
     # ---- memory ------------------------------------------------------------
 
     def test_memory_as_cadvisor(self):
-        mems = [(rt, rt.containers[1]) for rt in (self.docker, self.podman)]   # *_mem
+        mems = [(rt, n) for rt in (self.docker, self.podman) for n in rt.containers
+                if n.endswith("_mem")]
         ins = {name: rt.inspect(name) for rt, name in mems}
         f0 = {n: memory_files(ins[n]["State"]["Pid"]) for n in ins}
         time.sleep(2.5)
