@@ -20,9 +20,26 @@
 
 struct kp_cpuread {
 	char v2[PATH_CAP];
+	bool v2_has_cpu;	/* the v2 root offers the cpu controller */
 	struct kp_v1dir *v1;
 	bool seen_v2, seen_v1, said_parse;
 };
+
+/* Hybrid hosts bind cpu to v1: then no v2 cgroup has cpu.max, and trying
+ * each one's is an open that fails per container and collection. */
+static bool v2_offers_cpu(const char *v2_root)
+{
+	char path[PATH_CAP + 32], buf[512], *save, *w;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", v2_root);
+	if (kp_read_small(path, buf, sizeof(buf), &len))
+		return true;	/* cannot tell: try */
+	for (w = strtok_r(buf, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+		if (!strcmp(w, "cpu"))
+			return true;
+	return false;
+}
 
 struct kp_cpuread *kp_cpuread__new(const char *v2_root)
 {
@@ -31,6 +48,7 @@ struct kp_cpuread *kp_cpuread__new(const char *v2_root)
 	if (!c)
 		return NULL;
 	snprintf(c->v2, sizeof(c->v2), "%s", v2_root);
+	c->v2_has_cpu = v2_offers_cpu(v2_root);
 	c->v1 = kp_v1dir__new("cpu");
 	if (!c->v1) {
 		free(c);
@@ -131,7 +149,7 @@ void kp_cpuread__cgroup(struct kp_cpuread *c, const char *relpath, uint64_t now_
 	if (!strcmp(relpath, "/"))
 		return;	/* the root: the host, never limited */
 	snprintf(dir, sizeof(dir), "%s%s", c->v2, relpath);
-	if (read_v2(c, dir, out)) {
+	if (c->v2_has_cpu && read_v2(c, dir, out)) {
 		c->seen_v2 = true;
 		return;
 	}

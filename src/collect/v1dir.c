@@ -103,8 +103,10 @@ static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
 			return -ENOENT;
 		rel = cg + rootlen;
 	}
-	if (!*rel || !strcmp(rel, "/"))
-		return -ENOENT;	/* the hierarchy's root: the host's figures */
+	if (!*rel || !strcmp(rel, "/")) {
+		out[0] = '\0';	/* the hierarchy's root: the host's, kept as shared */
+		return 0;
+	}
 	if ((size_t)snprintf(out, len, "%s%s", v->mnt, rel) >= len)
 		return -ERANGE;
 	return 0;
@@ -152,7 +154,7 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		entry_free(v, e);
 	if ((err = lookup(v, v2dir, out, len)))
 		return err;
-	if (!own_v1(v, relpath, v2dir, out))
+	if (out[0] && !own_v1(v, relpath, v2dir, out))
 		out[0] = '\0';	/* kept as shared, for the cache's period */
 	if (v->cached >= KP_V1DIR_CACHE_MAX)
 		cache_clear(v);
