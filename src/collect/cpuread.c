@@ -1,10 +1,13 @@
 /* cpuread.c - the per-cgroup reads behind CPU limit and throttling.
  *
- * Three small files per cgroup and collection, each read once into a
- * stack buffer and parsed by cpufiles.c. A v2 cgroup without cpu.max has
- * no cpu controller enabled; its tasks' v1 cpu cgroup then has the files.
- * An unlimited cgroup has no limit but still its cpu.stat (nr_periods
- * stays 0 there).
+ * Each file is read once into a stack buffer and parsed by cpufiles.c.
+ * A cgroup file costs ~8 µs to open and read on a VM, so only what can
+ * move is read every time: cpu.stat of a limited cgroup. The limit itself
+ * (cpu.max, or the v1 cfs quota and period) is read again every
+ * KP_CPU_LIMIT_EVERY_NS, and an unlimited cgroup, which is never
+ * throttled, has no cpu.stat read and no throttling series. A v2 tree
+ * without the cpu controller (hybrid hosts) sends every read to the
+ * tasks' v1 cpu cgroup.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -84,12 +87,14 @@ static void say_parse(struct kp_cpuread *c, const char *dir, const char *file, i
 }
 
 /* cpu.stat of @dir into out->throttle; false when unreadable. */
+/* cpu.stat of @dir into out->throttle; false when unreadable. */
 static bool read_stat(struct kp_cpuread *c, const char *dir, struct kp_cpu_files *out)
 {
 	char path[2 * PATH_CAP], buf[1024];
 	size_t len;
 	int err;
 
+	out->has_throttle = false;
 	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
 	if (kp_read_small(path, buf, sizeof(buf), &len))
 		return false;
@@ -101,42 +106,46 @@ static bool read_stat(struct kp_cpuread *c, const char *dir, struct kp_cpu_files
 	return true;
 }
 
-static bool read_v2(struct kp_cpuread *c, const char *dir, struct kp_cpu_files *out)
+/* cpu.max (v2), or cpu.cfs_quota_us and cpu.cfs_period_us (v1), into
+ * out->limit; false when unreadable (no cpu controller there). */
+static bool read_limit(struct kp_cpuread *c, const char *dir, bool v2, struct kp_cpu_files *out)
 {
-	char path[2 * PATH_CAP], buf[128];
-	size_t len;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/cpu.max", dir);
-	if (kp_read_small(path, buf, sizeof(buf), &len))
-		return false;	/* no cpu controller here */
-	err = kp_cpu_max_parse(buf, len, &out->limit);
-	if (err)
-		say_parse(c, dir, "cpu.max", err);
-	else
-		out->has_limit = out->limit.limited;
-	read_stat(c, dir, out);
-	return true;
-}
-
-static bool read_v1(struct kp_cpuread *c, const char *dir, struct kp_cpu_files *out)
-{
-	char path[2 * PATH_CAP], q[64], p[64];
+	char path[2 * PATH_CAP], q[128], p[64];
 	size_t ql, pl;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "cpu.max" : "cpu.cfs_quota_us");
 	if (kp_read_small(path, q, sizeof(q), &ql))
 		return false;
-	snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
-	if (kp_read_small(path, p, sizeof(p), &pl))
-		return false;
-	err = kp_cpu_cfs_parse(q, ql, p, pl, &out->limit);
+	if (v2) {
+		err = kp_cpu_max_parse(q, ql, &out->limit);
+	} else {
+		snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+		if (kp_read_small(path, p, sizeof(p), &pl))
+			return false;
+		err = kp_cpu_cfs_parse(q, ql, p, pl, &out->limit);
+	}
 	if (err)
-		say_parse(c, dir, "cpu.cfs_quota_us", err);
+		say_parse(c, dir, v2 ? "cpu.max" : "cpu.cfs_quota_us", err);
+	out->has_limit = !err && out->limit.limited;
+	return true;
+}
+
+/* The limit when due, then throttling while there is a limit: an
+ * unlimited cgroup is never throttled (its counters stay 0), so its
+ * cpu.stat is not read at all. */
+static bool read_dir(struct kp_cpuread *c, const char *dir, bool v2, uint64_t now,
+		     struct kp_cpu_files *out)
+{
+	if (!out->limit_read_ns || now - out->limit_read_ns >= KP_CPU_LIMIT_EVERY_NS) {
+		if (!read_limit(c, dir, v2, out))
+			return false;
+		out->limit_read_ns = now ? now : 1;
+	}
+	if (out->has_limit)
+		read_stat(c, dir, out);
 	else
-		out->has_limit = out->limit.limited;
-	read_stat(c, dir, out);
+		out->has_throttle = false;
 	return true;
 }
 
@@ -145,18 +154,21 @@ void kp_cpuread__cgroup(struct kp_cpuread *c, const char *relpath, uint64_t now_
 {
 	char dir[2 * PATH_CAP], v1dir[2 * PATH_CAP];
 
-	memset(out, 0, sizeof(*out));
 	if (!strcmp(relpath, "/"))
 		return;	/* the root: the host, never limited */
 	snprintf(dir, sizeof(dir), "%s%s", c->v2, relpath);
-	if (c->v2_has_cpu && read_v2(c, dir, out)) {
+	if (c->v2_has_cpu && read_dir(c, dir, true, now_ns, out)) {
 		c->seen_v2 = true;
 		return;
 	}
-	if (kp_v1dir__get(c->v1, relpath, dir, now_ns, v1dir, sizeof(v1dir)))
+	if (kp_v1dir__get(c->v1, relpath, dir, now_ns, v1dir, sizeof(v1dir))) {
+		memset(out, 0, sizeof(*out));	/* none of its own: nothing to show */
 		return;
-	if (read_v1(c, v1dir, out))
-		c->seen_v1 = true;
-	else
-		kp_v1dir__forget(c->v1, relpath);
+	}
+	if (!read_dir(c, v1dir, false, now_ns, out)) {
+		kp_v1dir__forget(c->v1, relpath);	/* moved: look again next time */
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	c->seen_v1 = true;
 }

@@ -18,8 +18,13 @@ struct kp_cpuread;
 struct kp_cpuread *kp_cpuread__new(const char *v2_root);
 void kp_cpuread__free(struct kp_cpuread *c);
 
+/* The limit files are read again this often (`docker update --cpus` shows
+ * within it); cpu.stat at every call while there is a limit. */
+#define KP_CPU_LIMIT_EVERY_NS (10ull * 1000000000ull)
+
 /* @relpath relative to the v2 root ("/" for the root, which has no limit).
- * Fields whose files could not be read are left unset. */
+ * @out holds what the last call found for this cgroup (all zero for a new
+ * one) and is updated; all zero when nothing can be read. */
 void kp_cpuread__cgroup(struct kp_cpuread *c, const char *relpath, uint64_t now_ns,
 			struct kp_cpu_files *out);
 

@@ -66,12 +66,14 @@ struct kp_cpu_throttle {
 };
 
 /* A cgroup's CPU limit and throttling at the last read (v2 cpu.max and
- * cpu.stat, or the v1 cpu controller's files on hybrid hosts). */
+ * cpu.stat, or the v1 cpu controller's files on hybrid hosts); an
+ * unlimited cgroup is never throttled and has no throttling figures. */
 struct kp_cpu_files {
 	bool has_limit;			/* false also when unlimited */
 	struct kp_cpu_limit limit;
-	bool has_throttle;
+	bool has_throttle;		/* only while there is a limit */
 	struct kp_cpu_throttle throttle;
+	uint64_t limit_read_ns;		/* when the limit files were read */
 };
 
 #endif

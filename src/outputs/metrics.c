@@ -199,7 +199,7 @@ static void render_container_cpu_files(FILE *f, const struct kp_model *c)
 					 kp_cpu_limit_cores(&k->cpu.limit));
 	}
 	kp_prom_family(f, "kpulse_container_cpu_periods_total", "counter",
-		       "CFS enforcement periods in which the container had runnable tasks (cpu.stat nr_periods).");
+		       "CFS enforcement periods in which the container had runnable tasks (cpu.stat nr_periods); limited containers only.");
 	FOR_EACH_SHOWN(c, k, tmp) {
 		if (k->cpu.has_throttle)
 			kp_prom_sample_u64_p(f, "kpulse_container_cpu_periods_total", clabels(k), NULL,
