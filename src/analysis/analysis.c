@@ -9,6 +9,7 @@
 #include "model/model.h"
 #include "model/hist.h"
 #include "analysis/window.h"
+#include "analysis/heatmap.h"
 
 #define SLOT_MIN_NS 5000000000ull
 
@@ -21,6 +22,19 @@ const char *const kp_series_names[KP_S_MAX] = {
 	[KP_S_RECLAIM_SECONDS] = "reclaim_seconds_total",
 	[KP_S_RETRANSMITS] = "tcp_retransmits_total",
 	[KP_S_TX_SEGMENTS] = "tcp_segments_sent_estimate_total",
+	[KP_S_RUNQ_P50] = "runq_p50_seconds",
+	[KP_S_MEM_LIMIT] = "memory_limit_bytes",
+	[KP_S_PSI_CPU] = "cpu_pressure_some_percent",
+	[KP_S_PSI_MEM] = "memory_pressure_some_percent",
+	[KP_S_PSI_IO] = "io_pressure_some_percent",
+	[KP_S_RTT_P50] = "rtt_p50_seconds",
+	[KP_S_RTT_P99] = "rtt_p99_seconds",
+	[KP_S_REQ_IN_P50] = "request_inbound_p50_seconds",
+	[KP_S_REQ_IN_P99] = "request_inbound_p99_seconds",
+	[KP_S_REQ_OUT_P50] = "request_outbound_p50_seconds",
+	[KP_S_REQ_OUT_P99] = "request_outbound_p99_seconds",
+	[KP_S_RX_RATE] = "network_receive_bytes_per_second",
+	[KP_S_TX_RATE] = "network_transmit_bytes_per_second",
 };
 
 const char *const kp_lat_names[KP_L_MAX] = {
@@ -80,13 +94,8 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 	s->cgid = id;
 	if (a->last_ns)
 		s->prev_ns = a->last_ns;
-	for (int i = 0; i < KP_S_MAX; i++) {
-		s->hist[i].cap = cap;
-		s->hist[i].t = calloc(cap, sizeof(uint32_t));
-		s->hist[i].v = calloc(cap, sizeof(float));
-		if (!s->hist[i].t || !s->hist[i].v)
-			return -1;
-	}
+	for (int i = 0; i < KP_S_MAX; i++)
+		s->hist[i].cap = cap;	/* the ring itself comes with its first point */
 	return 0;
 }
 
@@ -98,6 +107,7 @@ static void state_free(struct kp_astate *s)
 		free(s->hist[i].t);
 		free(s->hist[i].v);
 	}
+	kp_heatmap__free(s->runq_map);
 }
 
 struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now)
@@ -139,8 +149,21 @@ uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span, uint64_t n
 	return w ? kp_window__sum(w, span, now, out) : 0;
 }
 
+/* Rings are made at their first point, so a series a cgroup never has (no
+ * TCP, no memory limit) costs nothing. */
 static void history_add(struct kp_history *h, uint32_t t, double v)
 {
+	if (!h->t) {
+		h->t = calloc(h->cap, sizeof(uint32_t));
+		h->v = calloc(h->cap, sizeof(float));
+		if (!h->t || !h->v) {
+			free(h->t);
+			free(h->v);
+			h->t = NULL;
+			h->v = NULL;
+			return;
+		}
+	}
 	h->t[h->head] = t;
 	h->v[h->head] = (float)v;
 	h->head = (h->head + 1) % h->cap;
@@ -176,6 +199,68 @@ static double p99(struct kp_analysis *a, const struct kp_astate *s, int kind, ui
 	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
 		return NAN;
 	return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
+}
+
+/* The run-queue heatmap; made at the first event, with the same zero
+ * baseline as the windows. */
+static void feed_heatmap(struct kp_analysis *a, struct kp_astate *s, const uint64_t *cum,
+			 uint64_t now)
+{
+	static const uint64_t zero[KP_HIST_BUCKETS];
+	uint64_t col = a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS;
+
+	if (!s->runq_map) {
+		if (!kp_hist_total(cum))
+			return;
+		s->runq_map = kp_heatmap__new(a->o.history_ns, col);
+		if (!s->runq_map)
+			return;
+		if (s->prev_ns)
+			kp_heatmap__push(s->runq_map, zero, s->prev_ns);
+	}
+	kp_heatmap__push(s->runq_map, cum, now);
+}
+
+/* p50 (and p99 unless @s99 < 0) over the shortest window into their
+ * series; no point while the window has no events. */
+static void pct_series(struct kp_analysis *a, struct kp_astate *s, int kind, int s50,
+		       int s99, uint32_t since, uint64_t now)
+{
+	if (!s->lat[kind] ||
+	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
+		return;
+	history_add(&s->hist[s50], since, (double)kp_hist_quantile(a->scratch, 0.5) / 1e9);
+	if (s99 >= 0)
+		history_add(&s->hist[s99], since,
+			    (double)kp_hist_quantile(a->scratch, 0.99) / 1e9);
+}
+
+/* Series only the dashboard's charts read. */
+static void chart_series(struct kp_analysis *a, struct kp_astate *s,
+			 const struct kp_mem_totals *m, const struct kp_tcp_totals *tcp,
+			 uint32_t since, uint64_t now)
+{
+	static const int psi[][2] = {
+		{ KP_PSI_CPU, KP_S_PSI_CPU }, { KP_PSI_MEMORY, KP_S_PSI_MEM },
+		{ KP_PSI_IO, KP_S_PSI_IO },
+	};
+
+	pct_series(a, s, KP_L_RUNQ, KP_S_RUNQ_P50, -1, since, now);
+	pct_series(a, s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99, since, now);
+	pct_series(a, s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99, since, now);
+	pct_series(a, s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99, since, now);
+	if (m) {
+		if (m->files.has_limit)
+			history_add(&s->hist[KP_S_MEM_LIMIT], since, (double)m->files.limit_bytes);
+		for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++)
+			if (m->files.has_psi[psi[i][0]] && m->files.psi[psi[i][0]].some.present)
+				history_add(&s->hist[psi[i][1]], since,
+					    m->files.psi[psi[i][0]].some.avg10);
+	}
+	if (tcp) {
+		history_add(&s->hist[KP_S_RX_RATE], since, s->rx_rate);
+		history_add(&s->hist[KP_S_TX_RATE], since, s->tx_rate);
+	}
 }
 
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
@@ -253,6 +338,7 @@ static void feed_all(struct kp_analysis *a, struct kp_astate *s,
 		     const uint64_t *req_out, uint64_t now)
 {
 	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
+	feed_heatmap(a, s, t->runq_hist, now);
 	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
 	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
 	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
@@ -314,6 +400,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
 	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
+	chart_series(a, s, m, tcp, since, now);
 }
 
 /* The state of @cgid, made when new (healthy until its first figures:

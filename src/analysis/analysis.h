@@ -11,6 +11,7 @@
 
 struct kp_model;
 struct kp_window;
+struct kp_heatmap;
 
 #define KP_MAX_WINDOWS 4
 
@@ -23,6 +24,20 @@ enum kp_series {	/* figures kept in the history ring */
 	KP_S_RECLAIM_SECONDS,	/* cumulative */
 	KP_S_RETRANSMITS,	/* cumulative */
 	KP_S_TX_SEGMENTS,	/* cumulative bytes sent / 1448, a segment estimate */
+	/* for the dashboard's charts; a ring is made at its first point */
+	KP_S_RUNQ_P50,
+	KP_S_MEM_LIMIT,		/* bytes, while there is a limit */
+	KP_S_PSI_CPU,		/* % some avg10 */
+	KP_S_PSI_MEM,
+	KP_S_PSI_IO,
+	KP_S_RTT_P50,		/* seconds, over the shortest window */
+	KP_S_RTT_P99,
+	KP_S_REQ_IN_P50,	/* every port */
+	KP_S_REQ_IN_P99,
+	KP_S_REQ_OUT_P50,
+	KP_S_REQ_OUT_P99,
+	KP_S_RX_RATE,		/* bytes per second */
+	KP_S_TX_RATE,
 	KP_S_MAX,
 };
 
@@ -57,6 +72,7 @@ struct kp_astate {
 	double oom_kills_window;	/* in the longest window */
 	struct kp_health health;
 	struct kp_history hist[KP_S_MAX];
+	struct kp_heatmap *runq_map;	/* made at the first run-queue event */
 };
 
 struct kp_analysis_opts {

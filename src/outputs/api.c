@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "analysis/analysis.h"
+#include "analysis/heatmap.h"
 #include "outputs/api.h"
 #include "model/model.h"
 #include "base/opts.h"
@@ -358,6 +359,48 @@ json_t *kp_api_node(const struct kp_model *c, const struct kp_analysis *a,
 	return node;
 }
 
+/* "unknown or missing metric; one of a, b, ..." from the series' names. */
+static const char *metric_error(void)
+{
+	static char msg[1024];
+	size_t n;
+
+	if (msg[0])
+		return msg;
+	n = (size_t)snprintf(msg, sizeof(msg), "unknown or missing metric; one of runq_heatmap");
+	for (int i = 0; i < KP_S_MAX && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", %s", kp_series_names[i]);
+	return msg;
+}
+
+/* Run-queue latency per time column and power-of-two row, for a heatmap:
+ * points are [unix time of the column's end, [count per row]]. */
+static json_t *heatmap_json(const struct kp_heatmap *hm, double t0, uint64_t start_ns,
+			    uint64_t now, long long span)
+{
+	json_t *rows = json_array(), *pts = json_array();
+	uint64_t from = now > (uint64_t)span ? now - (uint64_t)span : 0;
+
+	for (unsigned int r = 0; r < KP_HEATMAP_ROWS; r++)
+		json_array_append_new(rows, json_real((double)kp_heatmap_row_lower(r) / 1e9));
+	for (unsigned int i = 0; i < kp_heatmap__columns(hm); i++) {
+		uint64_t cs, ce;
+		const uint32_t *n = kp_heatmap__column(hm, i, &cs, &ce);
+		json_t *col;
+
+		if (ce <= from)
+			continue;
+		col = json_array();
+		for (unsigned int r = 0; r < KP_HEATMAP_ROWS; r++)
+			json_array_append_new(col, json_integer(n[r]));
+		json_array_append_new(pts, json_pack("[f, o]",
+			t0 + (double)((ce - start_ns) / 1000000000ull), col));
+	}
+	return json_pack("{s:f, s:o, s:o}",
+			 "column_seconds", (double)kp_heatmap__col_ns(hm) / 1e9,
+			 "rows_lower_seconds", rows, "points", pts);
+}
+
 json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 		       uint64_t now, const char *metric, const char *container,
 		       const char *window, const char **err)
@@ -370,15 +413,14 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	uint32_t since_now = (uint32_t)((now - kp_analysis__start_ns(a)) / 1000000000ull);
 	double t0 = (double)time(NULL) - since_now;
 	int m = -1;
+	bool heatmap = metric && !strcmp(metric, "runq_heatmap");
 	json_t *pts;
 
 	for (int i = 0; i < KP_S_MAX; i++)
 		if (metric && !strcmp(metric, kp_series_names[i]))
 			m = i;
-	if (m < 0) {
-		*err = "unknown or missing metric; one of cpu_cores, runq_p99_seconds, "
-		       "health_score, memory_usage_bytes, oom_kills_total, reclaim_seconds_total, "
-		       "tcp_retransmits_total, tcp_segments_sent_estimate_total";
+	if (m < 0 && !heatmap) {
+		*err = metric_error();
 		return NULL;
 	}
 	if (span <= 0) {
@@ -397,6 +439,13 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 			*err = "no such container";
 			return NULL;
 		}
+	}
+	if (heatmap) {
+		pts = heatmap_json(s->runq_map, t0, kp_analysis__start_ns(a), now, span);
+		json_object_set_new(pts, "metric", json_string(metric));
+		json_object_set_new(pts, "container",
+				    json_string(container && *container ? container : "node"));
+		return pts;
 	}
 	h = &s->hist[m];
 	pts = json_array();
