@@ -83,10 +83,38 @@ $(OUT)/%.o: src/%.c | $(OUT)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/outputs/dashboard.o: src/outputs/dashboard.S src/outputs/dashboard.html | $(OUT)
+# The dashboard: src/outputs/dashboard.html with uPlot (npm, pinned by
+# src/outputs/web/package-lock.json) inlined, so that the page embedded in the
+# binary loads nothing at run time. npm ci runs once, into .output/web.
+WEB := $(OUT)/web
+UPLOT := $(WEB)/node_modules/uplot/dist
+NPM_CI := npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+$(UPLOT)/uPlot.iife.min.js: src/outputs/web/package.json src/outputs/web/package-lock.json | $(OUT)
+	$(call msg,NPM,$(WEB))
+	$(Q)mkdir -p $(WEB) && cp $^ $(WEB)/
+	$(Q)cd $(WEB) && $(NPM_CI)
+	$(Q)touch $@
+
+$(OUT)/outputs/dashboard.html: src/outputs/dashboard.html tools/inline-page.js $(UPLOT)/uPlot.iife.min.js
+	$(call msg,PAGE,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)node tools/inline-page.js $< $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(OUT)/outputs/dashboard.o: src/outputs/dashboard.S $(OUT)/outputs/dashboard.html | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -c $< -o $@
+	$(Q)$(CC) -DKP_DASHBOARD_HTML='"$(OUT)/outputs/dashboard.html"' -c $< -o $@
+
+# The browser test's driver (playwright-core, pinned by
+# tests/browser/package-lock.json); it drives Debian's /usr/bin/chromium.
+PLAYWRIGHT := $(OUT)/browser/node_modules/playwright-core/package.json
+$(PLAYWRIGHT): tests/browser/package.json tests/browser/package-lock.json | $(OUT)
+	$(call msg,NPM,$(OUT)/browser)
+	$(Q)mkdir -p $(OUT)/browser && cp $^ $(OUT)/browser/
+	$(Q)cd $(OUT)/browser && $(NPM_CI)
+	$(Q)touch $@
 
 $(BIN): $(OUT)/cmd/main.o $(OUT)/outputs/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -119,7 +147,7 @@ run: deps kpulse
 unit-test: $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
 	$(Q)for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-integration-test: kpulse $(OUT)/workload $(OUT)/delay_server
+integration-test: kpulse $(OUT)/workload $(OUT)/delay_server $(PLAYWRIGHT)
 	$(Q)$(PYTHON) tests/integration/run.py
 
 test: deps
