@@ -10,6 +10,7 @@
 #include "model/hist.h"
 #include "analysis/window.h"
 #include "analysis/heatmap.h"
+#include "analysis/portwin.h"
 
 #define SLOT_MIN_NS 5000000000ull
 
@@ -108,6 +109,7 @@ static void state_free(struct kp_astate *s)
 		free(s->hist[i].v);
 	}
 	kp_heatmap__free(s->runq_map);
+	kp_portwin__free(s->ports);
 }
 
 struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now)
@@ -219,6 +221,32 @@ static void feed_heatmap(struct kp_analysis *a, struct kp_astate *s, const uint6
 			kp_heatmap__push(s->runq_map, zero, s->prev_ns);
 	}
 	kp_heatmap__push(s->runq_map, cum, now);
+}
+
+/* Request latency per named port and "other", windowed (see portwin.h);
+ * before update_one, which moves prev_ns on. */
+static void feed_ports(struct kp_analysis *a, struct kp_astate *s,
+		       const struct kp_container *k, uint64_t now)
+{
+	static struct kp_lat l;
+	uint64_t slot = a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS;
+
+	if (!k->req[0] && !k->req[1])
+		return;
+	if (!s->ports && !(s->ports = kp_portwin__new(a->o.windows_ns[0], slot)))
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		const struct kp_portset *ps = k->req[dir];
+
+		for (unsigned int i = 0; ps && i < kp_portset__named_count(ps); i++) {
+			uint16_t port = kp_portset__named(ps, i, &l);
+
+			kp_portwin__push(s->ports, dir, port, l.hist, s->prev_ns, now);
+		}
+		if (ps && kp_portset__other(ps, &l))
+			kp_portwin__push(s->ports, dir, KP_PORT_OTHER, l.hist, s->prev_ns, now);
+	}
+	kp_portwin__end_round(s->ports);
 }
 
 /* p50 (and p99 unless @s99 < 0) over the shortest window into their
@@ -438,6 +466,7 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 		if (!(e = state_of(a, k->cgid)))
 			continue;
 		e->s.gen = a->gen;
+		feed_ports(a, &e->s, k, now);
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
 		update_one(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,
@@ -465,6 +494,7 @@ void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, 
 		/* new since the last tick: listed now, its rates at the next */
 		if (!(e = state_of(a, k->cgid)))
 			continue;
+		feed_ports(a, &e->s, k, now);
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
 		feed_all(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,

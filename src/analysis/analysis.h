@@ -12,6 +12,7 @@
 struct kp_model;
 struct kp_window;
 struct kp_heatmap;
+struct kp_portwin;
 
 #define KP_MAX_WINDOWS 4
 
@@ -73,6 +74,7 @@ struct kp_astate {
 	struct kp_health health;
 	struct kp_history hist[KP_S_MAX];
 	struct kp_heatmap *runq_map;	/* made at the first run-queue event */
+	struct kp_portwin *ports;	/* request latency by port, windowed */
 };
 
 struct kp_analysis_opts {

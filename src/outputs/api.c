@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "analysis/analysis.h"
 #include "analysis/heatmap.h"
+#include "analysis/portwin.h"
 #include "outputs/api.h"
 #include "model/model.h"
 #include "base/opts.h"
@@ -112,6 +113,33 @@ static json_t *latencies_json(const struct kp_astate *s, const struct kp_analysi
 	return j;
 }
 
+/* [{direction, port, window, count, p50, p99, max}] per named port and
+ * "other" (port "other"), over the shortest window. */
+static json_t *ports_json(const struct kp_portwin *pw, uint64_t now)
+{
+	static uint64_t buf[KP_HIST_BUCKETS];
+	json_t *arr = json_array();
+	char win[16];
+
+	window_name(kp_portwin__span(pw), win, sizeof(win));
+	for (unsigned int i = 0; i < kp_portwin__count(pw); i++) {
+		int dir, port;
+		const struct kp_window *w = kp_portwin__get(pw, i, &dir, &port);
+		uint64_t n = kp_analysis_window(w, kp_portwin__span(pw), now, buf);
+		json_t *o = json_pack("{s:s, s:o, s:s, s:I}", "direction", dir ? "outbound" : "inbound",
+				      "port", port < 0 ? json_string("other") : json_integer(port),
+				      "window", win, "count", (json_int_t)n);
+
+		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
+			if (!strcmp(quantiles[k].name, "p50") || !strcmp(quantiles[k].name, "p99") ||
+			    !strcmp(quantiles[k].name, "max"))
+				json_object_set_new(o, quantiles[k].name, n ?
+					json_real((double)kp_hist_quantile(buf, quantiles[k].q) / 1e9) : json_null());
+		json_array_append_new(arr, o);
+	}
+	return arr;
+}
+
 static json_t *psi_line_json(const struct kp_psi_line *l)
 {
 	return json_pack("{s:f, s:f, s:f, s:f}", "avg10", l->avg10, "avg60", l->avg60,
@@ -202,6 +230,7 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 			if (i == KP_L_RUNQ || s->lat[i])
 				json_object_set_new(h, kp_lat_names[i], histogram_json(s->lat[i], span, now));
 		json_object_set_new(j, "histograms", h);
+		json_object_set_new(j, "request_ports", ports_json(s->ports, now));
 	}
 	return j;
 }

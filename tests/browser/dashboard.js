@@ -82,7 +82,9 @@ async function openContainer(page, name) {
 
 // Hover the middle of a chart's plot area; returns its legend and foot.
 async function hover(page, sel) {
-  const box = await page.locator(sel + " .u-over").boundingBox();
+  const over = page.locator(sel + " .u-over");
+  await over.scrollIntoViewIfNeeded();
+  const box = await over.boundingBox();
   await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5);
   await page.waitForTimeout(150);
   return page.$eval(sel, (c) => ({
@@ -110,13 +112,17 @@ async function view(ctx, name, width, height, out) {
   r.detailTitle = await page.textContent("#d-title");
   r.detailCharts = await charts(page, "#d-charts");
   r.factors = await page.textContent("#d-factors");
+  await page.waitForFunction(() => document.querySelectorAll("#d-ports tbody td").length > 1, null, { timeout: TIMEOUT });
+  r.ports = await page.$$eval("#d-ports tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   r.heatHover = await hover(page, '#d-charts [data-chart="runq"]');
   r.cpuHover = await hover(page, '#d-charts [data-chart="cpu"]');
   r.link = await page.$$eval("#rows td.name a", (as, n) => as.find((a) => a.textContent === n).getAttribute("href"), spec.open);
   r.hash = await page.evaluate(() => location.hash);
   r.overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.mouse.move(0, 0);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(outDir, "dashboard-" + name + ".png"), fullPage: true });
+  await page.locator("#detail").screenshot({ path: path.join(outDir, "dashboard-" + name + "-detail.png") });
 
   // sort: by name ascending, then CPU descending
   const col = (h) => r.head.findIndex((x) => x.replace(/ [▲▼]$/, "") === h);

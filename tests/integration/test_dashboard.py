@@ -1,8 +1,8 @@
 """The dashboard in a real browser: Debian's Chromium, driven by
 playwright-core (tests/browser/dashboard.js), against a live daemon with
-test cgroups (a CPU-bound one, so the run-queue heatmap has cells; a web
-server answering requests; a cgroup whose name is HTML), a rule that fires
-on the busy cgroup and an admin token. The page must log no error, list
+test cgroups (a web server under CPU load, so the run-queue heatmap has
+cells and requests have latencies; a quiet one; one whose name is HTML), a
+rule that fires on the loaded cgroup and an admin token. The page must log no error, list
 every container, draw charts with tick labels, write the hostile name as
 text, and acknowledge the alert (checked through the API). Screenshots:
 .output/dashboard-1280.png and .output/dashboard-phone.png."""
@@ -65,16 +65,15 @@ class DashboardTest(unittest.TestCase):
         cls.d = cls.srv = cls.client = None
         try:
             n = os.cpu_count()
-            cls.busy = cls.cg.make("busy")
-            cls.cg.run(cls.busy, [h.WORKLOAD, "spin", str(2 * n), "120"])
+            cls.web = cls.cg.make("web")
+            cls.cg.run(cls.web, [h.WORKLOAD, "spin", str(2 * n), "120"])
             cls.quiet = cls.cg.make("quiet")
             cls.cg.run(cls.quiet, [h.WORKLOAD, "sleepy", "120", "20000", "200"])
             cls.hostile = cls.cg.make(HOSTILE)
             cls.cg.run(cls.hostile, [h.WORKLOAD, "sleepy", "120", "50000", "100"])
-            cls.web = cls.cg.make("web")
             cls.srv = cls.cg.run(cls.web, [DELAY_SERVER, "-a", "127.0.0.1", "-p", "0", "-d", "5"],
                                  stdout=subprocess.PIPE, text=True)
-            port = int(cls.srv.stdout.readline().split()[1])
+            cls.port = port = int(cls.srv.stdout.readline().split()[1])
             cfg = h.config_file("""# written by tests/integration/test_dashboard.py
 admin_token: %s
 alerts:
@@ -85,8 +84,8 @@ alerts:
     clear: 0.1
     for: 1s
     severity: warning
-    summary: the dashboard test's busy cgroup uses CPU
-""" % (TOKEN, RULE, cls.cg.rel(cls.busy)))
+    summary: the dashboard test's web cgroup uses CPU
+""" % (TOKEN, RULE, cls.cg.rel(cls.web)))
             cls.d = h.Daemon("--config", cfg)
             cls.client = Client(port)
             cls.client.start()
@@ -107,7 +106,7 @@ alerts:
         return json.loads(self.d.get(path)[2])
 
     def names(self):
-        want = {self.cg.rel(p) for p in (self.busy, self.quiet, self.hostile, self.web)}
+        want = {self.cg.rel(p) for p in (self.web, self.quiet, self.hostile)}
         got = {c["cgroup"]: c["name"] for c in self.api("/api/v1/containers")}
         return [got[c] for c in sorted(want) if c in got] if want <= set(got) else None
 
@@ -121,10 +120,10 @@ alerts:
                                                       if a["alertname"] == RULE and a["state"] == "firing"], 20)[0]
         # enough run-queue history for a few heatmap columns (5 s each)
         time.sleep(6)
-        busy = [n for n in names if n.endswith("/busy")][0]
+        busy = [n for n in names if n.endswith("/web")][0]
         hostile = [n for n in names if HOSTILE in n][0]
         spec = {"names": names, "open": busy, "alert": alert["id"], "token": TOKEN, "hostile": hostile,
-                "glob": "*/busy", "substring": "QUIET"}
+                "glob": "*/web", "substring": "QUIET"}
         out = os.path.join(h.ROOT, ".output")
         env = dict(os.environ, NODE_PATH=os.path.dirname(PLAYWRIGHT))
         t0 = time.time()
@@ -178,7 +177,7 @@ alerts:
             # every chart has a time axis with clock labels, even with no data
             self.assertTrue(c["xticks"], c)
             self.assertTrue(all(re.match(r"^\d\d:\d\d(:\d\d)?$", t) for t in c["xticks"]), c)
-        for cid in ("cpu", "memory", "psi", "runq", "health"):
+        for cid in ("cpu", "memory", "psi", "runq", "health", "request", "net", "rtt"):
             c = detail[cid]
             self.assertFalse(c["empty"], c)
             self.assertGreater(c["points"], 1, c)
@@ -197,6 +196,11 @@ alerts:
         self.assertEqual(len(detail["psi"]["legend"]), 4)      # time + cpu, memory, io
         self.assertRegex(" ".join(v["cpuHover"]["legend"]), r"used\s*[0-9.]+")
         self.assertIn("runq_p99", v["factors"])
+        # request latency by port: the server's port, inbound, over the last minute
+        row = [r for r in v["ports"] if r[:2] == ["inbound", str(self.port)]]
+        self.assertEqual(len(row), 1, v["ports"])
+        self.assertGreater(int(row[0][2].replace(",", "")), 10)
+        self.assertRegex(row[0][4], r"^[0-9.]+ (µs|ms)$")
         # sorting, filtering, links
         self.assertEqual(v["sortedByName"], sorted(v["sortedByName"]))
         cpu = [float(x.split(" / ")[0]) for x in v["sortedByCpu"] if x not in ("–",)]
