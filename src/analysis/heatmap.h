@@ -6,8 +6,9 @@
  * Why its own ring and not the latency windows (window.h): those keep the
  * longest percentile window (5 minutes); a heatmap lines up with the other
  * history charts (15 minutes). Cost: KP_HEATMAP_ROWS 32-bit counters and
- * two times per column, 112 bytes; 20 KiB for 15 minutes of 5 s columns,
- * made at a cgroup's first event.
+ * two times per column, 112 bytes, for columns with events only: up to
+ * 20 KiB for 15 minutes of 5 s columns, a few hundred bytes for a cgroup
+ * that rarely runs.
  * Pure: time is passed in. */
 #ifndef KPULSE_HEATMAP_H
 #define KPULSE_HEATMAP_H
@@ -24,9 +25,9 @@ void kp_heatmap__free(struct kp_heatmap *h);
 /* Feed cumulative fine counts (KP_HIST_BUCKETS) read at @now_ns. The first
  * push sets the baseline; counts that go backwards start a new one. */
 void kp_heatmap__push(struct kp_heatmap *h, const uint64_t *cum, uint64_t now_ns);
-/* Columns held, and the @i-th oldest: its counts per row, the time of its
- * first and last push (the events it holds happened before *end_ns, after
- * the previous column's end). */
+/* Columns held (only those with events), and the @i-th oldest: its counts
+ * per row, the time of its first and last push with events (they happened
+ * before *end_ns, after the previous push). */
 unsigned int kp_heatmap__columns(const struct kp_heatmap *h);
 const uint32_t *kp_heatmap__column(const struct kp_heatmap *h, unsigned int i,
 				   uint64_t *start_ns, uint64_t *end_ns);
