@@ -5,7 +5,7 @@
 // acknowledges an alert with a wrong and then the right token) and prints
 // what the page showed as JSON for tests/integration/test_dashboard.py to
 // judge. Screenshots go to OUTDIR. SPEC: {names: [...], open: NAME,
-// alert: ID, token: TOKEN}.
+// alert: ID, token: TOKEN, hostile: [NAME, ...], glob, substring}.
 "use strict";
 const fs = require("fs");
 const os = require("os");
@@ -105,8 +105,10 @@ async function view(ctx, name, width, height, out) {
   r.kpis = await page.$$eval("#n-kpis .kpi", (ks) => Object.fromEntries(ks.map((k) => [k.dataset.kpi, k.querySelector(".v").textContent])));
   r.images = await page.$$eval("img", (is) => is.length);
   r.xss = await page.evaluate(() => window.__kpulse_xss === undefined ? null : String(window.__kpulse_xss));
-  r.hostileCell = await page.$$eval("#rows td.name", (tds, n) => tds.filter((td) => td.textContent === n)
-    .map((td) => ({ text: td.textContent, elements: td.querySelectorAll("*").length })), spec.hostile);
+  r.hostileCells = [];
+  for (const n of spec.hostile)
+    r.hostileCells.push(await page.$$eval("#rows td.name", (tds, n) => tds.filter((td) => td.textContent === n)
+      .map((td) => ({ text: td.textContent, elements: td.querySelectorAll("*").length })), n));
 
   await openContainer(page, spec.open);
   r.detailTitle = await page.textContent("#d-title");
@@ -117,6 +119,9 @@ async function view(ctx, name, width, height, out) {
   r.heatHover = await hover(page, '#d-charts [data-chart="runq"]');
   r.cpuHover = await hover(page, '#d-charts [data-chart="cpu"]');
   r.link = await page.$$eval("#rows td.name a", (as, n) => as.find((a) => a.textContent === n).getAttribute("href"), spec.open);
+  const hostileLinks = [];
+  for (const n of spec.hostile)
+    hostileLinks.push(await page.$$eval("#rows td.name a", (as, n) => as.find((a) => a.textContent === n).getAttribute("href"), n));
   r.hash = await page.evaluate(() => location.hash);
   r.overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   await page.mouse.move(0, 0);
@@ -149,6 +154,14 @@ async function view(ctx, name, width, height, out) {
   await p2.waitForFunction(() => !document.querySelector("#detail").hidden &&
     document.querySelector("#d-title").textContent, null, { timeout: TIMEOUT });
   r.linkTitle = await p2.textContent("#d-title");
+  // and each hostile name's link opens its container under the same text
+  r.hostileTitles = [];
+  for (const [i, n] of spec.hostile.entries()) {
+    await p2.goto(url + "/" + hostileLinks[i], { waitUntil: "load" });
+    await p2.waitForFunction((n) => !document.querySelector("#detail").hidden &&
+      document.querySelector("#d-title").textContent === n, n, { timeout: TIMEOUT });
+    r.hostileTitles.push(await p2.textContent("#d-title"));
+  }
   await p2.close();
   out[name] = r;
 }

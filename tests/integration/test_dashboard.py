@@ -1,11 +1,14 @@
 """The dashboard in a real browser: Debian's Chromium, driven by
 playwright-core (tests/browser/dashboard.js), against a live daemon with
-test cgroups (a web server under CPU load, so the run-queue heatmap has
-cells and requests have latencies; a quiet one; one whose name is HTML), a
-rule that fires on the loaded cgroup and an admin token. The page must log no error, list
-every container, draw charts with tick labels, write the hostile name as
-text, and acknowledge the alert (checked through the API). Screenshots:
-.output/dashboard-1280.png and .output/dashboard-phone.png."""
+test cgroups (a web server under CPU load with a memory limit, so the
+run-queue heatmap has cells, requests have latencies and memory has a
+limit line; a quiet one; one whose name is HTML; one whose name holds a
+byte that is not UTF-8), a rule that fires on the loaded cgroup and an
+admin token. The page must log no error, list every container, draw charts
+with tick labels, write the hostile names as text (the bad byte as \\xff,
+as every output does), and acknowledge the alert (checked through the
+API). Screenshots: .output/dashboard-1280.png and
+.output/dashboard-phone.png."""
 import http.client
 import json
 import os
@@ -25,6 +28,11 @@ DELAY_SERVER = os.path.join(h.ROOT, ".output", "delay_server")
 TOKEN = "dash-admin-token-%d" % os.getpid()
 RULE = "DashboardTestBusy"
 HOSTILE = "<img src=x onerror=window.__kpulse_xss=1>"
+# the byte 0xff (surrogateescape), then HTML (no "/": a name is one path
+# component): shown as the text raw\xff<b>x
+RAW = "raw\udcff<b>x"
+RAW_SHOWN = "raw\\xff<b>x"
+MEM_LIMIT = 256 << 20
 
 
 def wait_for(what, fn, timeout):
@@ -61,17 +69,24 @@ class Client(threading.Thread):
 class DashboardTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.cg = h.Cgroups()
+        cls.cg = h.MemCgroups()
         cls.d = cls.srv = cls.client = None
         try:
             n = os.cpu_count()
-            cls.web = cls.cg.make("web")
-            cls.cg.run(cls.web, [h.WORKLOAD, "spin", str(2 * n), "120"])
-            cls.quiet = cls.cg.make("quiet")
-            cls.cg.run(cls.quiet, [h.WORKLOAD, "sleepy", "120", "20000", "200"])
-            cls.hostile = cls.cg.make(HOSTILE)
-            cls.cg.run(cls.hostile, [h.WORKLOAD, "sleepy", "120", "50000", "100"])
-            cls.srv = cls.cg.run(cls.web, [DELAY_SERVER, "-a", "127.0.0.1", "-p", "0", "-d", "5"],
+            cls.web = cls.cg.make_mem("web", MEM_LIMIT)
+            cls.cg.run_mem(cls.web, [h.WORKLOAD, "spin", str(2 * n), "120"])
+            cls.quiet = cls.cg.make_mem("quiet")
+            cls.cg.run_mem(cls.quiet, [h.WORKLOAD, "sleepy", "120", "20000", "200"])
+            cls.hostile = cls.cg.make_mem(HOSTILE)
+            cls.cg.run_mem(cls.hostile, [h.WORKLOAD, "sleepy", "120", "50000", "100"])
+            # made by hand (mkdir takes bytes) and without a memory cgroup of
+            # its own: on a hybrid host the daemon's one-time note about a
+            # shared v1 memory cgroup (-v) then names this one
+            cls.raw = os.path.join(cls.cg.base, RAW)
+            os.mkdir(os.fsencode(cls.raw))
+            cls.cg.made.append(cls.raw)
+            cls.cg.run(cls.raw, [h.WORKLOAD, "sleepy", "120", "50000", "100"])
+            cls.srv = cls.cg.run_mem(cls.web, [DELAY_SERVER, "-a", "127.0.0.1", "-p", "0", "-d", "5"],
                                  stdout=subprocess.PIPE, text=True)
             cls.port = port = int(cls.srv.stdout.readline().split()[1])
             cfg = h.config_file("""# written by tests/integration/test_dashboard.py
@@ -86,7 +101,8 @@ alerts:
     severity: warning
     summary: the dashboard test's web cgroup uses CPU
 """ % (TOKEN, RULE, cls.cg.rel(cls.web)))
-            cls.d = h.Daemon("--config", cfg)
+            # -v: the debug lines too, so the log check below sees them
+            cls.d = h.Daemon("--config", cfg, "-v")
             cls.client = Client(port)
             cls.client.start()
         except Exception:
@@ -95,18 +111,21 @@ alerts:
 
     @classmethod
     def tearDownClass(cls):
-        if cls.client:
-            cls.client.stop.set()
-            cls.client.join(10)
-        if cls.d:
-            cls.d.stop()
-        cls.cg.cleanup()
+        try:
+            if cls.client:
+                cls.client.stop.set()
+                cls.client.join(10)
+            if cls.d:
+                cls.d.stop()
+        finally:
+            cls.cg.cleanup()
 
     def api(self, path):
         return json.loads(self.d.get(path)[2])
 
     def names(self):
-        want = {self.cg.rel(p) for p in (self.web, self.quiet, self.hostile)}
+        want = {self.cg.rel(p).replace("\udcff", "\\xff")
+                for p in (self.web, self.quiet, self.hostile, self.raw)}
         got = {c["cgroup"]: c["name"] for c in self.api("/api/v1/containers")}
         return [got[c] for c in sorted(want) if c in got] if want <= set(got) else None
 
@@ -121,7 +140,9 @@ alerts:
         # enough run-queue history for a few heatmap columns (5 s each)
         time.sleep(6)
         busy = [n for n in names if n.endswith("/web")][0]
-        hostile = [n for n in names if HOSTILE in n][0]
+        hostile = [n for n in names if n.endswith("/" + HOSTILE)] + \
+            [n for n in names if n.endswith("/" + RAW_SHOWN)]
+        self.assertEqual(len(hostile), 2, names)
         spec = {"names": names, "open": busy, "alert": alert["id"], "token": TOKEN, "hostile": hostile,
                 "glob": "*/web", "substring": "QUIET"}
         out = os.path.join(h.ROOT, ".output")
@@ -156,13 +177,24 @@ alerts:
         for name in ("1280", "phone"):
             png = os.path.join(out, "dashboard-%s.png" % name)
             self.assertGreater(os.path.getsize(png), 20000)
+        # the daemon's log is an output too: names in it are text, the bad
+        # byte spelled \xff as everywhere else
+        with open(self.d.errfile.name, "rb") as f:
+            log = f.read()
+        try:
+            log.decode("utf-8")
+        except UnicodeDecodeError as e:
+            self.fail("the daemon logged a byte that is not UTF-8: %r" % log[max(0, e.start - 100):e.end + 40])
 
     def check_view(self, v, names, busy, hostile):
         listed = [row[0] for row in v["rows"]]
         for n in names:
             self.assertIn(n, listed)
-        # the hostile name is text: one cell, no element inside, no image, no script ran
-        self.assertEqual(v["hostileCell"], [{"text": hostile, "elements": 1}])   # the link itself
+        # the hostile names are text: one cell each, no element inside but
+        # the link itself, no image, no script ran; each link opens its
+        # container under the same text
+        self.assertEqual(v["hostileCells"], [[{"text": n, "elements": 1}] for n in hostile])
+        self.assertEqual(v["hostileTitles"], hostile)
         self.assertEqual(v["images"], 0)
         self.assertIsNone(v["xss"])
         self.assertRegex(v["kpis"]["health"], r"^\d+$")
@@ -186,6 +218,11 @@ alerts:
         self.assertTrue(all(t.endswith("%") or t == "0" for t in detail["psi"]["yticks"]), detail["psi"])
         self.assertTrue(all(re.search(r"(B|iB)$", t) or t == "0 B" for t in detail["memory"]["yticks"]),
                         detail["memory"])
+        # memory against its limit: the table's column and the chart's dashed line
+        row = [r for r in v["rows"] if r[0] == busy][0]
+        cols = dict(zip([hd.rstrip(" ▲▼") for hd in v["head"]], row))
+        self.assertEqual(cols["mem limit"], "256 MiB")
+        self.assertNotIn("no memory limit", detail["memory"]["foot"])
         self.assertTrue(all(re.search(r"(ns|µs|ms|s)$", t) or t == "0" for t in detail["runq"]["yticks"]),
                         detail["runq"])
         # the heatmap: cells from the fine buckets; a hover reads one out
