@@ -43,7 +43,8 @@ test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
 test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
 test_memevents_SRCS := model/text model/memevents collect/container model/identity
-UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin
+UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin test_netrates
+test_netrates_SRCS := analysis/netrates
 test_portwin_SRCS := analysis/portwin analysis/window
 test_heatmap_SRCS := analysis/heatmap model/hist
 UNIT_TESTS += test_nodefiles test_fsstat test_node_metrics
@@ -177,7 +178,7 @@ fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup model/cgfiles base/log
 fuzz_diskstats_SRCS := collect/diskstats
 fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_labels_SRCS := outputs/prom model/text model/hist
-fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/heatmap analysis/portwin model/model \
+fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/heatmap analysis/portwin analysis/netrates model/model \
 	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix src/,$$(addsuffix .c,$$(fuzz_$$*_SRCS))) | $(OUT)

@@ -11,6 +11,7 @@
 #include "analysis/window.h"
 #include "analysis/heatmap.h"
 #include "analysis/portwin.h"
+#include "analysis/netrates.h"
 
 #define SLOT_MIN_NS 5000000000ull
 
@@ -61,6 +62,7 @@ struct kp_analysis {
 	struct entry node;
 	uint64_t scratch[KP_HIST_BUCKETS];
 	uint64_t req_in[KP_HIST_BUCKETS], req_out[KP_HIST_BUCKETS];
+	struct kp_netrates net;		/* the node's interfaces */
 };
 
 void kp_analysis_opts_default(struct kp_analysis_opts *o, uint64_t interval_ns)
@@ -482,6 +484,8 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 	}
 	update_one(a, &a->node.s, &m->node, &m->node_mem, &m->node_tcp, m->node_req[0].hist,
 		   m->node_req[1].hist, now);
+	kp_netrates_update(&a->net, m->nodefigs.have[KP_NODE_NETDEV] ? &m->nodefigs.net : NULL,
+			   m->nodefigs.read_ns);
 	a->last_ns = now;
 }
 
@@ -518,6 +522,11 @@ const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t c
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a)
 {
 	return &a->o;
+}
+
+const struct kp_netrates *kp_analysis__netrates(const struct kp_analysis *a)
+{
+	return &a->net;
 }
 
 uint64_t kp_analysis__start_ns(const struct kp_analysis *a)

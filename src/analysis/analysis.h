@@ -13,6 +13,7 @@ struct kp_model;
 struct kp_window;
 struct kp_heatmap;
 struct kp_portwin;
+struct kp_netrates;
 
 #define KP_MAX_WINDOWS 4
 
@@ -101,6 +102,8 @@ void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, 
 const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid);
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);
 uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
+/* Rates of the node's network interfaces as of the last tick. */
+const struct kp_netrates *kp_analysis__netrates(const struct kp_analysis *a);
 
 /* Change of a cumulative series over the last @span_ns (0 when unknown). */
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns);

@@ -12,10 +12,12 @@
 #include "analysis/analysis.h"
 #include "analysis/heatmap.h"
 #include "analysis/portwin.h"
+#include "analysis/netrates.h"
 #include "outputs/api.h"
 #include "model/model.h"
 #include "base/opts.h"
 #include "model/hist.h"
+#include "model/text.h"
 
 static const struct {
 	const char *name;
@@ -326,6 +328,38 @@ static json_t *meminfo_json(void)
 			 "used_bytes", (json_int_t)(total - avail));
 }
 
+/* Every interface of /proc/net/dev as of the last tick (names as text):
+ * totals, and bytes per second since the tick before (null until a device
+ * was read twice); null when the file could not be read. */
+static json_t *netdevs_json(const struct kp_node_figs *n, const struct kp_netrates *nr)
+{
+	json_t *arr;
+
+	if (!n->have[KP_NODE_NETDEV])
+		return json_null();
+	arr = json_array();
+	for (unsigned int i = 0; i < n->net.n; i++) {
+		const struct kp_netdev *d = &n->net.d[i];
+		const struct kp_netrate *r = kp_netrates_get(nr, d->name, i);
+		char name[4 * sizeof(d->name)];
+
+		kp_visible(d->name, name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			"device", name,
+			"receive_bytes_total", (json_int_t)d->v[KP_NET_RX_BYTES],
+			"transmit_bytes_total", (json_int_t)d->v[KP_NET_TX_BYTES],
+			"receive_packets_total", (json_int_t)d->v[KP_NET_RX_PACKETS],
+			"transmit_packets_total", (json_int_t)d->v[KP_NET_TX_PACKETS],
+			"receive_errs_total", (json_int_t)d->v[KP_NET_RX_ERRS],
+			"transmit_errs_total", (json_int_t)d->v[KP_NET_TX_ERRS],
+			"receive_drop_total", (json_int_t)d->v[KP_NET_RX_DROP],
+			"transmit_drop_total", (json_int_t)d->v[KP_NET_TX_DROP],
+			"receive_bytes_per_second", r ? json_real(r->rx_bps) : json_null(),
+			"transmit_bytes_per_second", r ? json_real(r->tx_bps) : json_null()));
+	}
+	return arr;
+}
+
 /* Whole disks: totals since boot, rates over the last interval (null until
  * there were two reads). */
 static json_t *disks_json(const struct kp_disks *d)
@@ -383,8 +417,11 @@ json_t *kp_api_node(const struct kp_model *c, const struct kp_analysis *a,
 		"network", tcp_json(&c->node_tcp, s),
 		"latency", latencies_json(s, a, now),
 		"oom_events", ooms);
-	if (node)
+	if (node) {
 		json_object_set_new(node, "disk", disks_json(&c->disks));
+		json_object_set_new(node, "network_devices",
+				    netdevs_json(&c->nodefigs, kp_analysis__netrates(a)));
+	}
 	return node;
 }
 

@@ -102,6 +102,7 @@ async function view(ctx, name, width, height, out) {
   const r = { rows: await rowsOf(page) };
   r.head = await page.$$eval("#head th", (ths) => ths.map((th) => th.textContent));
   r.nodeCharts = await charts(page, "#n-charts");
+  r.nics = await page.$$eval("#n-nics tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   r.kpis = await page.$$eval("#n-kpis .kpi", (ks) => Object.fromEntries(ks.map((k) => [k.dataset.kpi, k.querySelector(".v").textContent])));
   r.images = await page.$$eval("img", (is) => is.length);
   r.xss = await page.evaluate(() => window.__kpulse_xss === undefined ? null : String(window.__kpulse_xss));

@@ -177,6 +177,67 @@ class ApiTest(unittest.TestCase):
         self.assertIn("1m", n["load"])
         self.assertGreater(list(n["latency"]["runq"].values())[0]["count"], 0)
 
+    def test_node_network_devices_against_proc_net_dev(self):
+        """/api/v1/node lists every interface of /proc/net/dev (the tick's
+        reading): lo's byte totals lie between two readings of the file
+        taken around that tick, and the rates are the totals' change over
+        the tick interval (1 s), with loopback traffic made here."""
+        import socket
+        import threading
+
+        def kernel():
+            with open("/proc/net/dev") as f:
+                rows = [l.split(":", 1) for l in f.readlines()[2:]]
+            return {n.strip(): (int(v.split()[0]), int(v.split()[8])) for n, v in rows}
+
+        def lo(doc):
+            got = [d for d in doc["network_devices"] if d["device"] == "lo"]
+            self.assertEqual(len(got), 1, doc["network_devices"])
+            return got[0]
+
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        out = socket.create_connection(srv.getsockname())
+        inp, _ = srv.accept()
+        stop = threading.Event()
+
+        def pump():     # about 2 MB/s through lo, received and dropped
+            while not stop.is_set():
+                out.sendall(b"x" * 20000)
+                inp.recv(1 << 20)
+                time.sleep(0.01)
+        t = threading.Thread(target=pump, daemon=True)
+        t.start()
+        self.addCleanup(lambda: (stop.set(), t.join(5), out.close(), inp.close(), srv.close()))
+
+        k0 = kernel()
+        time.sleep(2.5)     # two ticks: totals of a tick after k0, and a rate
+        a = self.get_json("/api/v1/node")
+        k1 = kernel()
+        self.assertEqual({d["device"] for d in a["network_devices"]} - set(k1), set())
+        self.assertIn("lo", {d["device"] for d in a["network_devices"]})
+        first = lo(a)
+        for i, key in enumerate(("receive_bytes_total", "transmit_bytes_total")):
+            self.assertLessEqual(k0["lo"][i], first[key])
+            self.assertLessEqual(first[key], k1["lo"][i])
+        # the next tick: its rate is its change over the interval
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            b = lo(self.get_json("/api/v1/node"))
+            if b["receive_bytes_total"] != first["receive_bytes_total"]:
+                break
+            time.sleep(0.02)
+        else:
+            self.fail("lo's totals did not move in 5 s")
+        for d in ("receive", "transmit"):
+            rate, grew = b[d + "_bytes_per_second"], b[d + "_bytes_total"] - first[d + "_bytes_total"]
+            print("\n  lo %s: %.0f B/s, %d B over the tick" % (d, rate, grew))
+            self.assertGreater(grew, 100000)
+            # seconds between the two ticks: the 1 s interval, late by what
+            # scheduling on this busy 2-core VM adds
+            self.assertAlmostEqual(grew / rate, 1.0, delta=0.35)
+
     def test_node_disk_against_diskstats(self):
         """Write 32 MiB with O_DIRECT under /tmp: the disk holding it shows
         the bytes between the kernel's own counts before and after."""

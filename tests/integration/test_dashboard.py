@@ -198,6 +198,10 @@ alerts:
         self.assertEqual(v["images"], 0)
         self.assertIsNone(v["xss"])
         self.assertRegex(v["kpis"]["health"], r"^\d+$")
+        # the node's interfaces: loopback carries the test's requests
+        lo = [r for r in v["nics"] if r[0] == "lo"]
+        self.assertEqual(len(lo), 1, v["nics"])
+        self.assertRegex(lo[0][1], r"^[0-9.]+ (B|KiB|MiB)/s$")
 
         def charts(lst):
             return {c["id"]: c for c in lst}
