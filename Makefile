@@ -43,7 +43,10 @@ test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
 test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
 test_memevents_SRCS := model/text model/memevents collect/container model/identity
-UNIT_TESTS += test_ports test_diskstats test_hotslots
+UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin test_netrates
+test_netrates_SRCS := analysis/netrates
+test_portwin_SRCS := analysis/portwin analysis/window
+test_heatmap_SRCS := analysis/heatmap model/hist
 UNIT_TESTS += test_nodefiles test_fsstat test_node_metrics
 test_nodefiles_SRCS := collect/nodefiles
 test_fsstat_SRCS := collect/fsstat
@@ -90,10 +93,38 @@ $(OUT)/%.o: src/%.c | $(OUT)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUT)/outputs/dashboard.o: src/outputs/dashboard.S src/outputs/dashboard.html | $(OUT)
+# The dashboard: src/outputs/dashboard.html with uPlot (npm, pinned by
+# src/outputs/web/package-lock.json) inlined, so that the page embedded in the
+# binary loads nothing at run time. npm ci runs once, into .output/web.
+WEB := $(OUT)/web
+UPLOT := $(WEB)/node_modules/uplot/dist
+NPM_CI := npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+
+$(UPLOT)/uPlot.iife.min.js: src/outputs/web/package.json src/outputs/web/package-lock.json | $(OUT)
+	$(call msg,NPM,$(WEB))
+	$(Q)mkdir -p $(WEB) && cp $^ $(WEB)/
+	$(Q)cd $(WEB) && $(NPM_CI)
+	$(Q)touch $@
+
+$(OUT)/outputs/dashboard.html: src/outputs/dashboard.html tools/inline-page.js $(UPLOT)/uPlot.iife.min.js
+	$(call msg,PAGE,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)node tools/inline-page.js $< $(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css > $@.tmp
+	$(Q)mv $@.tmp $@
+
+$(OUT)/outputs/dashboard.o: src/outputs/dashboard.S $(OUT)/outputs/dashboard.html | $(OUT)
 	$(call msg,AS,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) -c $< -o $@
+	$(Q)$(CC) -DKP_DASHBOARD_HTML='"$(OUT)/outputs/dashboard.html"' -c $< -o $@
+
+# The browser test's driver (playwright-core, pinned by
+# tests/browser/package-lock.json); it drives Debian's /usr/bin/chromium.
+PLAYWRIGHT := $(OUT)/browser/node_modules/playwright-core/package.json
+$(PLAYWRIGHT): tests/browser/package.json tests/browser/package-lock.json | $(OUT)
+	$(call msg,NPM,$(OUT)/browser)
+	$(Q)mkdir -p $(OUT)/browser && cp $^ $(OUT)/browser/
+	$(Q)cd $(OUT)/browser && $(NPM_CI)
+	$(Q)touch $@
 
 $(BIN): $(OUT)/cmd/main.o $(OUT)/outputs/dashboard.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -126,7 +157,7 @@ run: deps kpulse
 unit-test: $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
 	$(Q)for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-integration-test: kpulse $(OUT)/workload $(OUT)/delay_server
+integration-test: kpulse $(OUT)/workload $(OUT)/delay_server $(PLAYWRIGHT)
 	$(Q)$(PYTHON) tests/integration/run.py
 
 test: deps
@@ -157,7 +188,7 @@ fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_rtmeta_SRCS := collect/rtmeta
 fuzz_cgstat_SRCS := collect/cpufiles collect/memstat collect/kvfile
 fuzz_labels_SRCS := outputs/prom model/text model/hist
-fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/throttle model/model \
+fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/throttle analysis/heatmap analysis/portwin analysis/netrates model/model \
 	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix src/,$$(addsuffix .c,$$(fuzz_$$*_SRCS))) | $(OUT)

@@ -5,8 +5,8 @@ set -euo pipefail
 
 BUILD_PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-dev libseccomp-dev
 pkg-config uthash-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev make gcc
-libclang-rt-14-dev libsystemd-dev help2man"
-TEST_PKGS="prometheus prometheus-alertmanager prometheus-node-exporter curl stress-ng python3 python3-prometheus-client iproute2 procps util-linux bpftool tmux python3-jsonschema wrk nginx nftables nodejs python3-yaml python3-seccomp dpkg-dev man-db systemd docker.io podman runc busybox-static"
+libclang-rt-14-dev libsystemd-dev help2man nodejs"
+TEST_PKGS="prometheus prometheus-alertmanager prometheus-node-exporter curl stress-ng python3 python3-prometheus-client iproute2 procps util-linux bpftool tmux python3-jsonschema wrk nginx nftables python3-yaml python3-seccomp dpkg-dev man-db systemd docker.io podman runc busybox-static chromium"
 BENCH_PKGS="rt-tests linux-perf bpftrace"
 
 want="$BUILD_PKGS $TEST_PKGS"
@@ -20,8 +20,10 @@ for p in $want; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
     || missing="$missing $p"
 done
-# npm (the deploy test installs the Kubernetes schema packages with it) comes
-# with some nodejs builds and is its own Debian package otherwise
+# npm (the build inlines the dashboard's charting library with it; the
+# browser test's driver and the deploy test's Kubernetes schema packages come
+# through it) comes with some nodejs builds and is its own Debian package
+# otherwise
 case "$want" in *nodejs*) command -v npm >/dev/null || missing="$missing npm" ;; esac
 [ -z "$missing" ] && exit 0
 

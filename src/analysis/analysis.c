@@ -10,6 +10,9 @@
 #include "model/hist.h"
 #include "analysis/throttle.h"
 #include "analysis/window.h"
+#include "analysis/heatmap.h"
+#include "analysis/portwin.h"
+#include "analysis/netrates.h"
 
 #define SLOT_MIN_NS 5000000000ull
 
@@ -22,6 +25,19 @@ const char *const kp_series_names[KP_S_MAX] = {
 	[KP_S_RECLAIM_SECONDS] = "reclaim_seconds_total",
 	[KP_S_RETRANSMITS] = "tcp_retransmits_total",
 	[KP_S_TX_SEGMENTS] = "tcp_segments_sent_estimate_total",
+	[KP_S_RUNQ_P50] = "runq_p50_seconds",
+	[KP_S_MEM_LIMIT] = "memory_limit_bytes",
+	[KP_S_PSI_CPU] = "cpu_pressure_some_percent",
+	[KP_S_PSI_MEM] = "memory_pressure_some_percent",
+	[KP_S_PSI_IO] = "io_pressure_some_percent",
+	[KP_S_RTT_P50] = "rtt_p50_seconds",
+	[KP_S_RTT_P99] = "rtt_p99_seconds",
+	[KP_S_REQ_IN_P50] = "request_inbound_p50_seconds",
+	[KP_S_REQ_IN_P99] = "request_inbound_p99_seconds",
+	[KP_S_REQ_OUT_P50] = "request_outbound_p50_seconds",
+	[KP_S_REQ_OUT_P99] = "request_outbound_p99_seconds",
+	[KP_S_RX_RATE] = "network_receive_bytes_per_second",
+	[KP_S_TX_RATE] = "network_transmit_bytes_per_second",
 };
 
 const char *const kp_lat_names[KP_L_MAX] = {
@@ -47,6 +63,7 @@ struct kp_analysis {
 	struct entry node;
 	uint64_t scratch[KP_HIST_BUCKETS];
 	uint64_t req_in[KP_HIST_BUCKETS], req_out[KP_HIST_BUCKETS];
+	struct kp_netrates net;		/* the node's interfaces */
 };
 
 void kp_analysis_opts_default(struct kp_analysis_opts *o, uint64_t interval_ns)
@@ -82,13 +99,8 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 	s->throttled_pct = NAN;
 	if (a->last_ns)
 		s->prev_ns = a->last_ns;
-	for (int i = 0; i < KP_S_MAX; i++) {
-		s->hist[i].cap = cap;
-		s->hist[i].t = calloc(cap, sizeof(uint32_t));
-		s->hist[i].v = calloc(cap, sizeof(float));
-		if (!s->hist[i].t || !s->hist[i].v)
-			return -1;
-	}
+	for (int i = 0; i < KP_S_MAX; i++)
+		s->hist[i].cap = cap;	/* the ring itself comes with its first point */
 	return 0;
 }
 
@@ -101,6 +113,8 @@ static void state_free(struct kp_astate *s)
 		free(s->hist[i].t);
 		free(s->hist[i].v);
 	}
+	kp_heatmap__free(s->runq_map);
+	kp_portwin__free(s->ports);
 }
 
 struct kp_analysis *kp_analysis__new(const struct kp_analysis_opts *o, uint64_t now)
@@ -142,8 +156,21 @@ uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span, uint64_t n
 	return w ? kp_window__sum(w, span, now, out) : 0;
 }
 
+/* Rings are made at their first point, so a series a cgroup never has (no
+ * TCP, no memory limit) costs nothing. */
 static void history_add(struct kp_history *h, uint32_t t, double v)
 {
+	if (!h->t) {
+		h->t = calloc(h->cap, sizeof(uint32_t));
+		h->v = calloc(h->cap, sizeof(float));
+		if (!h->t || !h->v) {
+			free(h->t);
+			free(h->v);
+			h->t = NULL;
+			h->v = NULL;
+			return;
+		}
+	}
 	h->t[h->head] = t;
 	h->v[h->head] = (float)v;
 	h->head = (h->head + 1) % h->cap;
@@ -179,6 +206,94 @@ static double p99(struct kp_analysis *a, const struct kp_astate *s, int kind, ui
 	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
 		return NAN;
 	return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
+}
+
+/* The run-queue heatmap; made at the first event, with the same zero
+ * baseline as the windows. */
+static void feed_heatmap(struct kp_analysis *a, struct kp_astate *s, const uint64_t *cum,
+			 uint64_t now)
+{
+	static const uint64_t zero[KP_HIST_BUCKETS];
+	uint64_t col = a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS;
+
+	if (!s->runq_map) {
+		if (!kp_hist_total(cum))
+			return;
+		s->runq_map = kp_heatmap__new(a->o.history_ns, col);
+		if (!s->runq_map)
+			return;
+		if (s->prev_ns)
+			kp_heatmap__push(s->runq_map, zero, s->prev_ns);
+	}
+	kp_heatmap__push(s->runq_map, cum, now);
+}
+
+/* Request latency per named port and "other", windowed (see portwin.h);
+ * before update_one, which moves prev_ns on. */
+static void feed_ports(struct kp_analysis *a, struct kp_astate *s,
+		       const struct kp_container *k, uint64_t now)
+{
+	static struct kp_lat l;
+	uint64_t slot = a->o.interval_ns > SLOT_MIN_NS ? a->o.interval_ns : SLOT_MIN_NS;
+
+	if (!k->req[0] && !k->req[1])
+		return;
+	if (!s->ports && !(s->ports = kp_portwin__new(a->o.windows_ns[0], slot)))
+		return;
+	for (int dir = 0; dir < 2; dir++) {
+		const struct kp_portset *ps = k->req[dir];
+
+		for (unsigned int i = 0; ps && i < kp_portset__named_count(ps); i++) {
+			uint16_t port = kp_portset__named(ps, i, &l);
+
+			kp_portwin__push(s->ports, dir, port, l.hist, s->prev_ns, now);
+		}
+		if (ps && kp_portset__other(ps, &l))
+			kp_portwin__push(s->ports, dir, KP_PORT_OTHER, l.hist, s->prev_ns, now);
+	}
+	kp_portwin__end_round(s->ports);
+}
+
+/* p50 (and p99 unless @s99 < 0) over the shortest window into their
+ * series; no point while the window has no events. */
+static void pct_series(struct kp_analysis *a, struct kp_astate *s, int kind, int s50,
+		       int s99, uint32_t since, uint64_t now)
+{
+	if (!s->lat[kind] ||
+	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
+		return;
+	history_add(&s->hist[s50], since, (double)kp_hist_quantile(a->scratch, 0.5) / 1e9);
+	if (s99 >= 0)
+		history_add(&s->hist[s99], since,
+			    (double)kp_hist_quantile(a->scratch, 0.99) / 1e9);
+}
+
+/* Series only the dashboard's charts read. */
+static void chart_series(struct kp_analysis *a, struct kp_astate *s,
+			 const struct kp_mem_totals *m, const struct kp_tcp_totals *tcp,
+			 uint32_t since, uint64_t now)
+{
+	static const int psi[][2] = {
+		{ KP_PSI_CPU, KP_S_PSI_CPU }, { KP_PSI_MEMORY, KP_S_PSI_MEM },
+		{ KP_PSI_IO, KP_S_PSI_IO },
+	};
+
+	pct_series(a, s, KP_L_RUNQ, KP_S_RUNQ_P50, -1, since, now);
+	pct_series(a, s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99, since, now);
+	pct_series(a, s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99, since, now);
+	pct_series(a, s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99, since, now);
+	if (m) {
+		if (m->files.has_limit)
+			history_add(&s->hist[KP_S_MEM_LIMIT], since, (double)m->files.limit_bytes);
+		for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++)
+			if (m->files.has_psi[psi[i][0]] && m->files.psi[psi[i][0]].some.present)
+				history_add(&s->hist[psi[i][1]], since,
+					    m->files.psi[psi[i][0]].some.avg10);
+	}
+	if (tcp) {
+		history_add(&s->hist[KP_S_RX_RATE], since, s->rx_rate);
+		history_add(&s->hist[KP_S_TX_RATE], since, s->tx_rate);
+	}
 }
 
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
@@ -282,6 +397,7 @@ static void feed_all(struct kp_analysis *a, struct kp_astate *s,
 		     const uint64_t *req_out, uint64_t now)
 {
 	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
+	feed_heatmap(a, s, t->runq_hist, now);
 	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
 	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
 	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
@@ -344,6 +460,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
 	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
+	chart_series(a, s, m, tcp, since, now);
 }
 
 /* The state of @cgid, made when new (healthy until its first figures:
@@ -381,6 +498,7 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 		if (!(e = state_of(a, k->cgid)))
 			continue;
 		e->s.gen = a->gen;
+		feed_ports(a, &e->s, k, now);
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
 		update_one(a, &e->s, &k->t, &k->mem, &k->cpu, k->tcp, k->req[0] ? a->req_in : NULL,
@@ -396,6 +514,8 @@ void kp_analysis__update(struct kp_analysis *a, const struct kp_model *m, uint64
 	}
 	update_one(a, &a->node.s, &m->node, &m->node_mem, NULL, &m->node_tcp, m->node_req[0].hist,
 		   m->node_req[1].hist, now);
+	kp_netrates_update(&a->net, m->nodefigs.have[KP_NODE_NETDEV] ? &m->nodefigs.net : NULL,
+			   m->nodefigs.read_ns);
 	a->last_ns = now;
 }
 
@@ -408,6 +528,7 @@ void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, 
 		/* new since the last tick: listed now, its rates at the next */
 		if (!(e = state_of(a, k->cgid)))
 			continue;
+		feed_ports(a, &e->s, k, now);
 		req_total(k->req[0], a->req_in);
 		req_total(k->req[1], a->req_out);
 		feed_all(a, &e->s, &k->t, &k->mem, k->tcp, k->req[0] ? a->req_in : NULL,
@@ -431,6 +552,11 @@ const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t c
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a)
 {
 	return &a->o;
+}
+
+const struct kp_netrates *kp_analysis__netrates(const struct kp_analysis *a)
+{
+	return &a->net;
 }
 
 uint64_t kp_analysis__start_ns(const struct kp_analysis *a)

@@ -12,6 +12,9 @@
 struct kp_model;
 struct kp_window;
 struct kp_throttle;
+struct kp_heatmap;
+struct kp_portwin;
+struct kp_netrates;
 
 #define KP_MAX_WINDOWS 4
 
@@ -24,6 +27,20 @@ enum kp_series {	/* figures kept in the history ring */
 	KP_S_RECLAIM_SECONDS,	/* cumulative */
 	KP_S_RETRANSMITS,	/* cumulative */
 	KP_S_TX_SEGMENTS,	/* cumulative bytes sent / 1448, a segment estimate */
+	/* for the dashboard's charts; a ring is made at its first point */
+	KP_S_RUNQ_P50,
+	KP_S_MEM_LIMIT,		/* bytes, while there is a limit */
+	KP_S_PSI_CPU,		/* % some avg10 */
+	KP_S_PSI_MEM,
+	KP_S_PSI_IO,
+	KP_S_RTT_P50,		/* seconds, over the shortest window */
+	KP_S_RTT_P99,
+	KP_S_REQ_IN_P50,	/* every port */
+	KP_S_REQ_IN_P99,
+	KP_S_REQ_OUT_P50,
+	KP_S_REQ_OUT_P99,
+	KP_S_RX_RATE,		/* bytes per second */
+	KP_S_TX_RATE,
 	KP_S_MAX,
 };
 
@@ -62,6 +79,8 @@ struct kp_astate {
 	double throttled_pct;
 	struct kp_health health;
 	struct kp_history hist[KP_S_MAX];
+	struct kp_heatmap *runq_map;	/* made at the first run-queue event */
+	struct kp_portwin *ports;	/* request latency by port, windowed */
 };
 
 struct kp_analysis_opts {
@@ -88,6 +107,8 @@ void kp_analysis__feed_windows(struct kp_analysis *a, const struct kp_model *m, 
 const struct kp_astate *kp_analysis__get(const struct kp_analysis *a, uint64_t cgid);
 const struct kp_analysis_opts *kp_analysis__opts(const struct kp_analysis *a);
 uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
+/* Rates of the node's network interfaces as of the last tick. */
+const struct kp_netrates *kp_analysis__netrates(const struct kp_analysis *a);
 
 /* Change of a cumulative series over the last @span_ns (0 when unknown). */
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns);

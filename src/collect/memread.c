@@ -24,6 +24,7 @@
 #include "collect/memread.h"
 #include "collect/readfile.h"
 #include "collect/memstat.h"
+#include "model/text.h"
 
 #define PATH_CAP 4096
 /* A cgroup's v1 memory directory is looked up through one of its tasks
@@ -133,12 +134,33 @@ static bool dir_exists(const char *dir)
 	return stat(dir, &st) == 0;
 }
 
+/* A path as every output shows names (model/text.h): a cgroup named with
+ * bytes that are not UTF-8 must not put them into the log. */
+static const char *shown(const char *path, char *buf, size_t len)
+{
+	kp_visible(path, buf, len);
+	return buf;
+}
+
 static void say_parse_error(struct kp_memread *m, const char *path, int err)
 {
+	char vis[PATH_CAP];
+
 	if (m->said_parse)
 		return;
 	m->said_parse = true;
-	kp_info("memread: cannot parse %s: %s (skipped; reported once)", path, strerror(-err));
+	kp_info("memread: cannot parse %s: %s (skipped; reported once)",
+		shown(path, vis, sizeof(vis)), strerror(-err));
+}
+
+static void say_no_psi(const char *path, int err, bool node)
+{
+	char vis[PATH_CAP];
+
+	kp_info("memread: no pressure file %s (%s): %s pressure series are not "
+		"exported where it is missing (PSI needs CONFIG_PSI and psi=1; "
+		"reported once)", shown(path, vis, sizeof(vis)), strerror(-err),
+		node ? "node" : "container");
 }
 
 static void read_psi(struct kp_memread *m, const char *dir, bool node,
@@ -166,9 +188,7 @@ static void read_psi(struct kp_memread *m, const char *dir, bool node,
 		if (node ? m->said_node_psi : m->said_psi)
 			continue;
 		*(node ? &m->said_node_psi : &m->said_psi) = true;
-		kp_info("memread: no pressure file %s (%s): %s pressure series are not "
-			"exported where it is missing (PSI needs CONFIG_PSI and psi=1; "
-			"reported once)", path, strerror(-err), node ? "node" : "container");
+		say_no_psi(path, err, node);
 	}
 }
 
@@ -306,10 +326,14 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 		read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
 	} else {
 		/* /health notes it; the terminal commands stay quiet (-v) */
-		if (!m->said_shared)
+		if (!m->said_shared) {
+			char vis[PATH_CAP], vis1[PATH_CAP];
+
 			kp_debug("memread: %s shares its v1 memory cgroup %s with other tasks: "
 				 "no memory usage is reported for such containers (reported once)",
-				 relpath, v1dir + strlen(m->v1_mnt));
+				 shown(relpath, vis, sizeof(vis)),
+				 shown(v1dir + strlen(m->v1_mnt), vis1, sizeof(vis1)));
+		}
 		m->said_shared = true;
 		v1dir[0] = 0;	/* cached as shared */
 	}
@@ -351,10 +375,13 @@ void kp_memread__cgroup(struct kp_memread *m, const char *relpath,
 		return;
 	}
 	if (!m->said_usage && dir_exists(dir)) {
+		char vis[PATH_CAP];
+
 		m->said_usage = true;
 		kp_info("memread: %s/memory.current is missing and there is no v1 memory "
 			"hierarchy: container memory usage and limit are not exported "
-			"where the memory controller is off (reported once)", dir);
+			"where the memory controller is off (reported once)",
+			shown(dir, vis, sizeof(vis)));
 	}
 }
 

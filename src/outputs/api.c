@@ -10,10 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "analysis/analysis.h"
+#include "analysis/heatmap.h"
+#include "analysis/portwin.h"
+#include "analysis/netrates.h"
 #include "outputs/api.h"
 #include "model/model.h"
 #include "base/opts.h"
 #include "model/hist.h"
+#include "model/text.h"
 
 static const struct {
 	const char *name;
@@ -109,6 +113,33 @@ static json_t *latencies_json(const struct kp_astate *s, const struct kp_analysi
 		if (i == KP_L_RUNQ || s->lat[i])
 			json_object_set_new(j, kp_lat_names[i], latency_json(a, s->lat[i], now));
 	return j;
+}
+
+/* [{direction, port, window, count, p50, p99, max}] per named port and
+ * "other" (port "other"), over the shortest window. */
+static json_t *ports_json(const struct kp_portwin *pw, uint64_t now)
+{
+	static uint64_t buf[KP_HIST_BUCKETS];
+	json_t *arr = json_array();
+	char win[16];
+
+	window_name(kp_portwin__span(pw), win, sizeof(win));
+	for (unsigned int i = 0; i < kp_portwin__count(pw); i++) {
+		int dir, port;
+		const struct kp_window *w = kp_portwin__get(pw, i, &dir, &port);
+		uint64_t n = kp_analysis_window(w, kp_portwin__span(pw), now, buf);
+		json_t *o = json_pack("{s:s, s:o, s:s, s:I}", "direction", dir ? "outbound" : "inbound",
+				      "port", port < 0 ? json_string("other") : json_integer(port),
+				      "window", win, "count", (json_int_t)n);
+
+		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
+			if (!strcmp(quantiles[k].name, "p50") || !strcmp(quantiles[k].name, "p99") ||
+			    !strcmp(quantiles[k].name, "max"))
+				json_object_set_new(o, quantiles[k].name, n ?
+					json_real((double)kp_hist_quantile(buf, quantiles[k].q) / 1e9) : json_null());
+		json_array_append_new(arr, o);
+	}
+	return arr;
 }
 
 static json_t *psi_line_json(const struct kp_psi_line *l)
@@ -239,6 +270,7 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 			if (i == KP_L_RUNQ || s->lat[i])
 				json_object_set_new(h, kp_lat_names[i], histogram_json(s->lat[i], span, now));
 		json_object_set_new(j, "histograms", h);
+		json_object_set_new(j, "request_ports", ports_json(s->ports, now));
 	}
 	return j;
 }
@@ -334,6 +366,38 @@ static json_t *meminfo_json(void)
 			 "used_bytes", (json_int_t)(total - avail));
 }
 
+/* Every interface of /proc/net/dev as of the last tick (names as text):
+ * totals, and bytes per second since the tick before (null until a device
+ * was read twice); null when the file could not be read. */
+static json_t *netdevs_json(const struct kp_node_figs *n, const struct kp_netrates *nr)
+{
+	json_t *arr;
+
+	if (!n->have[KP_NODE_NETDEV])
+		return json_null();
+	arr = json_array();
+	for (unsigned int i = 0; i < n->net.n; i++) {
+		const struct kp_netdev *d = &n->net.d[i];
+		const struct kp_netrate *r = kp_netrates_get(nr, d->name, i);
+		char name[4 * sizeof(d->name)];
+
+		kp_visible(d->name, name, sizeof(name));
+		json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			"device", name,
+			"receive_bytes_total", (json_int_t)d->v[KP_NET_RX_BYTES],
+			"transmit_bytes_total", (json_int_t)d->v[KP_NET_TX_BYTES],
+			"receive_packets_total", (json_int_t)d->v[KP_NET_RX_PACKETS],
+			"transmit_packets_total", (json_int_t)d->v[KP_NET_TX_PACKETS],
+			"receive_errs_total", (json_int_t)d->v[KP_NET_RX_ERRS],
+			"transmit_errs_total", (json_int_t)d->v[KP_NET_TX_ERRS],
+			"receive_drop_total", (json_int_t)d->v[KP_NET_RX_DROP],
+			"transmit_drop_total", (json_int_t)d->v[KP_NET_TX_DROP],
+			"receive_bytes_per_second", r ? json_real(r->rx_bps) : json_null(),
+			"transmit_bytes_per_second", r ? json_real(r->tx_bps) : json_null()));
+	}
+	return arr;
+}
+
 /* Whole disks: totals since boot, rates over the last interval (null until
  * there were two reads). */
 static json_t *disks_json(const struct kp_disks *d)
@@ -391,9 +455,54 @@ json_t *kp_api_node(const struct kp_model *c, const struct kp_analysis *a,
 		"network", tcp_json(&c->node_tcp, s),
 		"latency", latencies_json(s, a, now),
 		"oom_events", ooms);
-	if (node)
+	if (node) {
 		json_object_set_new(node, "disk", disks_json(&c->disks));
+		json_object_set_new(node, "network_devices",
+				    netdevs_json(&c->nodefigs, kp_analysis__netrates(a)));
+	}
 	return node;
+}
+
+/* "unknown or missing metric; one of a, b, ..." from the series' names. */
+static const char *metric_error(void)
+{
+	static char msg[1024];
+	size_t n;
+
+	if (msg[0])
+		return msg;
+	n = (size_t)snprintf(msg, sizeof(msg), "unknown or missing metric; one of runq_heatmap");
+	for (int i = 0; i < KP_S_MAX && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, ", %s", kp_series_names[i]);
+	return msg;
+}
+
+/* Run-queue latency per time column and power-of-two row, for a heatmap:
+ * points are [unix time of the column's end, [count per row]]. */
+static json_t *heatmap_json(const struct kp_heatmap *hm, double t0, uint64_t start_ns,
+			    uint64_t now, long long span)
+{
+	json_t *rows = json_array(), *pts = json_array();
+	uint64_t from = now > (uint64_t)span ? now - (uint64_t)span : 0;
+
+	for (unsigned int r = 0; r < KP_HEATMAP_ROWS; r++)
+		json_array_append_new(rows, json_real((double)kp_heatmap_row_lower(r) / 1e9));
+	for (unsigned int i = 0; i < kp_heatmap__columns(hm); i++) {
+		uint64_t cs, ce;
+		const uint32_t *n = kp_heatmap__column(hm, i, &cs, &ce);
+		json_t *col;
+
+		if (ce <= from)
+			continue;
+		col = json_array();
+		for (unsigned int r = 0; r < KP_HEATMAP_ROWS; r++)
+			json_array_append_new(col, json_integer(n[r]));
+		json_array_append_new(pts, json_pack("[f, o]",
+			t0 + (double)((ce - start_ns) / 1000000000ull), col));
+	}
+	return json_pack("{s:f, s:o, s:o}",
+			 "column_seconds", (double)kp_heatmap__col_ns(hm) / 1e9,
+			 "rows_lower_seconds", rows, "points", pts);
 }
 
 json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
@@ -408,15 +517,14 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	uint32_t since_now = (uint32_t)((now - kp_analysis__start_ns(a)) / 1000000000ull);
 	double t0 = (double)time(NULL) - since_now;
 	int m = -1;
+	bool heatmap = metric && !strcmp(metric, "runq_heatmap");
 	json_t *pts;
 
 	for (int i = 0; i < KP_S_MAX; i++)
 		if (metric && !strcmp(metric, kp_series_names[i]))
 			m = i;
-	if (m < 0) {
-		*err = "unknown or missing metric; one of cpu_cores, runq_p99_seconds, "
-		       "health_score, memory_usage_bytes, oom_kills_total, reclaim_seconds_total, "
-		       "tcp_retransmits_total, tcp_segments_sent_estimate_total";
+	if (m < 0 && !heatmap) {
+		*err = metric_error();
 		return NULL;
 	}
 	if (span <= 0) {
@@ -435,6 +543,13 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 			*err = "no such container";
 			return NULL;
 		}
+	}
+	if (heatmap) {
+		pts = heatmap_json(s->runq_map, t0, kp_analysis__start_ns(a), now, span);
+		json_object_set_new(pts, "metric", json_string(metric));
+		json_object_set_new(pts, "container",
+				    json_string(container && *container ? container : "node"));
+		return pts;
 	}
 	h = &s->hist[m];
 	pts = json_array();
