@@ -61,7 +61,7 @@ KPULSE_ONLY = re.compile(
     r"^kpulse_node_(cpu_seconds_total|context_switches_total|runqueue_latency_seconds_\w+|"
     r"memory_reclaim_seconds_(bucket|sum|count)|oom_kills_total|pressure_\w+|tcp_\w+|"
     r"socket_\w+|request_latency_seconds_\w+|series_left_out|read_errors_total|"
-    r"mounts_stuck|statfs_stale_ticks_total|cpus)$")
+    r"mounts_stuck|statfs_stale_ticks_total|cpus|health_score)$")
 
 # Tolerances beyond [min(A,B), max(A,B)], by kind. Counters and static
 # values have none.
