@@ -38,6 +38,9 @@ const char *const kp_series_names[KP_S_MAX] = {
 	[KP_S_REQ_OUT_P99] = "request_outbound_p99_seconds",
 	[KP_S_RX_RATE] = "network_receive_bytes_per_second",
 	[KP_S_TX_RATE] = "network_transmit_bytes_per_second",
+	[KP_S_CPU_LIMIT] = "cpu_limit_cores",
+	[KP_S_THROTTLED_PCT] = "cpu_throttled_percent",
+	[KP_S_MEM_WORKING_SET] = "memory_working_set_bytes",
 };
 
 const char *const kp_lat_names[KP_L_MAX] = {
@@ -270,8 +273,8 @@ static void pct_series(struct kp_analysis *a, struct kp_astate *s, int kind, int
 
 /* Series only the dashboard's charts read. */
 static void chart_series(struct kp_analysis *a, struct kp_astate *s,
-			 const struct kp_mem_totals *m, const struct kp_tcp_totals *tcp,
-			 uint32_t since, uint64_t now)
+			 const struct kp_mem_totals *m, const struct kp_cpu_files *cpu,
+			 const struct kp_tcp_totals *tcp, uint32_t since, uint64_t now)
 {
 	static const int psi[][2] = {
 		{ KP_PSI_CPU, KP_S_PSI_CPU }, { KP_PSI_MEMORY, KP_S_PSI_MEM },
@@ -285,6 +288,9 @@ static void chart_series(struct kp_analysis *a, struct kp_astate *s,
 	if (m) {
 		if (m->files.has_limit)
 			history_add(&s->hist[KP_S_MEM_LIMIT], since, (double)m->files.limit_bytes);
+		if (m->files.has_stat)
+			history_add(&s->hist[KP_S_MEM_WORKING_SET], since,
+				    (double)m->files.working_set_bytes);
 		for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++)
 			if (m->files.has_psi[psi[i][0]] && m->files.psi[psi[i][0]].some.present)
 				history_add(&s->hist[psi[i][1]], since,
@@ -294,6 +300,12 @@ static void chart_series(struct kp_analysis *a, struct kp_astate *s,
 		history_add(&s->hist[KP_S_RX_RATE], since, s->rx_rate);
 		history_add(&s->hist[KP_S_TX_RATE], since, s->tx_rate);
 	}
+	/* the limit and throttling only while there is a limit: no ring for
+	 * the many containers without one */
+	if (cpu && cpu->has_limit)
+		history_add(&s->hist[KP_S_CPU_LIMIT], since, kp_cpu_limit_cores(&cpu->limit));
+	if (!isnan(s->throttled_pct))
+		history_add(&s->hist[KP_S_THROTTLED_PCT], since, s->throttled_pct);
 }
 
 double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
@@ -460,7 +472,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
 	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
-	chart_series(a, s, m, tcp, since, now);
+	chart_series(a, s, m, cpu, tcp, since, now);
 }
 
 /* The state of @cgid, made when new (healthy until its first figures:

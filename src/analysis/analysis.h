@@ -41,6 +41,9 @@ enum kp_series {	/* figures kept in the history ring */
 	KP_S_REQ_OUT_P99,
 	KP_S_RX_RATE,		/* bytes per second */
 	KP_S_TX_RATE,
+	KP_S_CPU_LIMIT,		/* cores, while there is a limit */
+	KP_S_THROTTLED_PCT,	/* % of periods throttled over the first window */
+	KP_S_MEM_WORKING_SET,	/* bytes, from memory.stat */
 	KP_S_MAX,
 };
 

@@ -115,6 +115,7 @@ async function view(ctx, name, width, height, out) {
   r.detailTitle = await page.textContent("#d-title");
   r.detailCharts = await charts(page, "#d-charts");
   r.factors = await page.textContent("#d-factors");
+  r.cpuFacts = await page.$$eval("#d-cpu span", (ss) => ss.map((x) => x.textContent));
   await page.waitForFunction(() => document.querySelectorAll("#d-ports tbody td").length > 1, null, { timeout: TIMEOUT });
   r.ports = await page.$$eval("#d-ports tbody tr", (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
   r.heatHover = await hover(page, '#d-charts [data-chart="runq"]');

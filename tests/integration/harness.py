@@ -368,6 +368,7 @@ class MemCgroups(Cgroups):
         super().__init__()
         self.layout = memory_layout()
         self.mem = {}  # v2 test cgroup -> its memory cgroup
+        self.cpu = {}  # v2 test cgroup -> its v1 cpu cgroup (hybrid hosts)
 
     def make_mem(self, name, limit=None):
         path = self.make(name)
@@ -402,12 +403,46 @@ class MemCgroups(Cgroups):
         self.mem[path] = mem
         return path
 
+    def limit_cpu(self, path, cores, period_us=100000):
+        """A CFS quota of `cores` for the test cgroup `path`, whatever the
+        layout: cpu.max in it when the v2 root delegates cpu, else a v1 cpu
+        cgroup (a child of ours) that run_mem's workloads join too."""
+        quota = int(cores * period_us)
+        with open(os.path.join(self.root, "cgroup.subtree_control")) as f:
+            if "cpu" in f.read().split():
+                ctl = os.path.join(self.base, "cgroup.subtree_control")
+                with open(ctl) as f:
+                    on = "cpu" in f.read().split()
+                if not on:
+                    with open(ctl, "w") as f:
+                        f.write("+cpu")
+                with open(os.path.join(path, "cpu.max"), "w") as f:
+                    f.write("%d %d" % (quota, period_us))
+                return
+        mnt, root = v1_mount("cpu")
+        with open("/proc/self/cgroup") as f:
+            own = [l.rstrip("\n").split(":", 2)[2] for l in f
+                   if "cpu" in l.split(":")[1].split(",")][0]
+        if root != "/":
+            own = own[len(root):]
+        d = os.path.join(mnt + own.rstrip("/"), "%s-%s" % (TEST_PREFIX, os.path.basename(path)))
+        os.mkdir(d)
+        self.made.append(d)
+        with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
+            f.write(str(period_us))
+        with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
+            f.write(str(quota))
+        self.cpu[path] = d
+
     def run_mem(self, path, argv, cpu=None, **kw):
-        """Start argv in v2 cgroup `path` and its memory cgroup (moved
-        before exec), pinned to `cpu` when given."""
+        """Start argv in v2 cgroup `path` and its memory cgroup (and v1 cpu
+        cgroup, see limit_cpu) (moved before exec), pinned to `cpu` when
+        given."""
         files = [os.path.join(path, "cgroup.procs")]
         if self.mem[path] != path:
             files.append(os.path.join(self.mem[path], "cgroup.procs"))
+        if path in self.cpu:
+            files.append(os.path.join(self.cpu[path], "cgroup.procs"))
 
         def enter():
             if cpu is not None:

@@ -33,6 +33,7 @@ HOSTILE = "<img src=x onerror=window.__kpulse_xss=1>"
 RAW = "raw\udcff<b>x"
 RAW_SHOWN = "raw\\xff<b>x"
 MEM_LIMIT = 256 << 20
+CPU_LIMIT = 1.5  # cores, below what its spinners ask: throttled
 
 
 def wait_for(what, fn, timeout):
@@ -74,6 +75,7 @@ class DashboardTest(unittest.TestCase):
         try:
             n = os.cpu_count()
             cls.web = cls.cg.make_mem("web", MEM_LIMIT)
+            cls.cg.limit_cpu(cls.web, CPU_LIMIT)
             cls.cg.run_mem(cls.web, [h.WORKLOAD, "spin", str(2 * n), "120"])
             cls.quiet = cls.cg.make_mem("quiet")
             cls.cg.run_mem(cls.quiet, [h.WORKLOAD, "sleepy", "120", "20000", "200"])
@@ -213,7 +215,7 @@ alerts:
             # every chart has a time axis with clock labels, even with no data
             self.assertTrue(c["xticks"], c)
             self.assertTrue(all(re.match(r"^\d\d:\d\d(:\d\d)?$", t) for t in c["xticks"]), c)
-        for cid in ("cpu", "memory", "psi", "runq", "health", "request", "net", "rtt"):
+        for cid in ("cpu", "memory", "psi", "runq", "health", "request", "net", "rtt", "throttled"):
             c = detail[cid]
             self.assertFalse(c["empty"], c)
             self.assertGreater(c["points"], 1, c)
@@ -227,6 +229,16 @@ alerts:
         cols = dict(zip([hd.rstrip(" ▲▼") for hd in v["head"]], row))
         self.assertEqual(cols["mem limit"], "256 MiB")
         self.assertNotIn("no memory limit", detail["memory"]["foot"])
+        # CPU against its limit, and the throttling it causes: the facts from
+        # the container document, the chart from the history series
+        facts = dict(zip(v["cpuFacts"][0::2], v["cpuFacts"][1::2]))
+        self.assertEqual(facts["limit"], "1.5 cores", facts)
+        self.assertRegex(facts["throttled periods"], r"^[0-9,]+ of [0-9,]+ \([0-9.]+%\)$", facts)
+        self.assertEqual(len(detail["cpu"]["legend"]), 3)       # time + used, limit
+        self.assertEqual(len(detail["memory"]["legend"]), 4)    # time + usage, working set, limit
+        self.assertTrue(all(t.endswith("%") or t == "0" for t in detail["throttled"]["yticks"]),
+                        detail["throttled"])
+        self.assertIn("first window", detail["throttled"]["foot"])
         self.assertTrue(all(re.search(r"(ns|µs|ms|s)$", t) or t == "0" for t in detail["runq"]["yticks"]),
                         detail["runq"])
         # the heatmap: cells from the fine buckets; a hover reads one out

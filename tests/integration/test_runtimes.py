@@ -376,6 +376,28 @@ class RuntimesTest(unittest.TestCase):
             self.assertNotIn("limit_cores", c[name]["cpu"])
             self.assertNotIn("throttling", c[name]["cpu"])
 
+    def history(self, metric, name):
+        q = "/api/v1/history?metric=%s&container=%s" % (metric, name)
+        return [v for _, v in json.loads(self.d.get(q)[2])["points"]]
+
+    def test_limit_and_throttling_history(self):
+        """The dashboard's CPU-limit and throttling series: the limit every
+        collection of a limited container (as `docker inspect` set it), its
+        throttled share in line with cpu.stat; no ring at all for the
+        containers without a limit."""
+        for rt, name in self.all_containers():
+            lim = self.history("cpu_limit_cores", name)
+            thr = self.history("cpu_throttled_percent", name)
+            if not name.endswith("_busy"):
+                self.assertEqual((lim, thr), ([], []), name)
+                continue
+            self.assertGreater(len(lim), 2, name)
+            self.assertEqual(set(lim), {CPUS}, name)
+            self.assertGreater(len(thr), 2, name)
+            self.assertTrue(all(0 <= v <= 100 for v in thr), (name, thr))
+            # spinning past half a CPU: throttled in most periods
+            self.assertGreater(thr[-1], 25, (name, thr))
+
     # ---- memory ------------------------------------------------------------
 
     def test_memory_as_cadvisor(self):
@@ -400,6 +422,11 @@ class RuntimesTest(unittest.TestCase):
                 # a quiet container: within 1% of what the files said
                 self.assertTrue(lo * 0.99 <= got <= hi * 1.01,
                                 (name, key, f0[name][key], got, f1[name][key]))
+            # the dashboard's working-set series: its last point is a
+            # collection of the last 2.5 s, the same figure within 1%
+            ws = self.history("memory_working_set_bytes", name)
+            lo, hi = sorted((f0[name]["working_set"], f1[name]["working_set"]))
+            self.assertTrue(ws and lo * 0.99 <= ws[-1] <= hi * 1.01, (name, lo, ws[-3:], hi))
             swap = h.series(m, "kpulse_container_memory_swap_bytes", container=name)
             if f1[name]["swap"] is None:
                 self.assertEqual(swap, [])
