@@ -64,7 +64,9 @@ test_rtmeta_SRCS := collect/rtmeta
 test_runtimes_SRCS := collect/runtimes collect/rtpaths collect/rtmeta collect/fsread base/log
 UNIT_TESTS += test_throttle test_model
 test_throttle_SRCS := analysis/throttle
-test_model_SRCS := model/model model/text model/identity model/ports model/hist
+# outputs and analysis on models built in the test (tests/unit/model_build.h)
+MODEL_SRCS := model/model model/identity model/ports model/hist model/cgfiles model/memevents model/text
+test_model_SRCS := model/model model/identity model/ports model/hist model/text
 
 .PHONY: all deps run test unit-test integration-test bench clean fuzz sanitize
 all: $(BIN)
