@@ -1,0 +1,561 @@
+/* test_analysis.c - the analysis on models built in the test: rates from
+ * cumulative counters over the time passed, windowed percentiles from fine
+ * buckets, every health factor and its penalty as README's health table
+ * states them, the history ring and kp_history_delta, states dropped with
+ * their containers, and the node. Expected figures are computed here from
+ * the inputs (the bucket layout from kpulse_abi.h's text, see
+ * model_build.h), not read back from the code under test. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "analysis/analysis.h"
+#include "model/hist.h"
+#include "model/model.h"
+#include "model_build.h"
+
+#define T0 (1000 * S)	/* the analysis starts here (a monotonic clock) */
+
+static struct kp_analysis *analysis(uint64_t interval_ns, uint64_t history_ns)
+{
+	struct kp_analysis_opts o;
+	struct kp_analysis *a;
+
+	kp_analysis_opts_default(&o, interval_ns);
+	if (history_ns)
+		o.history_ns = history_ns;
+	a = kp_analysis__new(&o, T0);
+	assert_non_null(a);
+	return a;
+}
+
+static void step(struct kp_analysis *a, const struct kp_model *m, double t_s)
+{
+	kp_analysis__update(a, m, T0 + (uint64_t)(t_s * 1e9));
+}
+
+static const struct kp_astate *state(const struct kp_analysis *a, uint64_t cgid)
+{
+	const struct kp_astate *s = kp_analysis__get(a, cgid);
+
+	assert_non_null(s);
+	return s;
+}
+
+/* The penalty README's table gives a factor at @v: 0 at or below good, the
+ * weight at or above bad, linear between. */
+static double penalty(double v, double good, double bad, double weight)
+{
+	if (v <= good)
+		return 0;
+	if (v >= bad)
+		return weight;
+	return weight * (v - good) / (bad - good);
+}
+
+static void test_rates(void **st)
+{
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *ka = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *kb;
+	struct kp_tcp_totals *tcp;
+	const struct kp_astate *s;
+
+	(void)st;
+	/* counters from before the start: the first update is a baseline */
+	ka->t.cpu_ns = 5 * S;
+	ka->t.nvcsw = 100;
+	ka->t.nivcsw = 10;
+	m->node.cpu_ns = 50 * S;
+	step(a, m, 1);
+	s = state(a, 10);
+	assert_true(s->cpu_cores == 0);
+	assert_true(s->health.score == 100);
+	assert_int_equal(s->health.worst, -1);
+	for (int i = 0; i < KP_F_MAX; i++)
+		assert_true(isnan(s->health.f[i].value));
+	for (int i = 0; i < KP_S_MAX; i++)
+		assert_int_equal(s->hist[i].n, 0);	/* a baseline is no point */
+	assert_true(state(a, 0)->cpu_cores == 0);
+
+	/* 1.5 s of CPU in the 2 s passed */
+	ka->t.cpu_ns += 1500 * MS;
+	ka->t.nvcsw += 400;
+	ka->t.nivcsw += 30;
+	m->node.cpu_ns += 3 * S;
+	step(a, m, 3);
+	s = state(a, 10);
+	assert_float_equal(s->cpu_cores, 0.75, 1e-9);
+	assert_float_equal(s->vcsw_rate, 200, 1e-9);
+	assert_float_equal(s->ivcsw_rate, 15, 1e-9);
+	assert_float_equal(state(a, 0)->cpu_cores, 1.5, 1e-9);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
+	assert_float_equal(s->hist[KP_S_CPU_CORES].v[0], 0.75, 1e-6);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].t[0], 3);	/* seconds since start */
+
+	/* a cgroup new since the last update counted from zero then (the
+	 * kernel made its entry after it); a half-second step counts too */
+	kb = tb_container(m, 11, "/b", "b", NULL, KP_RT_CGROUP, NULL);
+	kb->t.cpu_ns = 500 * MS;
+	kb->t.nvcsw = 7;
+	tcp = kp_model__tcp(ka);
+	tcp->rx_bytes = 1000000;
+	tcp->tx_bytes = 3000000;
+	ka->t.cpu_ns += 100 * MS;
+	step(a, m, 3.5);
+	s = state(a, 11);
+	assert_float_equal(s->cpu_cores, 1.0, 1e-9);
+	assert_float_equal(s->vcsw_rate, 14, 1e-9);
+	s = state(a, 10);
+	assert_float_equal(s->cpu_cores, 0.2, 1e-9);
+	/* TCP figures made since the last update also start from zero */
+	assert_float_equal(s->rx_rate, 2000000, 1e-3);
+	assert_float_equal(s->tx_rate, 6000000, 1e-3);
+	tcp->rx_bytes += 4000000;
+	step(a, m, 5.5);
+	s = state(a, 10);
+	assert_float_equal(s->rx_rate, 2000000, 1e-3);
+	assert_float_equal(s->tx_rate, 0, 1e-9);
+	assert_float_equal(s->cpu_cores, 0, 1e-9);
+	assert_float_equal(state(a, 0)->cpu_cores, 0, 1e-9);
+	/* an update at the same instant is no interval: no division by zero */
+	ka->t.cpu_ns += S;
+	step(a, m, 5.5);
+	assert_false(isnan(state(a, 10)->cpu_cores));
+	assert_false(isinf(state(a, 10)->cpu_cores));
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* Windowed run-queue percentiles: a burst of slow waits dominates p99 while
+ * it is inside the 1 m window, and leaves it once older than the window
+ * plus one 5 s slot; the 5 m window still holds it. */
+static void test_runq_window_percentiles(void **st)
+{
+	static uint64_t out[KP_HIST_BUCKETS];
+	const uint64_t fast = 100 * US, slow = 30 * MS;
+	const uint64_t vals[2] = { fast, slow };
+	uint64_t cnts[2] = { 980, 20 }, exact, got;
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	const struct kp_astate *s;
+	uint64_t n;
+
+	(void)st;
+	step(a, m, 1);
+	assert_null(state(a, 10)->lat[KP_L_RUNQ]);	/* no event yet: no window */
+	assert_true(isnan(state(a, 10)->health.f[KP_F_RUNQ_P99].value));
+	tb_record(k->t.runq_hist, &k->t.runq_sum_ns, fast, 980);
+	tb_record(k->t.runq_hist, &k->t.runq_sum_ns, slow, 20);
+	step(a, m, 2);
+	s = state(a, 10);
+	assert_non_null(s->lat[KP_L_RUNQ]);
+	/* rank 990 of 1000 falls among the slow ones */
+	exact = tb_exact_quantile(vals, cnts, 2, 0.99);
+	assert_int_equal(exact, slow);
+	got = (uint64_t)llround(s->health.f[KP_F_RUNQ_P99].value * 1e9);
+	assert_int_equal(got, tb_upper(slow));
+	assert_true(got >= exact);
+	assert_true((double)got <= (double)exact * 1.0625);
+	n = kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 2 * S, out);
+	assert_int_equal(n, 1000);
+	assert_int_equal(out[kp_hist_bucket(fast)], 980);
+	assert_int_equal(out[kp_hist_bucket(slow)], 20);
+	/* the p99 point of the history, in seconds */
+	assert_int_equal(s->hist[KP_S_RUNQ_P99].n, 1);
+	assert_float_equal(s->hist[KP_S_RUNQ_P99].v[0], (double)tb_upper(slow) / 1e9, 1e-9);
+
+	/* then one fast wait a second */
+	for (int t = 3; t <= 64; t++) {
+		tb_record(k->t.runq_hist, &k->t.runq_sum_ns, fast, 1);
+		step(a, m, t);
+	}
+	/* t = 64: 1062 events, 20 slow (1.9%): still p99 */
+	s = state(a, 10);
+	assert_int_equal((uint64_t)llround(s->health.f[KP_F_RUNQ_P99].value * 1e9),
+			 tb_upper(slow));
+	for (int t = 65; t <= 70; t++) {
+		tb_record(k->t.runq_hist, &k->t.runq_sum_ns, fast, 1);
+		step(a, m, t);
+	}
+	/* t = 70: the slot of t = 2..6 ended before 70 - 60 */
+	s = state(a, 10);
+	assert_int_equal((uint64_t)llround(s->health.f[KP_F_RUNQ_P99].value * 1e9),
+			 tb_upper(fast));
+	n = kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 70 * S, out);
+	assert_int_equal(out[kp_hist_bucket(slow)], 0);
+	assert_true(n >= 60 && n <= 65);	/* the window plus one slot at most */
+	n = kp_analysis_window(s->lat[KP_L_RUNQ], 300 * S, T0 + 70 * S, out);
+	assert_int_equal(n, 1000 + 68);
+	assert_int_equal(out[kp_hist_bucket(slow)], 20);
+	/* a NULL window is no events */
+	assert_int_equal(kp_analysis_window(NULL, 60 * S, T0 + 70 * S, out), 0);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* Percentiles of a spread of values: every quantile the API shows within
+ * 6.25% above the exact one. */
+static void test_quantiles_within_bound(void **st)
+{
+	static uint64_t out[KP_HIST_BUCKETS];
+	static uint64_t vals[200], cnts[200];
+	const double qs[] = { 0.5, 0.9, 0.95, 0.99, 0.999, 1.0 };
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	uint64_t seed = 99;
+
+	(void)st;
+	step(a, m, 1);
+	for (int i = 0; i < 200; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		vals[i] = (i ? vals[i - 1] : 1000) + 1 + (seed >> 40) % 200000;
+		cnts[i] = 1 + (seed >> 20) % 7;
+		tb_record(k->t.runq_hist, &k->t.runq_sum_ns, vals[i], cnts[i]);
+	}
+	step(a, m, 2);
+	kp_analysis_window(state(a, 10)->lat[KP_L_RUNQ], 60 * S, T0 + 2 * S, out);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++) {
+		uint64_t exact = tb_exact_quantile(vals, cnts, 200, qs[i]);
+		uint64_t got = kp_hist_quantile(out, qs[i]);
+
+		assert_int_equal(got, tb_upper(exact));
+		assert_true(got >= exact && (double)got <= (double)exact * 1.0625);
+	}
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+static void set_psi(struct kp_mem_files *f, enum kp_psi_res r, double avg60)
+{
+	f->has_psi[r] = true;
+	f->psi[r].some.present = true;
+	f->psi[r].some.avg60 = avg60;
+}
+
+/* Every factor but throttling fed, each at a level README's table prices;
+ * the expected penalties computed here from the inputs. Container 10 has
+ * them all (and scores 0, floored); container 11 a moderate few (100 -
+ * their sum). */
+static void test_health_factors(void **st)
+{
+	const uint64_t slow_runq = 80 * MS, slow_req = 600 * MS;
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *all = tb_container(m, 10, "/all", "all", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *mod = tb_container(m, 11, "/mod", "mod", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *calm = tb_container(m, 12, "/calm", "calm", NULL, KP_RT_CGROUP, NULL);
+	struct kp_lat req = { 0 };
+	const struct kp_astate *s;
+	double want[KP_F_MAX], sum = 0, p99;
+
+	(void)st;
+	set_psi(&all->mem.files, KP_PSI_CPU, 27.5);
+	set_psi(&all->mem.files, KP_PSI_MEMORY, 40);
+	set_psi(&mod->mem.files, KP_PSI_CPU, 27.5);
+	set_psi(&calm->mem.files, KP_PSI_CPU, 1);
+	kp_model__tcp(all);
+	kp_model__tcp(mod);
+	step(a, m, 0);
+	for (int t = 1; t <= 70; t++) {
+		struct kp_container *ks[2] = { all, mod };
+
+		for (int i = 0; i < 2; i++) {
+			/* 1/8 of the time in reclaim; 1 retransmit per 100 segments */
+			ks[i]->mem.reclaim_sum_ns += 125 * MS;
+			ks[i]->tcp->tx_bytes += 1448 * 100;
+			ks[i]->tcp->retrans += 1;
+		}
+		tb_record(all->t.runq_hist, &all->t.runq_sum_ns, slow_runq, 10);
+		tb_record(mod->t.runq_hist, &mod->t.runq_sum_ns, 1 * MS, 10);
+		tb_record(calm->t.runq_hist, &calm->t.runq_sum_ns, 1 * MS, 10);
+		if (t == 40)
+			all->mem.oom_kills++;
+		tb_record(req.hist, &req.sum_ns, slow_req, 5);
+		req.count += 5;
+		assert_int_equal(kp_portset__update(kp_model__ports(m, all, 0), 8080, &req, NULL), 0);
+		kp_portset__settle(all->req[0], T0 + (uint64_t)t * S);
+		step(a, m, t);
+	}
+
+	/* the inputs, as README's table defines them */
+	p99 = (double)tb_upper(slow_runq) / 1e9;
+	want[KP_F_RUNQ_P99] = penalty(p99, 0.002, 0.050, 30);
+	want[KP_F_CPU_PRESSURE] = penalty(27.5, 5, 50, 20);
+	want[KP_F_MEM_PRESSURE] = penalty(40, 5, 40, 25);
+	want[KP_F_RECLAIM_SHARE] = penalty(0.125, 0.01, 0.20, 15);
+	want[KP_F_OOM_KILLS] = penalty(1, 0, 1, 40);
+	want[KP_F_RETRANSMIT_SHARE] = penalty(0.01, 0.001, 0.05, 15);
+	want[KP_F_REQUEST_P99] = penalty((double)tb_upper(slow_req) / 1e9, 0.2, 1.0, 25);
+	assert_float_equal(want[KP_F_RUNQ_P99], 30, 0);	/* a bad p99 costs the weight */
+	assert_float_equal(want[KP_F_MEM_PRESSURE], 25, 0);
+
+	s = state(a, 10);
+	/* no CPU limit: never throttled (test_throttled_container) */
+	assert_true(isnan(s->health.f[KP_F_CPU_THROTTLED].value));
+	want[KP_F_CPU_THROTTLED] = 0;
+	for (int i = 0; i < KP_F_MAX; i++) {
+		if (i == KP_F_CPU_THROTTLED)
+			continue;
+		assert_false(isnan(s->health.f[i].value));
+		assert_float_equal(s->health.f[i].penalty, want[i], 1e-6);
+		assert_true(s->health.f[i].reason[0]);
+		sum += want[i];
+	}
+	assert_float_equal(s->health.f[KP_F_RUNQ_P99].value, p99, 1e-12);
+	assert_float_equal(s->health.f[KP_F_RECLAIM_SHARE].value, 0.125, 1e-6);
+	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.01, 1e-6);
+	assert_float_equal(s->health.f[KP_F_OOM_KILLS].value, 1, 0);
+	assert_float_equal(s->oom_kills_window, 1, 0);
+	assert_true(sum > 100);
+	assert_float_equal(s->health.score, 0, 0);	/* floored */
+	assert_int_equal(s->health.worst, KP_F_OOM_KILLS);	/* 40, the largest */
+	assert_non_null(strstr(s->health.f[KP_F_OOM_KILLS].reason, "1 OOM kill (-40)"));
+	assert_non_null(strstr(s->health.f[KP_F_RUNQ_P99].reason, "p99 run-queue latency"));
+	assert_non_null(strstr(s->health.f[KP_F_RUNQ_P99].reason, "(-30)"));
+
+	/* moderate: CPU pressure, reclaim and retransmits; p99 of 1 ms is good */
+	s = state(a, 11);
+	assert_float_equal(s->health.f[KP_F_RUNQ_P99].penalty, 0, 0);
+	assert_true(s->health.f[KP_F_RUNQ_P99].reason[0] == 0);
+	assert_true(isnan(s->health.f[KP_F_MEM_PRESSURE].value));	/* no PSI file */
+	assert_true(isnan(s->health.f[KP_F_REQUEST_P99].value));	/* no requests */
+	assert_float_equal(s->health.f[KP_F_OOM_KILLS].value, 0, 0);
+	sum = want[KP_F_CPU_PRESSURE] + want[KP_F_RECLAIM_SHARE] + want[KP_F_RETRANSMIT_SHARE];
+	assert_float_equal(s->health.score, 100 - sum, 1e-6);
+	assert_int_equal(s->health.worst, KP_F_CPU_PRESSURE);
+	/* the history of the score holds it too */
+	assert_float_equal(s->hist[KP_S_HEALTH].v[(s->hist[KP_S_HEALTH].head +
+						   s->hist[KP_S_HEALTH].cap - 1) %
+						  s->hist[KP_S_HEALTH].cap],
+			   100 - sum, 1e-4);
+
+	/* nothing wrong: 100, no worst factor; no TCP: retransmits unknown */
+	s = state(a, 12);
+	assert_float_equal(s->health.score, 100, 0);
+	assert_int_equal(s->health.worst, -1);
+	assert_true(isnan(s->health.f[KP_F_RETRANSMIT_SHARE].value));
+	assert_float_equal(s->health.f[KP_F_CPU_PRESSURE].value, 1, 0);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* The OOM factor counts kills in the longest window only. */
+static void test_oom_kills_leave_the_window(void **st)
+{
+	struct kp_analysis *a = analysis(10 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	const struct kp_astate *s;
+
+	(void)st;
+	step(a, m, 0);
+	step(a, m, 10);
+	k->mem.oom_kills = 2;
+	step(a, m, 20);
+	s = state(a, 10);
+	assert_float_equal(s->oom_kills_window, 2, 0);
+	assert_float_equal(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
+	assert_non_null(strstr(s->health.f[KP_F_OOM_KILLS].reason, "2 OOM kills"));
+	for (int t = 30; t <= 320; t += 10)
+		step(a, m, t);
+	s = state(a, 10);	/* 300 s after the kill, out of the 5 m window */
+	assert_float_equal(s->oom_kills_window, 0, 0);
+	assert_float_equal(s->health.score, 100, 0);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+static void test_history_delta(void **st)
+{
+	uint32_t t[5];
+	float v[5];
+	struct kp_history h = { .cap = 5, .t = t, .v = v };
+	const uint32_t ts[] = { 10, 11, 12, 13, 20, 21 };
+	const float vs[] = { 1, 2, 4, 7, 11, 16 };
+
+	(void)st;
+	assert_float_equal(kp_history_delta(&h, 5 * S), 0, 0);	/* empty */
+	for (int i = 0; i < 4; i++) {
+		h.t[h.head] = ts[i];
+		h.v[h.head] = vs[i];
+		h.head = (h.head + 1) % h.cap;
+		h.n++;
+		if (i == 0)	/* one point: no change known */
+			assert_float_equal(kp_history_delta(&h, 5 * S), 0, 0);
+	}
+	/* the newest point at or before the window's start */
+	assert_float_equal(kp_history_delta(&h, 2 * S), 7 - 2, 0);
+	assert_float_equal(kp_history_delta(&h, 1 * S), 7 - 4, 0);
+	assert_float_equal(kp_history_delta(&h, 3 * S), 7 - 1, 0);
+	/* a window longer than the history: since the oldest point */
+	assert_float_equal(kp_history_delta(&h, 100 * S), 7 - 1, 0);
+	/* the ring wraps: 6 points in 5 places, the oldest (10, 1) gone */
+	for (int i = 4; i < 6; i++) {
+		h.t[h.head] = ts[i];
+		h.v[h.head] = vs[i];
+		h.head = (h.head + 1) % h.cap;
+		if (h.n < h.cap)
+			h.n++;
+	}
+	assert_float_equal(kp_history_delta(&h, 1 * S), 16 - 11, 0);
+	assert_float_equal(kp_history_delta(&h, 8 * S), 16 - 7, 0);
+	assert_float_equal(kp_history_delta(&h, 9 * S), 16 - 4, 0);
+	assert_float_equal(kp_history_delta(&h, 100 * S), 16 - 2, 0);
+}
+
+/* The ring keeps history / interval + 1 points, oldest dropped first;
+ * memory usage has points only when the cgroup has a usage figure. */
+static void test_history_ring(void **st)
+{
+	struct kp_analysis *a = analysis(1 * S, 10 * S);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *nomem = tb_container(m, 11, "/b", "b", NULL, KP_RT_CGROUP, NULL);
+	const struct kp_astate *s;
+	const struct kp_history *h;
+
+	(void)st;
+	k->mem.files.has_usage = true;
+	step(a, m, 0);
+	for (int t = 1; t <= 20; t++) {
+		k->t.cpu_ns += (uint64_t)t * 10 * MS;	/* t/100 cores */
+		k->mem.files.usage_bytes = (uint64_t)t << 20;
+		step(a, m, t);
+	}
+	s = state(a, 10);
+	h = &s->hist[KP_S_CPU_CORES];
+	assert_int_equal(h->cap, 11);
+	assert_int_equal(h->n, 11);
+	for (uint32_t i = 0; i < h->n; i++) {	/* oldest first: t = 10..20 */
+		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
+
+		assert_int_equal(h->t[idx], 10 + i);
+		assert_float_equal(h->v[idx], (10 + i) / 100.0, 1e-6);
+		assert_float_equal(s->hist[KP_S_MEM_USAGE].v[idx], (double)((10 + i) << 20), 0);
+	}
+	assert_int_equal(state(a, 11)->hist[KP_S_CPU_CORES].n, 11);
+	assert_int_equal(state(a, 11)->hist[KP_S_MEM_USAGE].n, 0);
+	/* no TCP: no TCP points */
+	assert_int_equal(s->hist[KP_S_RETRANSMITS].n, 0);
+	(void)nomem;
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* A container the model dropped loses its state at the next update; an
+ * unresolved one never has one; one made again starts afresh. */
+static void test_removed_and_unresolved(void **st)
+{
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *u = kp_model__get(m, 30);
+	const struct kp_astate *s;
+
+	(void)st;
+	tb_container(m, 20, "/b", "b", NULL, KP_RT_CGROUP, NULL);
+	u->t.cpu_ns = 5 * S;
+	tb_record(k->t.runq_hist, NULL, 1 * MS, 5);
+	step(a, m, 1);
+	k->t.cpu_ns = 2 * S;
+	tb_record(k->t.runq_hist, NULL, 1 * MS, 5);
+	step(a, m, 2);
+	assert_non_null(kp_analysis__get(a, 10));
+	assert_non_null(kp_analysis__get(a, 20));
+	assert_null(kp_analysis__get(a, 30));	/* not shown, not analysed */
+	assert_non_null(state(a, 10)->lat[KP_L_RUNQ]);
+
+	kp_model__remove(m, k);
+	assert_non_null(kp_analysis__get(a, 10));	/* until the next update */
+	step(a, m, 3);
+	assert_null(kp_analysis__get(a, 10));
+	assert_non_null(kp_analysis__get(a, 20));
+
+	/* made again with new counters: new state, zero baseline at the
+	 * previous update, so its first interval is a rate */
+	k = tb_container(m, 10, "/a2", "a2", NULL, KP_RT_CGROUP, NULL);
+	k->t.cpu_ns = 1 * S;
+	step(a, m, 5);
+	s = state(a, 10);
+	assert_float_equal(s->cpu_cores, 0.5, 1e-9);
+	assert_null(s->lat[KP_L_RUNQ]);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
+	/* resolving the unresolved one gives it a state */
+	assert_int_equal(kp_model__resolve(m, u, "/u", &k->ident), 0);
+	step(a, m, 6);
+	assert_non_null(kp_analysis__get(a, 30));
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* The node: its own totals, latencies over every port, and its own state
+ * whatever the containers do. */
+static void test_node(void **st)
+{
+	struct kp_analysis *a = analysis(2 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	const struct kp_astate *s;
+
+	(void)st;
+	s = kp_analysis__get(a, 0);
+	assert_non_null(s);		/* there before any update */
+	assert_int_equal(s->cgid, 0);
+	m->node.cpu_ns = 100 * S;
+	set_psi(&m->node_mem.files, KP_PSI_CPU, 50);
+	step(a, m, 2);
+	step(a, m, 4);
+	m->node.cpu_ns += 3 * S;
+	m->node.nivcsw += 1000;
+	m->node_tcp.tx_bytes = 1448 * 1000;
+	m->node_tcp.retrans = 50;	/* 5%: the whole weight */
+	m->node_mem.files.has_usage = true;
+	m->node_mem.files.usage_bytes = 1 << 30;
+	tb_record(m->node.runq_hist, &m->node.runq_sum_ns, 3 * MS, 100);
+	tb_record(m->node_req[0].hist, &m->node_req[0].sum_ns, 2 * S, 100);	/* bad */
+	tb_record(m->node_req[1].hist, &m->node_req[1].sum_ns, 10 * MS, 100);
+	step(a, m, 6);
+	s = state(a, 0);
+	assert_float_equal(s->cpu_cores, 1.5, 1e-9);
+	assert_float_equal(s->ivcsw_rate, 500, 1e-9);
+	assert_float_equal(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(3 * MS) / 1e9,
+			   1e-12);
+	assert_float_equal(s->health.f[KP_F_REQUEST_P99].penalty, 25, 0);
+	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].penalty, 15, 0);
+	assert_float_equal(s->health.f[KP_F_CPU_PRESSURE].penalty, 20 * 45.0 / 45.0, 1e-9);
+	assert_non_null(s->lat[KP_L_REQ_OUT]);
+	assert_null(s->lat[KP_L_RTT]);
+	assert_float_equal(s->health.score,
+			   100 - 25 - 15 - 20 - penalty((double)tb_upper(3 * MS) / 1e9, 0.002,
+							0.050, 30), 1e-6);
+	assert_int_equal(s->hist[KP_S_MEM_USAGE].n, 1);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 2);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].t[0], 4);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].t[1], 6);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_runq_window_percentiles),
+		cmocka_unit_test(test_quantiles_within_bound),
+		cmocka_unit_test(test_health_factors),
+		cmocka_unit_test(test_oom_kills_leave_the_window),
+		cmocka_unit_test(test_history_delta),
+		cmocka_unit_test(test_history_ring),
+		cmocka_unit_test(test_removed_and_unresolved),
+		cmocka_unit_test(test_node),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
