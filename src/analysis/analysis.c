@@ -327,6 +327,19 @@ double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
 	return 0;
 }
 
+/* A point of a cumulative series (differences give what happened in a
+ * window). The first one after a rate, not a baseline, follows a zero at
+ * the previous update @t0: the counters started from zero since (a new
+ * cgroup, its first socket), and what they counted then - an OOM kill of a
+ * container that just started - belongs in the window. */
+static void cumulative_add(struct kp_history *h, bool from_zero, uint32_t t0, uint32_t t,
+			   double v)
+{
+	if (!h->n && from_zero)
+		history_add(h, t0, 0);
+	history_add(h, t, v);
+}
+
 /* Sum of request latency over every port of one direction. */
 static void req_total(const struct kp_portset *ps, uint64_t *out)
 {
@@ -425,6 +438,7 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 	double vals[KP_F_MAX], dt = 0;
 	uint32_t since = (uint32_t)((now - a->start_ns) / 1000000000ull);
 	bool have_rate = s->prev_ns && now > s->prev_ns;
+	uint32_t t0 = have_rate ? (uint32_t)((s->prev_ns - a->start_ns) / 1000000000ull) : 0;
 
 	feed_all(a, s, t, m, tcp, req_in, req_out, now);
 	feed_throttle(a, s, cpu, now);
@@ -446,6 +460,17 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		s->prev_rx = tcp->rx_bytes;
 		s->prev_tx = tcp->tx_bytes;
 	}
+	/* cumulative series have a point at the baseline too */
+	if (m) {
+		cumulative_add(&s->hist[KP_S_OOM_KILLS], have_rate, t0, since, (double)m->oom_kills);
+		cumulative_add(&s->hist[KP_S_RECLAIM_SECONDS], have_rate, t0, since,
+			       (double)m->reclaim_sum_ns / 1e9);
+	}
+	if (tcp) {
+		cumulative_add(&s->hist[KP_S_RETRANSMITS], have_rate, t0, since, (double)tcp->retrans);
+		cumulative_add(&s->hist[KP_S_TX_SEGMENTS], have_rate, t0, since,
+			       (double)tcp->tx_bytes / 1448);
+	}
 	if (!have_rate) {
 		s->health.score = 100;
 		s->health.worst = -1;
@@ -459,12 +484,6 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		if (m->files.has_usage)	/* no memory cgroup: no points, not zeros */
 			history_add(&s->hist[KP_S_MEM_USAGE], since,
 				    (double)m->files.usage_bytes);
-		history_add(&s->hist[KP_S_OOM_KILLS], since, (double)m->oom_kills);
-		history_add(&s->hist[KP_S_RECLAIM_SECONDS], since, (double)m->reclaim_sum_ns / 1e9);
-	}
-	if (tcp) {
-		history_add(&s->hist[KP_S_RETRANSMITS], since, (double)tcp->retrans);
-		history_add(&s->hist[KP_S_TX_SEGMENTS], since, (double)tcp->tx_bytes / 1448);
 	}
 
 	factor_values(a, s, m, tcp, now, vals);

@@ -79,8 +79,13 @@ static void test_rates(void **st)
 	assert_int_equal(s->health.worst, -1);
 	for (int i = 0; i < KP_F_MAX; i++)
 		assert_true(isnan(s->health.f[i].value));
-	for (int i = 0; i < KP_S_MAX; i++)
-		assert_int_equal(s->hist[i].n, 0);	/* a baseline is no point */
+	/* a baseline is no rate, but the cumulative series start there */
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 0);
+	assert_int_equal(s->hist[KP_S_HEALTH].n, 0);
+	assert_int_equal(s->hist[KP_S_RUNQ_P99].n, 0);
+	assert_int_equal(s->hist[KP_S_OOM_KILLS].n, 1);
+	assert_int_equal(s->hist[KP_S_RECLAIM_SECONDS].n, 1);
+	assert_int_equal(s->hist[KP_S_RETRANSMITS].n, 0);	/* no TCP yet */
 	assert_true(state(a, 0)->cpu_cores == 0);
 
 	/* 1.5 s of CPU in the 2 s passed */
@@ -373,6 +378,52 @@ static void test_oom_kills_leave_the_window(void **st)
 	kp_analysis__free(a);
 }
 
+/* What happens in a cgroup's first interval counts: a container that
+ * appears and is OOM-killed before the next update (a limit set too low)
+ * has that kill in its window, as its CPU time is in its first rate; the
+ * same for a container there from the start, between the baseline and
+ * the first figures, and for the node's retransmits. */
+static void test_first_interval_counts(void **st)
+{
+	struct kp_analysis *a = analysis(2 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *old = tb_container(m, 10, "/old", "old", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *k;
+	const struct kp_astate *s;
+
+	(void)st;
+	step(a, m, 2);			/* baseline */
+	k = tb_container(m, 20, "/new", "new", NULL, KP_RT_CGROUP, NULL);
+	k->t.cpu_ns = 1 * S;
+	k->mem.oom_kills = 1;
+	k->mem.reclaim_sum_ns = 1 * S;
+	old->mem.oom_kills = 3;
+	m->node_mem.oom_kills = 4;
+	m->node_tcp.tx_bytes = 1448 * 1000;
+	m->node_tcp.retrans = 50;
+	step(a, m, 4);
+	s = state(a, 20);
+	assert_float_equal(s->cpu_cores, 0.5, 1e-9);
+	assert_float_equal(s->oom_kills_window, 1, 0);
+	assert_float_equal(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
+	assert_float_equal(s->health.f[KP_F_RECLAIM_SHARE].value, 1.0 / 60, 1e-6);
+	assert_float_equal(state(a, 10)->oom_kills_window, 3, 0);
+	s = state(a, 0);
+	assert_float_equal(s->oom_kills_window, 4, 0);
+	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.05, 1e-6);
+	/* and stays counted at the next update */
+	step(a, m, 6);
+	assert_float_equal(state(a, 20)->oom_kills_window, 1, 0);
+	assert_float_equal(state(a, 10)->oom_kills_window, 3, 0);
+	/* a container's first socket: its counters start from zero too */
+	kp_model__tcp(old)->tx_bytes = 1448 * 100;
+	old->tcp->retrans = 10;
+	step(a, m, 8);
+	assert_float_equal(state(a, 10)->health.f[KP_F_RETRANSMIT_SHARE].value, 0.1, 1e-6);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
 static void test_history_delta(void **st)
 {
 	uint32_t t[5];
@@ -551,6 +602,7 @@ int main(void)
 		cmocka_unit_test(test_quantiles_within_bound),
 		cmocka_unit_test(test_health_factors),
 		cmocka_unit_test(test_oom_kills_leave_the_window),
+		cmocka_unit_test(test_first_interval_counts),
 		cmocka_unit_test(test_history_delta),
 		cmocka_unit_test(test_history_ring),
 		cmocka_unit_test(test_removed_and_unresolved),
