@@ -7,6 +7,7 @@
 #ifndef KPULSE_TEST_MODEL_BUILD_H
 #define KPULSE_TEST_MODEL_BUILD_H
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,18 @@
 #define S 1000000000ull
 #define MS 1000000ull
 #define US 1000ull
+
+/* @a within @eps of @b, in doubles (cmocka's assert_float_equal rounds
+ * both to float, too coarse for counters). */
+#define assert_near(a, b, eps)                                                        \
+	do {                                                                          \
+		double a_ = (double)(a), b_ = (double)(b);                            \
+		if (!(a_ == b_ || fabs(a_ - b_) <= (double)(eps))) {                  \
+			print_error("%s = %.17g, want %.17g (+/- %g)\n", #a, a_, b_,  \
+				    (double)(eps));                                   \
+			_fail(__FILE__, __LINE__);                                    \
+		}                                                                     \
+	} while (0)
 
 /* A container resolved as the collector would: path and identity. @id and
  * @pod may be NULL. Fails the test when out of memory. */

@@ -95,12 +95,12 @@ static void test_rates(void **st)
 	m->node.cpu_ns += 3 * S;
 	step(a, m, 3);
 	s = state(a, 10);
-	assert_float_equal(s->cpu_cores, 0.75, 1e-9);
-	assert_float_equal(s->vcsw_rate, 200, 1e-9);
-	assert_float_equal(s->ivcsw_rate, 15, 1e-9);
-	assert_float_equal(state(a, 0)->cpu_cores, 1.5, 1e-9);
+	assert_near(s->cpu_cores, 0.75, 1e-9);
+	assert_near(s->vcsw_rate, 200, 1e-9);
+	assert_near(s->ivcsw_rate, 15, 1e-9);
+	assert_near(state(a, 0)->cpu_cores, 1.5, 1e-9);
 	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
-	assert_float_equal(s->hist[KP_S_CPU_CORES].v[0], 0.75, 1e-6);
+	assert_near(s->hist[KP_S_CPU_CORES].v[0], 0.75, 1e-6);
 	assert_int_equal(s->hist[KP_S_CPU_CORES].t[0], 3);	/* seconds since start */
 
 	/* a cgroup new since the last update counted from zero then (the
@@ -114,20 +114,20 @@ static void test_rates(void **st)
 	ka->t.cpu_ns += 100 * MS;
 	step(a, m, 3.5);
 	s = state(a, 11);
-	assert_float_equal(s->cpu_cores, 1.0, 1e-9);
-	assert_float_equal(s->vcsw_rate, 14, 1e-9);
+	assert_near(s->cpu_cores, 1.0, 1e-9);
+	assert_near(s->vcsw_rate, 14, 1e-9);
 	s = state(a, 10);
-	assert_float_equal(s->cpu_cores, 0.2, 1e-9);
+	assert_near(s->cpu_cores, 0.2, 1e-9);
 	/* TCP figures made since the last update also start from zero */
-	assert_float_equal(s->rx_rate, 2000000, 1e-3);
-	assert_float_equal(s->tx_rate, 6000000, 1e-3);
+	assert_near(s->rx_rate, 2000000, 1e-3);
+	assert_near(s->tx_rate, 6000000, 1e-3);
 	tcp->rx_bytes += 4000000;
 	step(a, m, 5.5);
 	s = state(a, 10);
-	assert_float_equal(s->rx_rate, 2000000, 1e-3);
-	assert_float_equal(s->tx_rate, 0, 1e-9);
-	assert_float_equal(s->cpu_cores, 0, 1e-9);
-	assert_float_equal(state(a, 0)->cpu_cores, 0, 1e-9);
+	assert_near(s->rx_rate, 2000000, 1e-3);
+	assert_near(s->tx_rate, 0, 1e-9);
+	assert_near(s->cpu_cores, 0, 1e-9);
+	assert_near(state(a, 0)->cpu_cores, 0, 1e-9);
 	/* an update at the same instant is no interval: no division by zero */
 	ka->t.cpu_ns += S;
 	step(a, m, 5.5);
@@ -174,7 +174,7 @@ static void test_runq_window_percentiles(void **st)
 	assert_int_equal(out[kp_hist_bucket(slow)], 20);
 	/* the p99 point of the history, in seconds */
 	assert_int_equal(s->hist[KP_S_RUNQ_P99].n, 1);
-	assert_float_equal(s->hist[KP_S_RUNQ_P99].v[0], (double)tb_upper(slow) / 1e9, 1e-9);
+	assert_near(s->hist[KP_S_RUNQ_P99].v[0], (double)tb_upper(slow) / 1e9, 1e-9);
 
 	/* then one fast wait a second */
 	for (int t = 3; t <= 64; t++) {
@@ -299,8 +299,8 @@ static void test_health_factors(void **st)
 	want[KP_F_OOM_KILLS] = penalty(1, 0, 1, 40);
 	want[KP_F_RETRANSMIT_SHARE] = penalty(0.01, 0.001, 0.05, 15);
 	want[KP_F_REQUEST_P99] = penalty((double)tb_upper(slow_req) / 1e9, 0.2, 1.0, 25);
-	assert_float_equal(want[KP_F_RUNQ_P99], 30, 0);	/* a bad p99 costs the weight */
-	assert_float_equal(want[KP_F_MEM_PRESSURE], 25, 0);
+	assert_near(want[KP_F_RUNQ_P99], 30, 0);	/* a bad p99 costs the weight */
+	assert_near(want[KP_F_MEM_PRESSURE], 25, 0);
 
 	s = state(a, 10);
 	/* no CPU limit: never throttled (test_throttled_container) */
@@ -310,17 +310,17 @@ static void test_health_factors(void **st)
 		if (i == KP_F_CPU_THROTTLED)
 			continue;
 		assert_false(isnan(s->health.f[i].value));
-		assert_float_equal(s->health.f[i].penalty, want[i], 1e-6);
+		assert_near(s->health.f[i].penalty, want[i], 1e-6);
 		assert_true(s->health.f[i].reason[0]);
 		sum += want[i];
 	}
-	assert_float_equal(s->health.f[KP_F_RUNQ_P99].value, p99, 1e-12);
-	assert_float_equal(s->health.f[KP_F_RECLAIM_SHARE].value, 0.125, 1e-6);
-	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.01, 1e-6);
-	assert_float_equal(s->health.f[KP_F_OOM_KILLS].value, 1, 0);
-	assert_float_equal(s->oom_kills_window, 1, 0);
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, p99, 1e-12);
+	assert_near(s->health.f[KP_F_RECLAIM_SHARE].value, 0.125, 1e-6);
+	assert_near(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.01, 1e-6);
+	assert_near(s->health.f[KP_F_OOM_KILLS].value, 1, 0);
+	assert_near(s->oom_kills_window, 1, 0);
 	assert_true(sum > 100);
-	assert_float_equal(s->health.score, 0, 0);	/* floored */
+	assert_near(s->health.score, 0, 0);	/* floored */
 	assert_int_equal(s->health.worst, KP_F_OOM_KILLS);	/* 40, the largest */
 	assert_non_null(strstr(s->health.f[KP_F_OOM_KILLS].reason, "1 OOM kill (-40)"));
 	assert_non_null(strstr(s->health.f[KP_F_RUNQ_P99].reason, "p99 run-queue latency"));
@@ -328,26 +328,26 @@ static void test_health_factors(void **st)
 
 	/* moderate: CPU pressure, reclaim and retransmits; p99 of 1 ms is good */
 	s = state(a, 11);
-	assert_float_equal(s->health.f[KP_F_RUNQ_P99].penalty, 0, 0);
+	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 0, 0);
 	assert_true(s->health.f[KP_F_RUNQ_P99].reason[0] == 0);
 	assert_true(isnan(s->health.f[KP_F_MEM_PRESSURE].value));	/* no PSI file */
 	assert_true(isnan(s->health.f[KP_F_REQUEST_P99].value));	/* no requests */
-	assert_float_equal(s->health.f[KP_F_OOM_KILLS].value, 0, 0);
+	assert_near(s->health.f[KP_F_OOM_KILLS].value, 0, 0);
 	sum = want[KP_F_CPU_PRESSURE] + want[KP_F_RECLAIM_SHARE] + want[KP_F_RETRANSMIT_SHARE];
-	assert_float_equal(s->health.score, 100 - sum, 1e-6);
+	assert_near(s->health.score, 100 - sum, 1e-6);
 	assert_int_equal(s->health.worst, KP_F_CPU_PRESSURE);
 	/* the history of the score holds it too */
-	assert_float_equal(s->hist[KP_S_HEALTH].v[(s->hist[KP_S_HEALTH].head +
+	assert_near(s->hist[KP_S_HEALTH].v[(s->hist[KP_S_HEALTH].head +
 						   s->hist[KP_S_HEALTH].cap - 1) %
 						  s->hist[KP_S_HEALTH].cap],
 			   100 - sum, 1e-4);
 
 	/* nothing wrong: 100, no worst factor; no TCP: retransmits unknown */
 	s = state(a, 12);
-	assert_float_equal(s->health.score, 100, 0);
+	assert_near(s->health.score, 100, 0);
 	assert_int_equal(s->health.worst, -1);
 	assert_true(isnan(s->health.f[KP_F_RETRANSMIT_SHARE].value));
-	assert_float_equal(s->health.f[KP_F_CPU_PRESSURE].value, 1, 0);
+	assert_near(s->health.f[KP_F_CPU_PRESSURE].value, 1, 0);
 	kp_model__free(m);
 	kp_analysis__free(a);
 }
@@ -366,14 +366,14 @@ static void test_oom_kills_leave_the_window(void **st)
 	k->mem.oom_kills = 2;
 	step(a, m, 20);
 	s = state(a, 10);
-	assert_float_equal(s->oom_kills_window, 2, 0);
-	assert_float_equal(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
+	assert_near(s->oom_kills_window, 2, 0);
+	assert_near(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
 	assert_non_null(strstr(s->health.f[KP_F_OOM_KILLS].reason, "2 OOM kills"));
 	for (int t = 30; t <= 320; t += 10)
 		step(a, m, t);
 	s = state(a, 10);	/* 300 s after the kill, out of the 5 m window */
-	assert_float_equal(s->oom_kills_window, 0, 0);
-	assert_float_equal(s->health.score, 100, 0);
+	assert_near(s->oom_kills_window, 0, 0);
+	assert_near(s->health.score, 100, 0);
 	kp_model__free(m);
 	kp_analysis__free(a);
 }
@@ -403,23 +403,23 @@ static void test_first_interval_counts(void **st)
 	m->node_tcp.retrans = 50;
 	step(a, m, 4);
 	s = state(a, 20);
-	assert_float_equal(s->cpu_cores, 0.5, 1e-9);
-	assert_float_equal(s->oom_kills_window, 1, 0);
-	assert_float_equal(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
-	assert_float_equal(s->health.f[KP_F_RECLAIM_SHARE].value, 1.0 / 60, 1e-6);
-	assert_float_equal(state(a, 10)->oom_kills_window, 3, 0);
+	assert_near(s->cpu_cores, 0.5, 1e-9);
+	assert_near(s->oom_kills_window, 1, 0);
+	assert_near(s->health.f[KP_F_OOM_KILLS].penalty, 40, 0);
+	assert_near(s->health.f[KP_F_RECLAIM_SHARE].value, 1.0 / 60, 1e-6);
+	assert_near(state(a, 10)->oom_kills_window, 3, 0);
 	s = state(a, 0);
-	assert_float_equal(s->oom_kills_window, 4, 0);
-	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.05, 1e-6);
+	assert_near(s->oom_kills_window, 4, 0);
+	assert_near(s->health.f[KP_F_RETRANSMIT_SHARE].value, 0.05, 1e-6);
 	/* and stays counted at the next update */
 	step(a, m, 6);
-	assert_float_equal(state(a, 20)->oom_kills_window, 1, 0);
-	assert_float_equal(state(a, 10)->oom_kills_window, 3, 0);
+	assert_near(state(a, 20)->oom_kills_window, 1, 0);
+	assert_near(state(a, 10)->oom_kills_window, 3, 0);
 	/* a container's first socket: its counters start from zero too */
 	kp_model__tcp(old)->tx_bytes = 1448 * 100;
 	old->tcp->retrans = 10;
 	step(a, m, 8);
-	assert_float_equal(state(a, 10)->health.f[KP_F_RETRANSMIT_SHARE].value, 0.1, 1e-6);
+	assert_near(state(a, 10)->health.f[KP_F_RETRANSMIT_SHARE].value, 0.1, 1e-6);
 	kp_model__free(m);
 	kp_analysis__free(a);
 }
@@ -433,21 +433,21 @@ static void test_history_delta(void **st)
 	const float vs[] = { 1, 2, 4, 7, 11, 16 };
 
 	(void)st;
-	assert_float_equal(kp_history_delta(&h, 5 * S), 0, 0);	/* empty */
+	assert_near(kp_history_delta(&h, 5 * S), 0, 0);	/* empty */
 	for (int i = 0; i < 4; i++) {
 		h.t[h.head] = ts[i];
 		h.v[h.head] = vs[i];
 		h.head = (h.head + 1) % h.cap;
 		h.n++;
 		if (i == 0)	/* one point: no change known */
-			assert_float_equal(kp_history_delta(&h, 5 * S), 0, 0);
+			assert_near(kp_history_delta(&h, 5 * S), 0, 0);
 	}
 	/* the newest point at or before the window's start */
-	assert_float_equal(kp_history_delta(&h, 2 * S), 7 - 2, 0);
-	assert_float_equal(kp_history_delta(&h, 1 * S), 7 - 4, 0);
-	assert_float_equal(kp_history_delta(&h, 3 * S), 7 - 1, 0);
+	assert_near(kp_history_delta(&h, 2 * S), 7 - 2, 0);
+	assert_near(kp_history_delta(&h, 1 * S), 7 - 4, 0);
+	assert_near(kp_history_delta(&h, 3 * S), 7 - 1, 0);
 	/* a window longer than the history: since the oldest point */
-	assert_float_equal(kp_history_delta(&h, 100 * S), 7 - 1, 0);
+	assert_near(kp_history_delta(&h, 100 * S), 7 - 1, 0);
 	/* the ring wraps: 6 points in 5 places, the oldest (10, 1) gone */
 	for (int i = 4; i < 6; i++) {
 		h.t[h.head] = ts[i];
@@ -456,10 +456,10 @@ static void test_history_delta(void **st)
 		if (h.n < h.cap)
 			h.n++;
 	}
-	assert_float_equal(kp_history_delta(&h, 1 * S), 16 - 11, 0);
-	assert_float_equal(kp_history_delta(&h, 8 * S), 16 - 7, 0);
-	assert_float_equal(kp_history_delta(&h, 9 * S), 16 - 4, 0);
-	assert_float_equal(kp_history_delta(&h, 100 * S), 16 - 2, 0);
+	assert_near(kp_history_delta(&h, 1 * S), 16 - 11, 0);
+	assert_near(kp_history_delta(&h, 8 * S), 16 - 7, 0);
+	assert_near(kp_history_delta(&h, 9 * S), 16 - 4, 0);
+	assert_near(kp_history_delta(&h, 100 * S), 16 - 2, 0);
 }
 
 /* The ring keeps history / interval + 1 points, oldest dropped first;
@@ -489,8 +489,8 @@ static void test_history_ring(void **st)
 		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
 
 		assert_int_equal(h->t[idx], 10 + i);
-		assert_float_equal(h->v[idx], (10 + i) / 100.0, 1e-6);
-		assert_float_equal(s->hist[KP_S_MEM_USAGE].v[idx], (double)((10 + i) << 20), 0);
+		assert_near(h->v[idx], (10 + i) / 100.0, 1e-6);
+		assert_near(s->hist[KP_S_MEM_USAGE].v[idx], (double)((10 + i) << 20), 0);
 	}
 	assert_int_equal(state(a, 11)->hist[KP_S_CPU_CORES].n, 11);
 	assert_int_equal(state(a, 11)->hist[KP_S_MEM_USAGE].n, 0);
@@ -536,7 +536,7 @@ static void test_removed_and_unresolved(void **st)
 	k->t.cpu_ns = 1 * S;
 	step(a, m, 5);
 	s = state(a, 10);
-	assert_float_equal(s->cpu_cores, 0.5, 1e-9);
+	assert_near(s->cpu_cores, 0.5, 1e-9);
 	assert_null(s->lat[KP_L_RUNQ]);
 	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
 	/* resolving the unresolved one gives it a state */
@@ -574,16 +574,16 @@ static void test_node(void **st)
 	tb_record(m->node_req[1].hist, &m->node_req[1].sum_ns, 10 * MS, 100);
 	step(a, m, 6);
 	s = state(a, 0);
-	assert_float_equal(s->cpu_cores, 1.5, 1e-9);
-	assert_float_equal(s->ivcsw_rate, 500, 1e-9);
-	assert_float_equal(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(3 * MS) / 1e9,
+	assert_near(s->cpu_cores, 1.5, 1e-9);
+	assert_near(s->ivcsw_rate, 500, 1e-9);
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(3 * MS) / 1e9,
 			   1e-12);
-	assert_float_equal(s->health.f[KP_F_REQUEST_P99].penalty, 25, 0);
-	assert_float_equal(s->health.f[KP_F_RETRANSMIT_SHARE].penalty, 15, 0);
-	assert_float_equal(s->health.f[KP_F_CPU_PRESSURE].penalty, 20 * 45.0 / 45.0, 1e-9);
+	assert_near(s->health.f[KP_F_REQUEST_P99].penalty, 25, 0);
+	assert_near(s->health.f[KP_F_RETRANSMIT_SHARE].penalty, 15, 0);
+	assert_near(s->health.f[KP_F_CPU_PRESSURE].penalty, 20 * 45.0 / 45.0, 1e-9);
 	assert_non_null(s->lat[KP_L_REQ_OUT]);
 	assert_null(s->lat[KP_L_RTT]);
-	assert_float_equal(s->health.score,
+	assert_near(s->health.score,
 			   100 - 25 - 15 - 20 - penalty((double)tb_upper(3 * MS) / 1e9, 0.002,
 							0.050, 30), 1e-6);
 	assert_int_equal(s->hist[KP_S_MEM_USAGE].n, 1);
