@@ -177,7 +177,9 @@ static void put_line_dbl(FILE *f, const char *name, const char *suffix, const ch
 void kp_prom_sample_p(FILE *f, const char *name, const char *prep, const char *extra,
 		      double value)
 {
-	put_line_dbl(f, name, NULL, prep, extra, " %.9g", value);
+	/* 15 digits: a counter in seconds keeps its nanoseconds up to 1e6 s
+	 * and whole seconds up to 1e15 (9 lost a second of a start time) */
+	put_line_dbl(f, name, NULL, prep, extra, " %.15g", value);
 }
 
 void kp_prom_sample_u64_p(FILE *f, const char *name, const char *prep, const char *extra,

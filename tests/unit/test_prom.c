@@ -86,6 +86,28 @@ static void test_labels(void **s)
 	free(out);
 }
 
+/* Values keep their digits: a start time to the second, a CPU counter of
+ * years to the microsecond; short values stay short. */
+static void test_value_digits(void **s)
+{
+	const struct { double v; const char *want; } cases[] = {
+		{ 1734567891, "m 1734567891\n" },
+		{ 94608000.123456789, "m 94608000.1234568\n" },
+		{ 5555.000000005, "m 5555.000000005\n" },
+		{ 0.0123, "m 0.0123\n" },
+		{ 1.0 / 30, "m 0.0333333333333333\n" },
+		{ 0, "m 0\n" },
+	};
+
+	(void)s;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = render_sample(NULL, cases[i].v);
+
+		assert_string_equal(out, cases[i].want);
+		free(out);
+	}
+}
+
 static void test_histogram_lines(void **s)
 {
 	static uint64_t counts[KP_HIST_BUCKETS];
@@ -166,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_specials),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_value_digits),
 		cmocka_unit_test(test_histogram_lines),
 		cmocka_unit_test(test_families_and_prepared),
 	};
