@@ -8,7 +8,7 @@
  * Each power of two is split into KP_HIST_SUB equal sub-buckets, so a bucket
  * is at most 1/16 as wide as its lower edge: reporting a bucket's upper edge
  * overstates a value by at most 6.25%, its midpoint is off by at most 3.125%.
- * The top bucket starts at 2^36 - 2^32 ns (~64 s) and also holds everything
+ * The top bucket starts at 2^36 - 2^31 ns (~66.6 s) and also holds everything
  * larger (~68.7 s and up).
  */
 #ifndef KPULSE_ABI_H

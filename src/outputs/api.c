@@ -93,10 +93,11 @@ static json_t *histogram_json(const struct kp_window *w, uint64_t span, uint64_t
 	else
 		memset(buf, 0, sizeof(buf));
 	for (unsigned int b = 0; b < KP_HIST_BUCKETS; b++)
-		if (buf[b])
-			json_array_append_new(rows, json_pack("[f, f, I]",
+		if (buf[b])	/* the top bucket has no upper edge (JSON has no inf) */
+			json_array_append_new(rows, json_pack("[f, o, I]",
 				(double)kp_hist_lower(b) / 1e9,
-				b == KP_HIST_BUCKETS - 1 ? INFINITY : (double)kp_hist_upper(b) / 1e9,
+				b == KP_HIST_BUCKETS - 1 ? json_null()
+							 : json_real((double)kp_hist_upper(b) / 1e9),
 				(json_int_t)buf[b]));
 	window_name(span, name, sizeof(name));
 	return json_pack("{s:s, s:s, s:o}", "window", name,
