@@ -1,0 +1,573 @@
+/* test_api.c - the /api/v1 documents from a model built in the test and
+ * its analysis: the containers list (order, fields, units, filtering), one
+ * container by id, name or path with its histograms, the node, and the
+ * history with its errors. Expected figures come from the inputs and the
+ * bucket layout (model_build.h), not from the code under test. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include "analysis/analysis.h"
+#include "base/opts.h"
+#include "model/hist.h"
+#include "model/model.h"
+#include "outputs/api.h"
+#include "model_build.h"
+
+#define T0 (5000 * S)
+#define WEB_ID "4f1e2d3c4b5a69788796a5b4c3d2e1f04f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define API_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define POD_UID "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+#define WEB_PATH "/system.slice/docker-" WEB_ID ".scope"
+#define API_PATH "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" API_ID ".scope"
+#define ODD_PATH "/test.slice/odd\xff\"\n.scope"
+#define ODD_SHOWN "/test.slice/odd\\xff\"\\x0a.scope"	/* model/text.h */
+
+/* The value at @path ("a.b.c"; a number selects an array element) or NULL. */
+static json_t *jget(json_t *j, const char *path)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = strtok_r(buf, ".", &save); p && j; p = strtok_r(NULL, ".", &save))
+		j = json_is_array(j) ? json_array_get(j, strtoul(p, NULL, 10))
+				     : json_object_get(j, p);
+	return j;
+}
+
+static double jnum(json_t *j, const char *path)
+{
+	json_t *v = jget(j, path);
+
+	if (!json_is_number(v))
+		fail_msg("%s: not a number", path);
+	return json_number_value(v);
+}
+
+static const char *jstr(json_t *j, const char *path)
+{
+	json_t *v = jget(j, path);
+
+	if (!json_is_string(v))
+		fail_msg("%s: not a string", path);
+	return json_string_value(v);
+}
+
+/* Whole numbers (counts, bytes) are JSON integers. */
+static json_int_t jint(json_t *j, const char *path)
+{
+	json_t *v = jget(j, path);
+
+	if (!json_is_integer(v))
+		fail_msg("%s: not an integer", path);
+	return json_integer_value(v);
+}
+
+/* ---- the model over time ---- */
+
+struct world {
+	struct kp_model *m;
+	struct kp_analysis *a;
+	struct kp_container *web, *api, *calm, *busy, *odd;
+	uint64_t now;
+};
+
+static void tick(struct world *w, unsigned int seconds)
+{
+	for (unsigned int i = 0; i < seconds; i++) {
+		/* web: 0.5 cores, slow run-queue waits; api: an OOM kill at the
+		 * second tick, 0.25 cores; busy: 1.5 cores, healthy; calm: 0.1 */
+		w->web->t.cpu_ns += 500 * MS;
+		w->web->t.nvcsw += 10;
+		w->web->t.nivcsw += 4;
+		tb_record(w->web->t.runq_hist, &w->web->t.runq_sum_ns, 80 * MS, 3);
+		tb_record(w->web->t.runq_hist, &w->web->t.runq_sum_ns, 20 * US, 97);
+		w->web->tcp->rx_bytes += 3000;
+		w->web->tcp->tx_bytes += 1448 * 10;
+		w->api->t.cpu_ns += 250 * MS;
+		w->busy->t.cpu_ns += 1500 * MS;
+		w->calm->t.cpu_ns += 100 * MS;
+		w->m->node.cpu_ns += 2 * S;
+		tb_record(w->m->node.runq_hist, &w->m->node.runq_sum_ns, 40 * US, 1000);
+		w->now += S;
+		if (w->now == T0 + 2 * S)
+			w->api->mem.oom_kills = 1;
+		kp_analysis__update(w->a, w->m, w->now);
+	}
+}
+
+static void world_new(struct world *w)
+{
+	struct kp_analysis_opts o;
+	struct kp_container *k;
+
+	memset(w, 0, sizeof(*w));
+	w->m = kp_model__new(4);
+	kp_analysis_opts_default(&o, 1 * S);
+	w->a = kp_analysis__new(&o, T0);
+	assert_non_null(w->m);
+	assert_non_null(w->a);
+	w->now = T0;
+	w->web = tb_container(w->m, 1001, WEB_PATH, "web", WEB_ID, KP_RT_DOCKER, NULL);
+	w->api = tb_container(w->m, 1002, API_PATH, "api", API_ID, KP_RT_CONTAINERD, POD_UID);
+	w->calm = tb_container(w->m, 1003, "/test.slice/calm", "/test.slice/calm", NULL,
+			       KP_RT_CGROUP, NULL);
+	w->busy = tb_container(w->m, 1004, "/system.slice/busy.service", "busy.service", NULL,
+			       KP_RT_SYSTEMD, NULL);
+	w->odd = NULL;
+	k = kp_model__get(w->m, 999);	/* never resolved */
+	k->t.cpu_ns = 9 * S;
+	kp_model__tcp(w->web);
+	w->web->mem.files.has_usage = true;
+	w->web->mem.files.usage_bytes = 300ull << 20;
+	w->web->mem.files.has_limit = true;
+	w->web->mem.files.limit_bytes = 1ull << 30;
+	w->web->mem.files.has_psi[KP_PSI_CPU] = true;
+	w->web->mem.files.psi[KP_PSI_CPU].some = (struct kp_psi_line){ true, 1.5, 2.5, 3.5, 4500000 };
+	w->web->mem.direct_reclaims = 2;
+	w->web->mem.memcg_reclaims = 3;
+	w->web->mem.reclaim_sum_ns = 250 * MS;
+	w->api->mem.files.has_usage = true;
+	w->api->mem.files.usage_bytes = 4096;
+	kp_analysis__update(w->a, w->m, w->now);	/* the baseline */
+}
+
+static void world_free(struct world *w)
+{
+	kp_model__free(w->m);
+	kp_analysis__free(w->a);
+}
+
+static void test_containers_order_and_fields(void **st)
+{
+	struct world w;
+	json_t *doc, *web, *api, *f, *lat;
+	size_t i;
+	double p99;
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 10);
+	doc = kp_api_containers(w.m, w.a, w.now, NULL);
+	assert_true(json_is_array(doc));
+	/* the unresolved one is not listed */
+	assert_int_equal(json_array_size(doc), 4);
+	/* worst first: api (an OOM kill: -40), web (p99 80 ms: -30), then the
+	 * two healthy ones, busiest first */
+	assert_string_equal(jstr(doc, "0.name"), "api");
+	assert_string_equal(jstr(doc, "1.name"), "web");
+	assert_string_equal(jstr(doc, "2.name"), "busy.service");
+	assert_string_equal(jstr(doc, "3.name"), "/test.slice/calm");
+	assert_near(jnum(doc, "0.health.score"), 60, 1e-9);
+	assert_near(jnum(doc, "1.health.score"), 70, 1e-9);
+	assert_near(jnum(doc, "2.health.score"), 100, 0);
+
+	web = json_array_get(doc, 1);
+	assert_string_equal(jstr(web, "id"), WEB_ID);
+	assert_string_equal(jstr(web, "runtime"), "docker");
+	assert_string_equal(jstr(web, "cgroup"), WEB_PATH);
+	assert_int_equal(jint(web, "cgroup_id"), 1001);
+	assert_null(jget(web, "pod_uid"));
+	/* health: the main reason and each known factor, penalties negative */
+	assert_non_null(strstr(jstr(web, "health.reason"), "p99 run-queue latency"));
+	f = jget(web, "health.factors");
+	assert_true(json_is_array(f));
+	for (i = 0; i < json_array_size(f); i++)
+		if (!strcmp(jstr(json_array_get(f, i), "name"), "runq_p99"))
+			break;
+	assert_true(i < json_array_size(f));
+	p99 = (double)tb_upper(80 * MS) / 1e9;
+	assert_near(jnum(json_array_get(f, i), "value"), p99, 1e-12);
+	assert_near(jnum(json_array_get(f, i), "penalty"), -30, 0);
+	for (size_t k = 0; k < json_array_size(f); k++) {
+		const char *n = jstr(json_array_get(f, k), "name");
+
+		/* no request latency and no memory PSI here: not listed */
+		assert_true(strcmp(n, "request_p99") && strcmp(n, "memory_pressure"));
+		assert_true(jnum(json_array_get(f, k), "penalty") <= 0);
+	}
+	/* CPU in cores and seconds, switches per second and in total */
+	assert_near(jnum(web, "cpu.cores"), 0.5, 1e-9);
+	assert_near(jnum(web, "cpu.seconds_total"), 5.0, 1e-9);
+	assert_near(jnum(web, "context_switches.voluntary_per_second"), 10, 1e-9);
+	assert_near(jnum(web, "context_switches.involuntary_per_second"), 4, 1e-9);
+	assert_int_equal(jint(web, "context_switches.voluntary_total"), 100);
+	/* memory in bytes, reclaim in stalls and seconds */
+	assert_int_equal(jint(web, "memory.usage_bytes"), 300 << 20);
+	assert_int_equal(jint(web, "memory.limit_bytes"), 1 << 30);
+	assert_int_equal(jint(web, "memory.reclaim.stalls_total"), 5);
+	assert_int_equal(jint(web, "memory.reclaim.direct_stalls_total"), 2);
+	assert_near(jnum(web, "memory.reclaim.seconds_total"), 0.25, 1e-12);
+	assert_int_equal(jint(web, "memory.oom_kills_total"), 0);
+	/* PSI: percentages and total seconds, only the files that exist */
+	assert_near(jnum(web, "pressure.cpu.some.avg10"), 1.5, 0);
+	assert_near(jnum(web, "pressure.cpu.some.total_seconds"), 4.5, 1e-12);
+	assert_null(jget(web, "pressure.cpu.full"));
+	assert_null(jget(web, "pressure.memory"));
+	/* TCP: counts and bytes, rates per second */
+	assert_int_equal(jint(web, "tcp.bytes.received_total"), 30000);
+	assert_near(jnum(web, "tcp.bytes.receive_per_second"), 3000, 1e-6);
+	assert_near(jnum(web, "tcp.bytes.transmit_per_second"), 14480, 1e-6);
+	/* latencies in seconds over each window; runq always, others once seen */
+	lat = jget(web, "latency");
+	assert_non_null(jget(lat, "runq.1m"));
+	assert_non_null(jget(lat, "runq.5m"));
+	assert_null(jget(lat, "rtt"));
+	assert_null(jget(lat, "request_inbound"));
+	assert_int_equal(jint(lat, "runq.1m.count"), 1000);
+	/* 30 of 1000 at 80 ms: p99 and max there, p50..p95 at 20 us */
+	assert_near(jnum(lat, "runq.1m.p99"), p99, 1e-12);
+	assert_near(jnum(lat, "runq.1m.max"), p99, 1e-12);
+	assert_near(jnum(lat, "runq.1m.p95"), (double)tb_upper(20 * US) / 1e9, 1e-15);
+	assert_near(jnum(lat, "runq.1m.p50"), (double)tb_upper(20 * US) / 1e9, 1e-15);
+	assert_true(jnum(lat, "runq.1m.p99") >= 0.080 && jnum(lat, "runq.1m.p99") <= 0.080 * 1.0625);
+
+	api = json_array_get(doc, 0);
+	assert_string_equal(jstr(api, "pod_uid"), POD_UID);
+	assert_string_equal(jstr(api, "runtime"), "containerd");
+	assert_int_equal(jint(api, "memory.oom_kills_total"), 1);
+	assert_near(jnum(api, "memory.oom_kills_window"), 1, 0);
+	assert_null(jget(api, "memory.limit_bytes"));	/* unlimited */
+	assert_null(jget(api, "tcp"));
+	assert_non_null(strstr(jstr(api, "health.reason"), "OOM kill"));
+	/* a kind with no events: count 0, percentiles null */
+	assert_int_equal(jint(api, "latency.runq.1m.count"), 0);
+	assert_true(json_is_null(jget(api, "latency.runq.1m.p99")));
+	json_decref(doc);
+
+	/* a container made after the last update has no state yet: not listed */
+	tb_container(w.m, 1005, "/late", "late", NULL, KP_RT_CGROUP, NULL);
+	doc = kp_api_containers(w.m, w.a, w.now, NULL);
+	assert_int_equal(json_array_size(doc), 4);
+	json_decref(doc);
+	world_free(&w);
+}
+
+static size_t listed(const struct world *w, const char *pattern, const char *first)
+{
+	json_t *doc = kp_api_containers(w->m, w->a, w->now, pattern);
+	size_t n = json_array_size(doc);
+
+	if (first)
+		assert_string_equal(jstr(doc, "0.name"), first);
+	json_decref(doc);
+	return n;
+}
+
+static void test_containers_filter(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 3);
+	assert_int_equal(listed(&w, NULL, NULL), 4);
+	assert_int_equal(listed(&w, "", NULL), 4);
+	assert_int_equal(listed(&w, "we*", "web"), 1);
+	assert_int_equal(listed(&w, "eb", "web"), 1);			/* name substring */
+	assert_int_equal(listed(&w, "0123*", "api"), 1);		/* id glob */
+	assert_int_equal(listed(&w, "1003", "/test.slice/calm"), 1);	/* cgroup id */
+	assert_int_equal(listed(&w, "kubepods.slice/*", "api"), 1);	/* path, no '/' */
+	assert_int_equal(listed(&w, "/system.slice/*", NULL), 2);
+	assert_int_equal(listed(&w, "ghost", NULL), 0);
+	assert_int_equal(listed(&w, "999", NULL), 0);			/* unresolved */
+	world_free(&w);
+}
+
+static void test_one_container(void **st)
+{
+	struct world w;
+	json_t *one, *rows;
+	uint64_t total = 0;
+	bool saw_slow = false, saw_fast = false;
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 4);
+	/* by id, name and path; the same document */
+	one = kp_api_container(w.m, w.a, w.now, WEB_ID);
+	assert_non_null(one);
+	assert_string_equal(jstr(one, "name"), "web");
+	json_decref(one);
+	one = kp_api_container(w.m, w.a, w.now, WEB_PATH);
+	assert_non_null(one);
+	assert_string_equal(jstr(one, "id"), WEB_ID);
+	json_decref(one);
+	one = kp_api_container(w.m, w.a, w.now, "1003");
+	assert_non_null(one);
+	assert_string_equal(jstr(one, "cgroup"), "/test.slice/calm");
+	json_decref(one);
+	/* not patterns, not the unresolved, not unknown */
+	assert_null(kp_api_container(w.m, w.a, w.now, "we*"));
+	assert_null(kp_api_container(w.m, w.a, w.now, "eb"));
+	assert_null(kp_api_container(w.m, w.a, w.now, "999"));
+	assert_null(kp_api_container(w.m, w.a, w.now, "nope"));
+	assert_null(kp_api_container(w.m, w.a, w.now, ""));
+
+	/* histograms: the longest window's non-empty fine buckets, seconds */
+	one = kp_api_container(w.m, w.a, w.now, "web");
+	assert_string_equal(jstr(one, "histograms.runq.window"), "5m");
+	rows = jget(one, "histograms.runq.buckets");
+	assert_true(json_is_array(rows));
+	assert_int_equal(json_array_size(rows), 2);
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		json_t *r = json_array_get(rows, i);
+		double lo = jnum(r, "0"), hi = jnum(r, "1");
+		json_int_t n = jint(r, "2");
+
+		total += (uint64_t)n;
+		if (lo <= 80e-3 && 80e-3 < hi) {
+			saw_slow = true;
+			assert_int_equal(n, 12);
+			assert_near(hi, (double)tb_upper(80 * MS) / 1e9, 1e-15);
+		} else if (lo <= 20e-6 && 20e-6 < hi) {
+			saw_fast = true;
+			assert_int_equal(n, 4 * 97);
+		}
+		assert_true(hi - lo <= lo / 16 + 1e-15);	/* the 6.25% bound */
+	}
+	assert_true(saw_slow && saw_fast);
+	assert_int_equal(total, jint(one, "latency.runq.5m.count"));
+	assert_null(jget(one, "histograms.rtt"));
+	json_decref(one);
+
+	/* the top bucket (~66.6 s and up) has no upper edge: listed, not lost */
+	tb_record(w.web->t.runq_hist, &w.web->t.runq_sum_ns, 100 * S, 1);
+	tick(&w, 1);
+	one = kp_api_container(w.m, w.a, w.now, "web");
+	rows = jget(one, "histograms.runq.buckets");
+	assert_int_equal(json_array_size(rows), 3);
+	assert_near(jnum(rows, "2.0"), (double)kp_hist_lower(KP_HIST_BUCKETS - 1) / 1e9, 1e-9);
+	assert_true(jnum(rows, "2.0") <= 100.0);
+	assert_true(json_is_null(jget(rows, "2.1")));
+	assert_int_equal(jint(rows, "2.2"), 1);
+	json_decref(one);
+	world_free(&w);
+}
+
+/* Names are arbitrary bytes: a container whose name is not valid UTF-8 is
+ * listed, and found, by its shown name (\xNN for bytes that are not
+ * text), not dropped. */
+static void test_hostile_names(void **st)
+{
+	struct world w;
+	json_t *doc, *one, *h;
+	const char *err = NULL;
+	size_t n;
+	char *text;
+
+	(void)st;
+	world_new(&w);
+	w.odd = tb_container(w.m, 1006, ODD_PATH, ODD_PATH, NULL, KP_RT_CGROUP, NULL);
+	tick(&w, 2);
+	doc = kp_api_containers(w.m, w.a, w.now, NULL);
+	n = json_array_size(doc);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(json_array_get(doc, i));
+	text = json_dumps(doc, 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "odd\\\\xff\\\"\\\\x0a.scope"));
+	free(text);
+	json_decref(doc);
+	doc = kp_api_containers(w.m, w.a, w.now, "/test.slice/odd*");
+	assert_int_equal(json_array_size(doc), 1);
+	assert_string_equal(jstr(doc, "0.name"), ODD_SHOWN);
+	assert_string_equal(jstr(doc, "0.cgroup"), ODD_SHOWN);
+	json_decref(doc);
+	one = kp_api_container(w.m, w.a, w.now, ODD_SHOWN);
+	assert_non_null(one);
+	json_decref(one);
+	assert_null(kp_api_container(w.m, w.a, w.now, ODD_PATH));	/* the raw bytes: no */
+	h = kp_api_history(w.m, w.a, w.now, "cpu_cores", ODD_SHOWN, NULL, &err);
+	assert_non_null(h);
+	assert_string_equal(jstr(h, "container"), ODD_SHOWN);
+	json_decref(h);
+	world_free(&w);
+}
+
+static long meminfo_total_kib(void)
+{
+	char line[256];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void test_node(void **st)
+{
+	struct world w;
+	struct kp_oom_record r;
+	json_t *n;
+
+	(void)st;
+	world_new(&w);
+	w.m->node_mem.oom_kills = 1;
+	w.m->node_mem.direct_reclaims = 4;
+	w.m->node_mem.reclaim_sum_ns = 1500 * MS;
+	w.m->node_tcp.conn_in = 12;
+	w.m->node_tcp.retrans = 3;
+	w.m->node_mem.files.has_psi[KP_PSI_IO] = true;
+	w.m->node_mem.files.psi[KP_PSI_IO].full = (struct kp_psi_line){ true, 7, 8, 9, 10 };
+	memset(&r, 0, sizeof(r));
+	r.unix_ns = 1734567891ull * S + 500 * MS;
+	r.pid = 4242;
+	r.tgid = 4240;
+	snprintf(r.comm, sizeof(r.comm), "hog");
+	snprintf(r.cgroup, sizeof(r.cgroup), "%s", API_PATH);
+	r.ident = w.api->ident;
+	r.anon_rss_bytes = 1 << 20;
+	r.memcg_usage_bytes = 2 << 20;
+	kp_oom_list_push(&w.m->ooms, &r);
+	w.m->disks.n = 1;
+	w.m->disks.d[0] = (struct kp_disk){ .name = "vda", .read_bytes = 1000, .write_bytes = 2000,
+					    .has_rates = true, .read_bps = 10, .write_bps = 20,
+					    .busy = 0.5 };
+	tick(&w, 3);
+	n = kp_api_node(w.m, w.a, w.now);
+	assert_non_null(n);
+	assert_int_equal(jint(n, "cpu.count"), sysconf(_SC_NPROCESSORS_ONLN));
+	assert_near(jnum(n, "cpu.cores_busy"), 2.0, 1e-9);
+	assert_near(jnum(n, "cpu.seconds_total"), 6.0, 1e-9);
+	assert_int_equal(jint(n, "memory.total_bytes"), meminfo_total_kib() * 1024);
+	assert_true(jint(n, "memory.available_bytes") > 0);
+	assert_int_equal(jint(n, "memory.oom_kills_total"), 1);
+	assert_int_equal(jint(n, "memory.reclaim.stalls_total"), 4);
+	assert_near(jnum(n, "memory.reclaim.seconds_total"), 1.5, 1e-12);
+	assert_near(jnum(n, "pressure.io.full.avg60"), 8, 0);
+	assert_null(jget(n, "pressure.io.some"));
+	assert_non_null(jget(n, "load.1m"));
+	assert_int_equal(jint(n, "network.connections.inbound_total"), 12);
+	assert_int_equal(jint(n, "network.retransmits_total"), 3);
+	assert_int_equal(jint(n, "latency.runq.1m.count"), 3000);
+	assert_near(jnum(n, "latency.runq.1m.p99"), (double)tb_upper(40 * US) / 1e9, 1e-15);
+	/* the kill and 1.5 s of reclaim came after the baseline: in the window */
+	assert_near(jnum(n, "health.score"), 100 - 40 - 15 * (1.5 / 60 - 0.01) / (0.20 - 0.01),
+		    1e-9);
+	assert_int_equal(json_array_size(jget(n, "oom_events")), 1);
+	assert_near(jnum(n, "oom_events.0.time"), 1734567891.5, 1e-6);
+	assert_int_equal(jint(n, "oom_events.0.pid"), 4240);
+	assert_int_equal(jint(n, "oom_events.0.tid"), 4242);
+	assert_string_equal(jstr(n, "oom_events.0.comm"), "hog");
+	assert_string_equal(jstr(n, "oom_events.0.container"), "api");
+	assert_string_equal(jstr(n, "oom_events.0.cgroup"), API_PATH);
+	assert_int_equal(jint(n, "oom_events.0.anon_rss_bytes"), 1 << 20);
+	assert_string_equal(jstr(n, "disk.0.device"), "vda");
+	assert_int_equal(jint(n, "disk.0.write_bytes_total"), 2000);
+	assert_near(jnum(n, "disk.0.busy_ratio"), 0.5, 0);
+	json_decref(n);
+	/* before two disk reads: rates null, not zero */
+	w.m->disks.d[0].has_rates = false;
+	n = kp_api_node(w.m, w.a, w.now);
+	assert_true(json_is_null(jget(n, "disk.0.read_bytes_per_second")));
+	json_decref(n);
+	world_free(&w);
+}
+
+static void assert_history_error(const struct world *w, const char *metric, const char *c,
+				 const char *window, const char *want)
+{
+	const char *err = NULL;
+	json_t *j = kp_api_history(w->m, w->a, w->now, metric, c, window, &err);
+
+	assert_null(j);
+	assert_non_null(err);
+	assert_non_null(strstr(err, want));
+}
+
+static void test_history(void **st)
+{
+	struct world w;
+	const char *err = NULL;
+	json_t *h, *pts;
+	double wall;
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 20);
+	assert_history_error(&w, "nope", NULL, NULL, "unknown or missing metric");
+	assert_history_error(&w, NULL, NULL, NULL, "unknown or missing metric");
+	assert_history_error(&w, "cpu_cores", NULL, "soon", "bad window");
+	assert_history_error(&w, "cpu_cores", NULL, "0", "bad window");
+	assert_history_error(&w, "cpu_cores", NULL, "-5m", "bad window");
+	assert_history_error(&w, "cpu_cores", NULL, "nan", "bad window");
+	assert_history_error(&w, "cpu_cores", NULL, "inf", "bad window");
+	/* the parser says so itself, not by the cast of NaN going negative */
+	assert_int_equal(kp_parse_duration("nan"), -1);
+	assert_int_equal(kp_parse_duration("nanms"), -1);
+	assert_history_error(&w, "cpu_cores", NULL, "", "bad window");
+	assert_history_error(&w, "cpu_cores", "ghost", NULL, "no such container");
+	assert_history_error(&w, "cpu_cores", "999", NULL, "no such container");
+	assert_history_error(&w, "cpu_cores", "we*", NULL, "no such container");
+
+	/* the node by default: 20 points, one a second, ending now */
+	wall = (double)time(NULL);
+	h = kp_api_history(w.m, w.a, w.now, "cpu_cores", NULL, NULL, &err);
+	assert_non_null(h);
+	assert_string_equal(jstr(h, "metric"), "cpu_cores");
+	assert_string_equal(jstr(h, "container"), "node");
+	pts = jget(h, "points");
+	assert_int_equal(json_array_size(pts), 20);
+	for (size_t i = 0; i < 20; i++) {
+		json_t *p = json_array_get(pts, i);
+
+		assert_near(jnum(p, "1"), 2.0, 1e-6);
+		if (i)
+			assert_near(jnum(p, "0") - jnum(json_array_get(pts, i - 1), "0"), 1, 1e-9);
+	}
+	assert_true(fabs(jnum(pts, "19.0") - wall) <= 2);
+	json_decref(h);
+
+	/* a container by name, within a window: t = 15..20 */
+	h = kp_api_history(w.m, w.a, w.now, "cpu_cores", "web", "5s", &err);
+	assert_non_null(h);
+	assert_string_equal(jstr(h, "container"), "web");
+	assert_int_equal(json_array_size(jget(h, "points")), 6);
+	assert_near(jnum(h, "points.0.1"), 0.5, 1e-6);
+	json_decref(h);
+	h = kp_api_history(w.m, w.a, w.now, "health_score", WEB_ID, "15m", &err);
+	assert_int_equal(json_array_size(jget(h, "points")), 20);
+	assert_near(jnum(h, "points.19.1"), 70, 1e-4);
+	json_decref(h);
+	/* a cumulative series: OOM kills of api, 0 then 1 */
+	h = kp_api_history(w.m, w.a, w.now, "oom_kills_total", "api", NULL, &err);
+	pts = jget(h, "points");
+	assert_near(jnum(pts, "0.1"), 0, 0);
+	assert_near(jnum(pts, "1.1"), 0, 0);
+	assert_near(jnum(pts, "2.1"), 1, 0);
+	json_decref(h);
+	/* "node" names the node too */
+	h = kp_api_history(w.m, w.a, w.now, "runq_p99_seconds", "node", "10s", &err);
+	assert_int_equal(json_array_size(jget(h, "points")), 11);
+	assert_near(jnum(h, "points.0.1"), (double)tb_upper(40 * US) / 1e9, 1e-9);
+	json_decref(h);
+	world_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_containers_order_and_fields),
+		cmocka_unit_test(test_containers_filter),
+		cmocka_unit_test(test_one_container),
+		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_history),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
