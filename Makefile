@@ -66,13 +66,14 @@ UNIT_TESTS += test_throttle test_model
 test_throttle_SRCS := analysis/throttle
 # outputs and analysis on models built in the test (tests/unit/model_build.h)
 MODEL_SRCS := model/model model/identity model/ports model/hist model/cgfiles model/memevents model/text
-UNIT_TESTS += test_analysis test_metrics test_api
+UNIT_TESTS += test_analysis test_metrics test_api test_health_doc
 test_model_SRCS := model/model model/identity model/ports model/hist model/text
 ANALYSIS_SRCS := analysis/analysis analysis/window analysis/health analysis/throttle analysis/heatmap \
 	analysis/portwin analysis/netrates
 test_analysis_SRCS := $(ANALYSIS_SRCS) $(MODEL_SRCS)
 test_metrics_SRCS := outputs/metrics outputs/prom outputs/node_metrics collect/nodefiles $(MODEL_SRCS)
 test_api_SRCS := outputs/api $(ANALYSIS_SRCS) base/opts base/log $(MODEL_SRCS)
+test_health_doc_SRCS := outputs/health_doc outputs/features outputs/node_health $(MODEL_SRCS)
 
 .PHONY: all deps run test unit-test integration-test bench clean fuzz sanitize
 all: $(BIN)
