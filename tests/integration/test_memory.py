@@ -15,6 +15,7 @@ import os
 import re
 import time
 import unittest
+import urllib.error
 import urllib.parse
 
 import harness as h
@@ -226,6 +227,28 @@ class MemoryTest(unittest.TestCase):
         self.assertEqual(h.value(m1, "kpulse_node_oom_kills_total")
                          - h.value(m0, "kpulse_node_oom_kills_total"), kills)
         self.assertEqual(by.poll(), None)  # the bystander was left alone
+
+        # kpulse first met the cgroup when its tasks were being killed: the
+        # kills of that first interval are in its window and cost its health
+        path = "/api/v1/containers/" + urllib.parse.quote(rel, safe="")
+        # (totals are read at the request, the window at the next ticks)
+        deadline, doc = time.time() + 5, None
+        while time.time() < deadline:
+            try:
+                doc = json.loads(d.get(path)[2])
+            except urllib.error.HTTPError:
+                pass
+            if doc and doc["memory"]["oom_kills_window"] == kills:
+                break
+            time.sleep(0.1)
+        self.assertIsNotNone(doc, rel)
+        print("\n  api: oom_kills_total %d, in the window %s, health %s"
+              % (doc["memory"]["oom_kills_total"], doc["memory"]["oom_kills_window"],
+                 doc["health"]["score"]))
+        self.assertEqual(doc["memory"]["oom_kills_total"], kills)
+        self.assertEqual(doc["memory"]["oom_kills_window"], kills)
+        factor = [f for f in doc["health"]["factors"] if f["name"] == "oom_kills"]
+        self.assertEqual(factor[0]["penalty"], -40)
 
         # one structured line per kill on stderr, naming the victim
         _, err = d.stop()
