@@ -57,6 +57,16 @@ static double penalty(double v, double good, double bad, double weight)
 	return weight * (v - good) / (bad - good);
 }
 
+/* The newest point of a history ring. */
+static double newest(const struct kp_history *h)
+{
+	assert_true(h->n > 0);
+	return h->v[(h->head + h->cap - 1) % h->cap];
+}
+
+/* History points are floats: within float's rounding of @want. */
+#define assert_newest(h, want) assert_near(newest(h), (want), fabs((double)(want)) * 0x1p-23)
+
 static void test_rates(void **st)
 {
 	struct kp_analysis *a = analysis(1 * S, 0);
@@ -352,6 +362,203 @@ static void test_health_factors(void **st)
 	kp_analysis__free(a);
 }
 
+/* A limited container with cpu.stat's counters: the throttled share over
+ * the 1 m window from the model's counters, priced per README's table
+ * (5% good, 50% bad, weight 30); while it costs something the run-queue
+ * and CPU pressure penalties are the limit's (0, their reason says so);
+ * once the throttling leaves the window they count again. An unlimited
+ * container has no throttling figure at all. */
+static void limit(struct kp_container *k, uint64_t quota_us)
+{
+	k->cpu.has_limit = true;
+	k->cpu.limit = (struct kp_cpu_limit){ true, quota_us, 100000 };
+	k->cpu.has_throttle = true;
+}
+
+static void test_throttled_container(void **st)
+{
+	const uint64_t slow = 80 * MS;
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *lim = tb_container(m, 10, "/lim", "lim", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *part = tb_container(m, 11, "/part", "part", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *free_ = tb_container(m, 12, "/free", "free", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *ks[3] = { lim, part, free_ };
+	const uint64_t thr_per_s[3] = { 6, 2, 0 };	/* of 10 periods a second */
+	double runq = (double)tb_upper(slow) / 1e9, cpu_pen = penalty(27.5, 5, 50, 20);
+	const struct kp_astate *s;
+
+	(void)st;
+	limit(lim, 50000);
+	limit(part, 150000);
+	/* counters from before kpulse: the first read is their baseline */
+	lim->cpu.throttle = (struct kp_cpu_throttle){ 1000, 900, 50 * S };
+	for (int i = 0; i < 3; i++)
+		set_psi(&ks[i]->mem.files, KP_PSI_CPU, 27.5);
+	step(a, m, 0);
+	assert_true(isnan(state(a, 10)->throttled_pct));	/* one read */
+	for (int t = 1; t <= 70; t++) {
+		for (int i = 0; i < 3; i++) {
+			tb_record(ks[i]->t.runq_hist, &ks[i]->t.runq_sum_ns, slow, 10);
+			if (!ks[i]->cpu.has_throttle)
+				continue;
+			ks[i]->cpu.throttle.periods += 10;
+			ks[i]->cpu.throttle.throttled_periods += thr_per_s[i];
+			ks[i]->cpu.throttle.throttled_ns += thr_per_s[i] * 10 * MS;
+		}
+		step(a, m, t);
+		if (t == 1)	/* two reads: a share already */
+			assert_near(state(a, 10)->throttled_pct, 60, 1e-9);
+	}
+	s = state(a, 10);
+	assert_near(s->throttled_pct, 60, 1e-9);
+	assert_near(kp_analysis_throttled_pct(s, 10 * S, T0 + 70 * S), 60, 1e-9);
+	assert_near(s->health.f[KP_F_CPU_THROTTLED].value, 60, 1e-9);
+	assert_near(s->health.f[KP_F_CPU_THROTTLED].penalty, 30, 0);
+	assert_string_equal(s->health.f[KP_F_CPU_THROTTLED].reason,
+			    "CPU throttled by its limit in 60% of periods (-30)");
+	/* the wait is measured, and excused */
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, runq, 1e-12);
+	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 0, 0);
+	assert_non_null(strstr(s->health.f[KP_F_RUNQ_P99].reason, "its CPU limit"));
+	assert_near(s->health.f[KP_F_CPU_PRESSURE].penalty, 0, 0);
+	assert_non_null(strstr(s->health.f[KP_F_CPU_PRESSURE].reason, "its CPU limit"));
+	assert_near(s->health.score, 70, 1e-9);
+	assert_int_equal(s->health.worst, KP_F_CPU_THROTTLED);
+	/* its limit and share as history series, a point a tick */
+	assert_int_equal(s->hist[KP_S_CPU_LIMIT].n, 70);
+	assert_newest(&s->hist[KP_S_CPU_LIMIT], 0.5);
+	assert_int_equal(s->hist[KP_S_THROTTLED_PCT].n, 70);
+	assert_newest(&s->hist[KP_S_THROTTLED_PCT], 60);
+
+	/* 20%: a part of the weight, and still the limit's wait */
+	s = state(a, 11);
+	assert_near(s->throttled_pct, 20, 1e-9);
+	assert_near(s->health.f[KP_F_CPU_THROTTLED].penalty, penalty(20, 5, 50, 30), 1e-9);
+	assert_near(s->health.score, 100 - penalty(20, 5, 50, 30), 1e-9);
+
+	/* no limit: unknown, and the same wait is contention */
+	s = state(a, 12);
+	assert_null(s->thr);
+	assert_null(s->hist[KP_S_CPU_LIMIT].t);		/* no ring made */
+	assert_null(s->hist[KP_S_THROTTLED_PCT].t);
+	assert_true(isnan(s->throttled_pct));
+	assert_true(isnan(s->health.f[KP_F_CPU_THROTTLED].value));
+	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 30, 0);
+	assert_near(s->health.score, 100 - 30 - cpu_pen, 1e-9);
+	assert_int_equal(s->health.worst, KP_F_RUNQ_P99);
+
+	/* lim no longer throttled: 0% once the window (plus a slot) passed */
+	for (int t = 71; t <= 140; t++) {
+		lim->cpu.throttle.periods += 10;
+		tb_record(lim->t.runq_hist, &lim->t.runq_sum_ns, slow, 10);
+		step(a, m, t);
+		if (t == 100) {	/* 30 of the last 60 s throttled at 60% */
+			double pct = state(a, 10)->throttled_pct;
+
+			assert_true(pct > 20 && pct < 40);
+		}
+	}
+	s = state(a, 10);
+	assert_near(s->throttled_pct, 0, 0);
+	assert_newest(&s->hist[KP_S_THROTTLED_PCT], 0);
+	assert_near(s->health.f[KP_F_CPU_THROTTLED].penalty, 0, 0);
+	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 30, 0);
+	assert_near(s->health.score, 100 - 30 - cpu_pen, 1e-9);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
+/* The dashboard's series: percentiles over the shortest window (no point
+ * while it is empty), PSI some avg10, the memory limit while there is one,
+ * the working set, socket byte rates; a series a cgroup never has costs no
+ * ring. */
+static void test_chart_series(void **st)
+{
+	const uint64_t rtt_fast = 200 * US, rtt_slow = 9 * MS;
+	struct kp_analysis *a = analysis(1 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	struct kp_tcp_totals *tcp = kp_model__tcp(k);
+	struct kp_lat in = { 0 }, out = { 0 };
+	const struct kp_astate *s;
+
+	(void)st;
+	tb_container(m, 11, "/b", "b", NULL, KP_RT_CGROUP, NULL);	/* bare */
+	k->mem.files.has_limit = true;
+	k->mem.files.limit_bytes = 256ull << 20;
+	k->mem.files.has_stat = true;
+	k->mem.files.working_set_bytes = 100ull << 20;
+	k->mem.files.has_psi[KP_PSI_MEMORY] = true;
+	k->mem.files.psi[KP_PSI_MEMORY].some = (struct kp_psi_line){ true, 12.5, 1, 1, 0 };
+	k->mem.files.has_psi[KP_PSI_IO] = true;	/* a file without a "some" line */
+	k->mem.files.psi[KP_PSI_IO].full = (struct kp_psi_line){ true, 3, 3, 3, 0 };
+	step(a, m, 0);
+	for (int t = 1; t <= 10; t++) {
+		tb_record(k->t.runq_hist, &k->t.runq_sum_ns, 30 * US, 60);
+		tb_record(k->t.runq_hist, &k->t.runq_sum_ns, 3 * MS, 40);
+		tb_record(tcp->rtt_hist, &tcp->rtt_sum_ns, rtt_fast, 99);
+		tb_record(tcp->rtt_hist, &tcp->rtt_sum_ns, rtt_slow, 1);
+		tcp->rx_bytes += 5000;
+		tcp->tx_bytes += 7000;
+		tb_record(in.hist, &in.sum_ns, 4 * MS, 10);
+		in.count += 10;
+		tb_record(out.hist, &out.sum_ns, 700 * MS, 2);
+		out.count += 2;
+		assert_int_equal(kp_portset__update(kp_model__ports(m, k, 0), 80, &in, NULL), 0);
+		assert_int_equal(kp_portset__update(kp_model__ports(m, k, 1), 5432, &out, NULL), 0);
+		kp_portset__settle(k->req[0], T0 + (uint64_t)t * S);
+		kp_portset__settle(k->req[1], T0 + (uint64_t)t * S);
+		step(a, m, t);
+	}
+	s = state(a, 10);
+	for (int i = KP_S_RUNQ_P50; i < KP_S_MAX; i++)
+		if (i != KP_S_PSI_CPU && i != KP_S_PSI_IO && i != KP_S_CPU_LIMIT &&
+		    i != KP_S_THROTTLED_PCT)	/* see test_throttled_container */
+			assert_int_equal(s->hist[i].n, 10);
+	assert_newest(&s->hist[KP_S_RUNQ_P50], (double)tb_upper(30 * US) / 1e9);
+	assert_newest(&s->hist[KP_S_RUNQ_P99], (double)tb_upper(3 * MS) / 1e9);
+	assert_newest(&s->hist[KP_S_RTT_P50], (double)tb_upper(rtt_fast) / 1e9);
+	/* rank 990 of 1000 among the fast ones; the slow tenth of a percent
+	 * only at p99.9, which has no series */
+	assert_newest(&s->hist[KP_S_RTT_P99], (double)tb_upper(rtt_fast) / 1e9);
+	assert_newest(&s->hist[KP_S_REQ_IN_P50], (double)tb_upper(4 * MS) / 1e9);
+	assert_newest(&s->hist[KP_S_REQ_IN_P99], (double)tb_upper(4 * MS) / 1e9);
+	assert_newest(&s->hist[KP_S_REQ_OUT_P99], (double)tb_upper(700 * MS) / 1e9);
+	assert_newest(&s->hist[KP_S_MEM_LIMIT], 256 << 20);
+	assert_newest(&s->hist[KP_S_MEM_WORKING_SET], 100 << 20);
+	assert_newest(&s->hist[KP_S_PSI_MEM], 12.5);
+	assert_newest(&s->hist[KP_S_RX_RATE], 5000);
+	assert_newest(&s->hist[KP_S_TX_RATE], 7000);
+	/* no CPU PSI file, an io file without "some", no CPU limit: no points */
+	assert_int_equal(s->hist[KP_S_PSI_CPU].n, 0);
+	assert_int_equal(s->hist[KP_S_PSI_IO].n, 0);
+	assert_int_equal(s->hist[KP_S_CPU_LIMIT].n, 0);
+	assert_int_equal(s->hist[KP_S_THROTTLED_PCT].n, 0);
+	/* the bare container: only what every cgroup has */
+	s = state(a, 11);
+	for (int i = 0; i < KP_S_MAX; i++) {
+		bool every = i == KP_S_CPU_CORES || i == KP_S_RUNQ_P99 || i == KP_S_HEALTH ||
+			     i == KP_S_OOM_KILLS || i == KP_S_RECLAIM_SECONDS;
+
+		assert_int_equal(s->hist[i].n, every ? (i >= KP_S_OOM_KILLS ? 11 : 10) : 0);
+		if (!every)
+			assert_null(s->hist[i].t);	/* no ring made */
+	}
+	/* the percentile series stop once the window is empty */
+	for (int t = 11; t <= 80; t++)
+		step(a, m, t);
+	s = state(a, 10);
+	assert_true(s->hist[KP_S_RTT_P50].n < 80);
+	assert_int_equal(s->hist[KP_S_RTT_P50].n, s->hist[KP_S_RUNQ_P50].n);
+	assert_int_equal(s->hist[KP_S_MEM_LIMIT].n, 80);
+	k->mem.files.has_limit = false;	/* the limit is lifted: no more points */
+	step(a, m, 81);
+	assert_int_equal(state(a, 10)->hist[KP_S_MEM_LIMIT].n, 80);
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
 /* The OOM factor counts kills in the longest window only. */
 static void test_oom_kills_leave_the_window(void **st)
 {
@@ -601,6 +808,8 @@ int main(void)
 		cmocka_unit_test(test_runq_window_percentiles),
 		cmocka_unit_test(test_quantiles_within_bound),
 		cmocka_unit_test(test_health_factors),
+		cmocka_unit_test(test_throttled_container),
+		cmocka_unit_test(test_chart_series),
 		cmocka_unit_test(test_oom_kills_leave_the_window),
 		cmocka_unit_test(test_first_interval_counts),
 		cmocka_unit_test(test_history_delta),
