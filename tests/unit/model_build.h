@@ -50,9 +50,23 @@ static inline struct kp_container *tb_container(struct kp_model *m, uint64_t cgi
 	return k;
 }
 
+/* Named by the runtimes' files, as the collector would: image, and for
+ * Kubernetes pod and namespace (any may be NULL: not known). */
+static inline void tb_named(struct kp_model *m, struct kp_container *k, const char *image,
+			    const char *pod, const char *namespace)
+{
+	struct kp_identity ident = k->ident;
+
+	snprintf(ident.image, sizeof(ident.image), "%s", image ? image : "");
+	snprintf(ident.pod, sizeof(ident.pod), "%s", pod ? pod : "");
+	snprintf(ident.namespace, sizeof(ident.namespace), "%s", namespace ? namespace : "");
+	ident.named = true;
+	kp_model__rename(m, k, &ident);
+}
+
 /* Upper edge (exclusive) of the bucket holding @v, from the layout in
  * kpulse_abi.h: values under 16 exact; above, each power of two split in
- * 16 equal buckets; the top bucket (from 2^36 - 2^32) holds the rest. */
+ * 16 equal buckets; the top bucket (from 2^36 - 2^31) holds the rest. */
 static inline uint64_t tb_upper(uint64_t v)
 {
 	unsigned int msb;

@@ -2,9 +2,11 @@
  * read back by a small exposition parser written here (as promtool would:
  * HELP and TYPE before a family's samples, one block per family, valid
  * names, no duplicate series, valid UTF-8) and held to the model: labels of
- * every container series, values, histogram buckets against the bucket
- * layout, the series that must be absent, hostile names, process_* and the
- * label cache across container removals. */
+ * every container series (image, pod and namespace where the runtimes'
+ * files named them), values, histogram buckets against the bucket layout,
+ * CPU limit, throttling and memory.stat, the series that must be absent,
+ * hostile names, kpulse's own and process_* figures and the label cache
+ * across container removals. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +32,8 @@
  * shown with \xNN for the bytes that are not text (model/text.h) */
 #define ODD_PATH "/test.slice/we\"ird\\na\nme\xff\xc3(.scope"
 #define ODD_SHOWN "/test.slice/we\"ird\\na\\x0ame\\xff\\xc3(.scope"
+#define WEB_IMAGE "nginx:1.25"
+#define API_IMAGE "ghcr.io/acme/api@sha256:0f1e"
 
 /* ---- the parser ---- */
 
@@ -456,8 +460,10 @@ static const struct ev req_8080[] = { { 5 * MS, 100 } };
 static const struct ev req_9090[] = { { 300 * MS, 3 } };
 static const struct ev req_5432[] = { { 2 * MS, 7 } };
 
-/* web: docker, every figure, TCP and request ports both ways; api: a pod,
- * no limit, no TCP; odd: a hostile name; 999: never resolved. */
+/* web: docker with its image, every figure (a CPU limit with throttling,
+ * memory.stat and swap), TCP and request ports both ways; api: a pod named
+ * by the kubelet's files, no limits, memory.stat without swap, no TCP;
+ * odd: a hostile name; 999: never resolved. */
 static struct kp_model *build(void)
 {
 	struct kp_model *m = kp_model__new(1);
@@ -470,6 +476,8 @@ static struct kp_model *build(void)
 	api = tb_container(m, 1002, API_PATH, "api", API_ID, KP_RT_CONTAINERD, POD_UID);
 	odd = tb_container(m, 1003, ODD_PATH, ODD_PATH, NULL, KP_RT_CGROUP, NULL);
 	unres = kp_model__get(m, 999);
+	tb_named(m, web, WEB_IMAGE, NULL, NULL);
+	tb_named(m, api, API_IMAGE, "api-7d9f-0", "prod");
 
 	/* three years of one core, to the nanosecond */
 	web->t.cpu_ns = 94608000ull * S + 123456789;
@@ -484,6 +492,17 @@ static struct kp_model *build(void)
 	web->mem.files.limit_bytes = 1ull << 30;
 	psi(&web->mem.files, KP_PSI_CPU, 1234567, 7654321);
 	psi(&web->mem.files, KP_PSI_MEMORY, 42, -1);	/* no "full" line */
+	web->mem.files.has_stat = true;
+	web->mem.files.working_set_bytes = 400ull << 20;
+	web->mem.files.rss_bytes = 300ull << 20;
+	web->mem.files.cache_bytes = 150ull << 20;
+	web->mem.files.has_swap = true;
+	web->mem.files.swap_bytes = 3ull << 20;
+	web->cpu.has_limit = true;
+	web->cpu.limit = (struct kp_cpu_limit){ true, 150000, 100000 };
+	web->cpu.has_throttle = true;
+	/* a year of periods: seconds keep their nanoseconds */
+	web->cpu.throttle = (struct kp_cpu_throttle){ 315360000, 1234567, 31536000ull * S + 987654321 };
 	t = kp_model__tcp(web);
 	*t = (struct kp_tcp_totals){ .conn_in = 10, .conn_out = 20, .established = 3,
 				     .retrans = 4, .rst_sent = 5, .rst_recv = 6,
@@ -504,6 +523,10 @@ static struct kp_model *build(void)
 	api->t.nvcsw = 3;
 	api->mem.files.has_usage = true;
 	api->mem.files.usage_bytes = 4096;	/* unlimited: has_limit false */
+	api->mem.files.has_stat = true;		/* swap not accounted */
+	api->mem.files.working_set_bytes = 4000;
+	api->mem.files.rss_bytes = 3000;
+	api->mem.files.cache_bytes = 96;
 
 	odd->t.cpu_ns = 1 * S;
 
@@ -537,6 +560,8 @@ static struct kp_model *build(void)
 	for (int r = 0; r < KP_DROP_MAX; r++)
 		s->drops[r] = 100u + (unsigned)r;
 	s->collections = 42;
+	s->names = (struct kp_names_self){ .lookups = 7, .found = 5, .file_reads = 20,
+					   .errors = 1, .dropped = 2, .entries = 3 };
 	s->removed = 3;
 	s->tree_walks = 5;
 	s->last_duration_s = 0.0123;
@@ -572,13 +597,13 @@ static bool daemon_family(const char *family)
 }
 
 struct who {
-	const char *name, *id, *runtime, *cgroup, *pod;
+	const char *name, *id, *runtime, *cgroup, *pod_uid, *image, *pod, *namespace;
 };
 
 static const struct who shown[] = {
-	{ "web", WEB_ID, "docker", WEB_PATH, NULL },
-	{ "api", API_ID, "containerd", API_PATH, POD_UID },
-	{ ODD_SHOWN, "1003", "cgroup", ODD_SHOWN, NULL },
+	{ "web", WEB_ID, "docker", WEB_PATH, NULL, WEB_IMAGE, NULL, NULL },
+	{ "api", API_ID, "containerd", API_PATH, POD_UID, API_IMAGE, "api-7d9f-0", "prod" },
+	{ ODD_SHOWN, "1003", "cgroup", ODD_SHOWN, NULL, NULL, NULL, NULL },
 };
 
 /* Every kpulse_container_* series carries exactly one shown container's
@@ -607,24 +632,24 @@ static void check_container_labels(const struct expo *x, const struct who *w, si
 			fail_msg("%s: unknown container_id %s", s->name, id);
 		for (unsigned int k = 0; k < s->nl; k++) {
 			const char *n = s->lname[k], *v = s->lval[k];
+			const char *want = !strcmp(n, "container") ? c->name :
+					   !strcmp(n, "container_id") ? c->id :
+					   !strcmp(n, "runtime") ? c->runtime :
+					   !strcmp(n, "cgroup") ? c->cgroup :
+					   !strcmp(n, "pod_uid") ? c->pod_uid :
+					   !strcmp(n, "image") ? c->image :
+					   !strcmp(n, "pod") ? c->pod :
+					   !strcmp(n, "namespace") ? c->namespace : NULL;
 
 			if (extra_label(s->fam->name, n, s->name))
 				continue;
 			own++;
-			if (!strcmp(n, "container"))
-				assert_string_equal(v, c->name);
-			else if (!strcmp(n, "container_id"))
-				assert_string_equal(v, c->id);
-			else if (!strcmp(n, "runtime"))
-				assert_string_equal(v, c->runtime);
-			else if (!strcmp(n, "cgroup"))
-				assert_string_equal(v, c->cgroup);
-			else if (!strcmp(n, "pod_uid") && c->pod)
-				assert_string_equal(v, c->pod);
-			else
+			if (!want)
 				fail_msg("%s: label %s", s->name, n);
+			assert_string_equal(v, want);
 		}
-		assert_int_equal(own, c->pod ? 5 : 4);
+		/* the four every container has, and the names known */
+		assert_int_equal(own, 4 + !!c->pod_uid + !!c->image + !!c->pod + !!c->namespace);
 	}
 	for (size_t k = 0; k < nw; k++)
 		assert_true(per[k] > 0);
@@ -698,9 +723,14 @@ static void test_structure_and_labels(void **st)
 	assert_near(value(&x, "kpulse_containers", NULL), 3, 0);
 	/* a pod has pod_uid; others do not */
 	assert_int_equal(count(&x, "kpulse_container_cpu_seconds_total", L("pod_uid", POD_UID)), 1);
-	for (size_t i = 0; i < x.n; i++)
-		if (label(&x.s[i], "pod_uid"))
+	for (size_t i = 0; i < x.n; i++) {
+		if (label(&x.s[i], "pod_uid") || label(&x.s[i], "pod") || label(&x.s[i], "namespace"))
 			assert_string_equal(label(&x.s[i], "container_id"), API_ID);
+		if (label(&x.s[i], "container_id") && !strcmp(label(&x.s[i], "container_id"), "1003"))
+			assert_null(label(&x.s[i], "image"));	/* not known */
+	}
+	assert_int_equal(count(&x, "kpulse_container_cpu_seconds_total",
+			       L("image", API_IMAGE, "pod", "api-7d9f-0", "namespace", "prod")), 1);
 	/* the node's series carry no container labels */
 	for (size_t i = 0; i < x.n; i++)
 		if (!strncmp(x.s[i].name, "kpulse_node_", 12))
@@ -855,6 +885,13 @@ static void test_node_and_self(void **st)
 	assert_near(value(&x, "kpulse_collection_duration_seconds", NULL), 0.0123, 1e-12);
 	assert_near(value(&x, "kpulse_degraded", NULL), 1, 0);
 	assert_near(value(&x, "kpulse_build_info", NULL), 1, 0);
+	/* kpulse's own name lookups, without container labels */
+	assert_near(value(&x, "kpulse_container_name_lookups_total", NULL), 7, 0);
+	assert_near(value(&x, "kpulse_container_names_found_total", NULL), 5, 0);
+	assert_near(value(&x, "kpulse_runtime_file_errors_total", NULL), 1, 0);
+	assert_near(value(&x, "kpulse_runtime_index_entries", NULL), 3, 0);
+	assert_near(value(&x, "kpulse_runtime_index_dropped_total", NULL), 2, 0);
+	assert_int_equal(family_of(&x, "kpulse_container_name_lookups_total")->type[0], 'c');
 	assert_near(value(&x, "kpulse_build_info", L("version", KPULSE_VERSION)), 1, 0);
 
 	/* process_*: the model's figures, to the second */
@@ -871,6 +908,54 @@ static void test_node_and_self(void **st)
 	render(mx, m, &x);
 	for (size_t i = 0; i < x.nf; i++)
 		assert_true(strncmp(x.f[i].name, "process_", 8));
+	expo_free(&x);
+	kp_metrics__free(mx);
+	kp_model__free(m);
+}
+
+/* The CPU limit and throttling, memory.stat and swap: cAdvisor's figures
+ * under kpulse's names, only where the files gave them. */
+static void test_limits_and_memstat(void **st)
+{
+	struct kp_model *m = build();
+	struct kp_metrics *mx = kp_metrics__new();
+	struct expo x;
+
+	(void)st;
+	render(mx, m, &x);
+	assert_near(value(&x, "kpulse_container_cpu_limit_cores", L("container", "web")), 1.5, 0);
+	assert_near(value(&x, "kpulse_container_cpu_periods_total", L("container", "web")),
+		    315360000, 0);
+	assert_near(value(&x, "kpulse_container_cpu_throttled_periods_total",
+			  L("container", "web")), 1234567, 0);
+	assert_near(value(&x, "kpulse_container_cpu_throttled_seconds_total",
+			  L("container", "web")), 31536000.987654321, 1e-6);
+	assert_near(value(&x, "kpulse_container_memory_working_set_bytes", L("container", "web")),
+		    400 << 20, 0);
+	assert_near(value(&x, "kpulse_container_memory_rss_bytes", L("container", "web")),
+		    300 << 20, 0);
+	assert_near(value(&x, "kpulse_container_memory_cache_bytes", L("container", "web")),
+		    150 << 20, 0);
+	assert_near(value(&x, "kpulse_container_memory_swap_bytes", L("container", "web")),
+		    3 << 20, 0);
+	assert_near(value(&x, "kpulse_container_memory_working_set_bytes", L("container", "api")),
+		    4000, 0);
+	assert_near(value(&x, "kpulse_container_memory_cache_bytes", L("container", "api")), 96, 0);
+	/* unlimited, never throttled, no swap accounting, no memory.stat:
+	 * no series, but the family is there */
+	assert_int_equal(count(&x, "kpulse_container_cpu_limit_cores", NULL), 1);
+	assert_int_equal(count(&x, "kpulse_container_cpu_periods_total", NULL), 1);
+	assert_int_equal(count(&x, "kpulse_container_cpu_throttled_seconds_total", NULL), 1);
+	assert_int_equal(count(&x, "kpulse_container_memory_swap_bytes", NULL), 1);
+	assert_int_equal(count(&x, "kpulse_container_memory_rss_bytes", NULL), 2);	/* not odd */
+	assert_true(has_family(&x, "kpulse_container_cpu_throttled_periods_total"));
+	expo_free(&x);
+
+	/* a limit without throttling figures yet: the limit alone */
+	kp_model__find(m, 1001)->cpu.has_throttle = false;
+	render(mx, m, &x);
+	assert_int_equal(count(&x, "kpulse_container_cpu_limit_cores", NULL), 1);
+	assert_int_equal(count(&x, "kpulse_container_cpu_periods_total", NULL), 0);
 	expo_free(&x);
 	kp_metrics__free(mx);
 	kp_model__free(m);
@@ -1013,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_structure_and_labels),
 		cmocka_unit_test(test_container_values),
 		cmocka_unit_test(test_node_and_self),
+		cmocka_unit_test(test_limits_and_memstat),
 		cmocka_unit_test(test_absent_series),
 		cmocka_unit_test(test_hostile_names_escaped),
 		cmocka_unit_test(test_label_cache_forgets),
