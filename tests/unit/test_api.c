@@ -1,8 +1,11 @@
 /* test_api.c - the /api/v1 documents from a model built in the test and
- * its analysis: the containers list (order, fields, units, filtering), one
- * container by id, name or path with its histograms, the node, and the
- * history with its errors. Expected figures come from the inputs and the
- * bucket layout (model_build.h), not from the code under test. */
+ * its analysis: the containers list (order, fields, units, filtering; the
+ * runtimes' names, CPU limit and throttling, memory.stat), one container by
+ * id, name, path or <namespace>/<pod>/<name> with its histograms and
+ * request_ports, the node, and the history with its errors, every series
+ * README names and the run-queue heatmap. Expected figures come from the
+ * inputs and the bucket layout (model_build.h), not from the code under
+ * test. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +33,9 @@
 #define API_PATH "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" API_ID ".scope"
 #define ODD_PATH "/test.slice/odd\xff\"\n.scope"
 #define ODD_SHOWN "/test.slice/odd\\xff\"\\x0a.scope"	/* model/text.h */
+#define WEB_IMAGE "nginx:1.25"
+#define KP_HEATMAP_ROWS_TEST 24	/* README: 24 rows */
+#define API_IMAGE "ghcr.io/acme/api:v2"
 
 /* The value at @path ("a.b.c"; a number selects an array element) or NULL. */
 static json_t *jget(json_t *j, const char *path)
@@ -77,14 +83,35 @@ struct world {
 	struct kp_model *m;
 	struct kp_analysis *a;
 	struct kp_container *web, *api, *calm, *busy, *odd;
+	struct kp_lat req[3];	/* calm's: :8080 and :9090 in, :5432 out */
 	uint64_t now;
 };
+
+/* calm serves requests on two ports and makes some to a third */
+static void calm_requests(struct world *w)
+{
+	static const struct {
+		int dir;
+		uint16_t port;
+		uint64_t ns, n;
+	} r[3] = { { 0, 8080, 2 * MS, 10 }, { 0, 9090, 30 * MS, 1 }, { 1, 5432, 500 * US, 4 } };
+
+	for (int i = 0; i < 3; i++) {
+		tb_record(w->req[i].hist, &w->req[i].sum_ns, r[i].ns, r[i].n);
+		w->req[i].count += r[i].n;
+		assert_int_equal(kp_portset__update(kp_model__ports(w->m, w->calm, r[i].dir),
+						    r[i].port, &w->req[i], NULL), 0);
+	}
+	kp_portset__settle(w->calm->req[0], w->now);
+	kp_portset__settle(w->calm->req[1], w->now);
+}
 
 static void tick(struct world *w, unsigned int seconds)
 {
 	for (unsigned int i = 0; i < seconds; i++) {
 		/* web: 0.5 cores, slow run-queue waits; api: an OOM kill at the
-		 * second tick, 0.25 cores; busy: 1.5 cores, healthy; calm: 0.1 */
+		 * second tick, 0.25 cores; busy: 1.5 cores under a 2-core limit,
+		 * throttled in 2 of 10 periods; calm: 0.1, fast requests */
 		w->web->t.cpu_ns += 500 * MS;
 		w->web->t.nvcsw += 10;
 		w->web->t.nivcsw += 4;
@@ -94,10 +121,14 @@ static void tick(struct world *w, unsigned int seconds)
 		w->web->tcp->tx_bytes += 1448 * 10;
 		w->api->t.cpu_ns += 250 * MS;
 		w->busy->t.cpu_ns += 1500 * MS;
+		w->busy->cpu.throttle.periods += 10;
+		w->busy->cpu.throttle.throttled_periods += 2;
+		w->busy->cpu.throttle.throttled_ns += 25 * MS;
 		w->calm->t.cpu_ns += 100 * MS;
 		w->m->node.cpu_ns += 2 * S;
 		tb_record(w->m->node.runq_hist, &w->m->node.runq_sum_ns, 40 * US, 1000);
 		w->now += S;
+		calm_requests(w);
 		if (w->now == T0 + 2 * S)
 			w->api->mem.oom_kills = 1;
 		kp_analysis__update(w->a, w->m, w->now);
@@ -135,8 +166,20 @@ static void world_new(struct world *w)
 	w->web->mem.direct_reclaims = 2;
 	w->web->mem.memcg_reclaims = 3;
 	w->web->mem.reclaim_sum_ns = 250 * MS;
+	w->web->mem.files.has_stat = true;
+	w->web->mem.files.working_set_bytes = 200ull << 20;
+	w->web->mem.files.rss_bytes = 150ull << 20;
+	w->web->mem.files.cache_bytes = 80ull << 20;
+	w->web->mem.files.has_swap = true;
+	w->web->mem.files.swap_bytes = 1ull << 20;
 	w->api->mem.files.has_usage = true;
 	w->api->mem.files.usage_bytes = 4096;
+	w->busy->cpu.has_limit = true;
+	w->busy->cpu.limit = (struct kp_cpu_limit){ true, 200000, 100000 };
+	w->busy->cpu.has_throttle = true;
+	w->busy->cpu.throttle = (struct kp_cpu_throttle){ 500, 400, 7 * S };	/* before kpulse */
+	tb_named(w->m, w->web, WEB_IMAGE, NULL, NULL);
+	tb_named(w->m, w->api, API_IMAGE, "api-7d9f-0", "prod");
 	kp_analysis__update(w->a, w->m, w->now);	/* the baseline */
 }
 
@@ -160,15 +203,16 @@ static void test_containers_order_and_fields(void **st)
 	assert_true(json_is_array(doc));
 	/* the unresolved one is not listed */
 	assert_int_equal(json_array_size(doc), 4);
-	/* worst first: api (an OOM kill: -40), web (p99 80 ms: -30), then the
-	 * two healthy ones, busiest first */
+	/* worst first: api (an OOM kill: -40), web (p99 80 ms: -30), busy
+	 * (throttled in 20% of periods: -30 * 15 / 45), calm */
 	assert_string_equal(jstr(doc, "0.name"), "api");
 	assert_string_equal(jstr(doc, "1.name"), "web");
 	assert_string_equal(jstr(doc, "2.name"), "busy.service");
 	assert_string_equal(jstr(doc, "3.name"), "/test.slice/calm");
 	assert_near(jnum(doc, "0.health.score"), 60, 1e-9);
 	assert_near(jnum(doc, "1.health.score"), 70, 1e-9);
-	assert_near(jnum(doc, "2.health.score"), 100, 0);
+	assert_near(jnum(doc, "2.health.score"), 90, 1e-9);
+	assert_near(jnum(doc, "3.health.score"), 100, 0);
 
 	web = json_array_get(doc, 1);
 	assert_string_equal(jstr(web, "id"), WEB_ID);
@@ -176,6 +220,9 @@ static void test_containers_order_and_fields(void **st)
 	assert_string_equal(jstr(web, "cgroup"), WEB_PATH);
 	assert_int_equal(jint(web, "cgroup_id"), 1001);
 	assert_null(jget(web, "pod_uid"));
+	assert_string_equal(jstr(web, "image"), WEB_IMAGE);
+	assert_null(jget(web, "pod"));
+	assert_null(jget(web, "namespace"));
 	/* health: the main reason and each known factor, penalties negative */
 	assert_non_null(strstr(jstr(web, "health.reason"), "p99 run-queue latency"));
 	f = jget(web, "health.factors");
@@ -207,6 +254,14 @@ static void test_containers_order_and_fields(void **st)
 	assert_int_equal(jint(web, "memory.reclaim.direct_stalls_total"), 2);
 	assert_near(jnum(web, "memory.reclaim.seconds_total"), 0.25, 1e-12);
 	assert_int_equal(jint(web, "memory.oom_kills_total"), 0);
+	/* memory.stat as cAdvisor reads it, swap where accounted */
+	assert_int_equal(jint(web, "memory.working_set_bytes"), 200 << 20);
+	assert_int_equal(jint(web, "memory.rss_bytes"), 150 << 20);
+	assert_int_equal(jint(web, "memory.cache_bytes"), 80 << 20);
+	assert_int_equal(jint(web, "memory.swap_bytes"), 1 << 20);
+	/* no CPU limit: neither limit nor throttling */
+	assert_null(jget(web, "cpu.limit_cores"));
+	assert_null(jget(web, "cpu.throttling"));
 	/* PSI: percentages and total seconds, only the files that exist */
 	assert_near(jnum(web, "pressure.cpu.some.avg10"), 1.5, 0);
 	assert_near(jnum(web, "pressure.cpu.some.total_seconds"), 4.5, 1e-12);
@@ -230,8 +285,22 @@ static void test_containers_order_and_fields(void **st)
 	assert_near(jnum(lat, "runq.1m.p50"), (double)tb_upper(20 * US) / 1e9, 1e-15);
 	assert_true(jnum(lat, "runq.1m.p99") >= 0.080 && jnum(lat, "runq.1m.p99") <= 0.080 * 1.0625);
 
+	/* busy: its limit, cpu.stat's totals and the share over the 1 m window */
+	f = json_array_get(doc, 2);
+	assert_near(jnum(f, "cpu.limit_cores"), 2, 0);
+	assert_int_equal(jint(f, "cpu.throttling.periods_total"), 500 + 10 * 10);
+	assert_int_equal(jint(f, "cpu.throttling.throttled_periods_total"), 400 + 10 * 2);
+	assert_near(jnum(f, "cpu.throttling.throttled_seconds_total"), 7.25, 1e-12);
+	assert_near(jnum(f, "cpu.throttling.throttled_percent"), 20, 1e-9);
+	assert_non_null(strstr(jstr(f, "health.reason"), "CPU throttled by its limit in 20%"));
+	assert_null(jget(f, "memory.working_set_bytes"));	/* no memory.stat */
+
 	api = json_array_get(doc, 0);
 	assert_string_equal(jstr(api, "pod_uid"), POD_UID);
+	assert_string_equal(jstr(api, "image"), API_IMAGE);
+	assert_string_equal(jstr(api, "pod"), "api-7d9f-0");
+	assert_string_equal(jstr(api, "namespace"), "prod");
+	assert_null(jget(api, "memory.swap_bytes"));
 	assert_string_equal(jstr(api, "runtime"), "containerd");
 	assert_int_equal(jint(api, "memory.oom_kills_total"), 1);
 	assert_near(jnum(api, "memory.oom_kills_window"), 1, 0);
@@ -305,6 +374,13 @@ static void test_one_container(void **st)
 	assert_non_null(one);
 	assert_string_equal(jstr(one, "cgroup"), "/test.slice/calm");
 	json_decref(one);
+	/* a Kubernetes container also as <namespace>/<pod>/<name> */
+	one = kp_api_container(w.m, w.a, w.now, "prod/api-7d9f-0/api");
+	assert_non_null(one);
+	assert_string_equal(jstr(one, "id"), API_ID);
+	json_decref(one);
+	assert_null(kp_api_container(w.m, w.a, w.now, "prod/api-7d9f-0"));
+	assert_null(kp_api_container(w.m, w.a, w.now, "prod/api-7d9f-1/api"));
 	/* not patterns, not the unresolved, not unknown */
 	assert_null(kp_api_container(w.m, w.a, w.now, "we*"));
 	assert_null(kp_api_container(w.m, w.a, w.now, "eb"));
@@ -349,6 +425,68 @@ static void test_one_container(void **st)
 	assert_true(jnum(rows, "2.0") <= 100.0);
 	assert_true(json_is_null(jget(rows, "2.1")));
 	assert_int_equal(jint(rows, "2.2"), 1);
+	json_decref(one);
+	world_free(&w);
+}
+
+/* One port entry of request_ports: [direction, port] and its figures. */
+static json_t *port_entry(json_t *ports, const char *dir, json_t *port)
+{
+	for (size_t i = 0; i < json_array_size(ports); i++) {
+		json_t *e = json_array_get(ports, i);
+
+		if (!strcmp(jstr(e, "direction"), dir) && json_equal(jget(e, "port"), port))
+			return e;
+	}
+	return NULL;
+}
+
+static void assert_port(json_t *ports, const char *dir, json_t *port, json_int_t count,
+			uint64_t ns)
+{
+	json_t *e = port_entry(ports, dir, port);
+	double edge = (double)tb_upper(ns) / 1e9;
+
+	json_decref(port);
+	assert_non_null(e);
+	assert_string_equal(jstr(e, "window"), "1m");
+	assert_int_equal(jint(e, "count"), count);
+	assert_near(jnum(e, "p50"), edge, 1e-15);
+	assert_near(jnum(e, "p99"), edge, 1e-15);
+	assert_near(jnum(e, "max"), edge, 1e-15);
+}
+
+/* request_ports of one container: each named port per direction and
+ * "other" for the rest (here one name per direction), over the shortest
+ * window; a container without requests has an empty list. */
+static void test_request_ports(void **st)
+{
+	struct world w;
+	json_t *one, *ports, *port;
+
+	(void)st;
+	world_new(&w);
+	w.m->max_ports = 1;	/* before calm's portsets are made */
+	tick(&w, 10);
+	one = kp_api_container(w.m, w.a, w.now, "/test.slice/calm");
+	ports = jget(one, "request_ports");
+	assert_true(json_is_array(ports));
+	assert_int_equal(json_array_size(ports), 3);
+	assert_port(ports, "inbound", json_integer(8080), 100, 2 * MS);	/* the busier */
+	assert_port(ports, "inbound", json_string("other"), 10, 30 * MS);
+	assert_port(ports, "outbound", json_integer(5432), 40, 500 * US);
+	port = json_integer(9090);	/* a name only for the busier port */
+	assert_null(port_entry(ports, "inbound", port));
+	json_decref(port);
+	/* every port's requests, in the container's own latency */
+	assert_int_equal(jint(one, "latency.request_inbound.1m.count"), 110);
+	json_decref(one);
+	one = kp_api_container(w.m, w.a, w.now, "web");
+	assert_int_equal(json_array_size(jget(one, "request_ports")), 0);
+	json_decref(one);
+	/* in one container's document, not in the list */
+	one = kp_api_containers(w.m, w.a, w.now, "/test.slice/calm");
+	assert_null(jget(one, "0.request_ports"));
 	json_decref(one);
 	world_free(&w);
 }
@@ -558,15 +696,117 @@ static void test_history(void **st)
 	world_free(&w);
 }
 
+/* Every series README lists answers, for a container and the node; the
+ * error names them all. */
+static void test_history_series_names(void **st)
+{
+	static const char *const readme[] = {
+		"cpu_cores", "health_score", "memory_usage_bytes", "memory_limit_bytes",
+		"runq_p50_seconds", "runq_p99_seconds", "cpu_pressure_some_percent",
+		"memory_pressure_some_percent", "io_pressure_some_percent", "rtt_p50_seconds",
+		"rtt_p99_seconds", "request_inbound_p50_seconds", "request_inbound_p99_seconds",
+		"request_outbound_p50_seconds", "request_outbound_p99_seconds",
+		"network_receive_bytes_per_second", "network_transmit_bytes_per_second",
+		"oom_kills_total", "reclaim_seconds_total", "tcp_retransmits_total",
+		"tcp_segments_sent_estimate_total", "cpu_limit_cores", "cpu_throttled_percent",
+		"memory_working_set_bytes", "runq_heatmap",
+	};
+	struct world w;
+	const char *err = NULL;
+	json_t *h;
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 3);
+	for (size_t i = 0; i < sizeof(readme) / sizeof(readme[0]); i++) {
+		for (int node = 0; node < 2; node++) {
+			h = kp_api_history(w.m, w.a, w.now, readme[i], node ? NULL : "web", NULL, &err);
+			if (!h)
+				fail_msg("%s: %s", readme[i], err);
+			assert_string_equal(jstr(h, "metric"), readme[i]);
+			json_decref(h);
+		}
+		kp_api_history(w.m, w.a, w.now, "nope", NULL, NULL, &err);
+		assert_non_null(strstr(err, readme[i]));
+	}
+	assert_int_equal(KP_S_MAX + 1, sizeof(readme) / sizeof(readme[0]));
+	/* series web has points in, and ones it has none in (no requests) */
+	h = kp_api_history(w.m, w.a, w.now, "memory_limit_bytes", "web", NULL, &err);
+	assert_int_equal(json_array_size(jget(h, "points")), 3);
+	assert_near(jnum(h, "points.2.1"), 1 << 30, 0);
+	json_decref(h);
+	h = kp_api_history(w.m, w.a, w.now, "request_inbound_p99_seconds", "web", NULL, &err);
+	assert_int_equal(json_array_size(jget(h, "points")), 0);
+	json_decref(h);
+	h = kp_api_history(w.m, w.a, w.now, "request_inbound_p99_seconds", "/test.slice/calm",
+			   NULL, &err);
+	assert_near(jnum(h, "points.2.1"), (double)tb_upper(30 * MS) / 1e9, 1e-9);
+	json_decref(h);
+	world_free(&w);
+}
+
+/* runq_heatmap: 24 power-of-two rows, columns of max(interval, 5 s), and
+ * every run-queue event of the span in exactly one cell of its row. */
+static void test_runq_heatmap(void **st)
+{
+	struct world w;
+	const char *err = NULL;
+	json_t *h, *rows, *pts;
+	uint64_t per_row[KP_HEATMAP_ROWS_TEST] = { 0 };
+	double prev = 0, wall = (double)time(NULL);
+
+	(void)st;
+	world_new(&w);
+	tick(&w, 20);
+	h = kp_api_history(w.m, w.a, w.now, "runq_heatmap", "web", NULL, &err);
+	assert_non_null(h);
+	assert_string_equal(jstr(h, "container"), "web");
+	assert_near(jnum(h, "column_seconds"), 5, 0);
+	rows = jget(h, "rows_lower_seconds");
+	assert_int_equal(json_array_size(rows), KP_HEATMAP_ROWS_TEST);
+	assert_near(jnum(rows, "0"), 0, 0);
+	assert_near(jnum(rows, "1"), 1024e-9, 1e-18);	/* 1.02 us */
+	for (size_t r = 1; r < KP_HEATMAP_ROWS_TEST; r++)	/* the last from 4.3 s */
+		assert_near(jnum(json_array_get(rows, r), ""), ldexp(1, (int)r + 9) / 1e9, 1e-18);
+	pts = jget(h, "points");
+	assert_true(json_array_size(pts) >= 4 && json_array_size(pts) <= 5);
+	for (size_t i = 0; i < json_array_size(pts); i++) {
+		json_t *p = json_array_get(pts, i), *col = jget(p, "1");
+
+		assert_true(jnum(p, "0") > prev);
+		prev = jnum(p, "0");
+		assert_int_equal(json_array_size(col), KP_HEATMAP_ROWS_TEST);
+		for (size_t r = 0; r < KP_HEATMAP_ROWS_TEST; r++)
+			per_row[r] += (uint64_t)jint(json_array_get(col, r), "");
+	}
+	assert_true(fabs(prev - wall) <= 2);
+	/* 80 ms is in [2^26, 2^27) ns (row 17), 20 us in [2^14, 2^15) (row 5) */
+	for (size_t r = 0; r < KP_HEATMAP_ROWS_TEST; r++)
+		assert_int_equal(per_row[r], r == 17 ? 3 * 20 : r == 5 ? 97 * 20 : 0);
+	json_decref(h);
+	/* a window keeps the columns that end inside it */
+	h = kp_api_history(w.m, w.a, w.now, "runq_heatmap", "web", "5s", &err);
+	assert_true(json_array_size(jget(h, "points")) <= 2);
+	json_decref(h);
+	/* a container without run-queue events: rows, no points */
+	h = kp_api_history(w.m, w.a, w.now, "runq_heatmap", "api", NULL, &err);
+	assert_int_equal(json_array_size(jget(h, "points")), 0);
+	json_decref(h);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_containers_order_and_fields),
 		cmocka_unit_test(test_containers_filter),
 		cmocka_unit_test(test_one_container),
+		cmocka_unit_test(test_request_ports),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_node),
 		cmocka_unit_test(test_history),
+		cmocka_unit_test(test_history_series_names),
+		cmocka_unit_test(test_runq_heatmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
