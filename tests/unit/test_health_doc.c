@@ -2,7 +2,8 @@
  * degraded (a program not running, a feature missing, data lost in the
  * last minute, a bound the daemon hit; each with its reason), failing (no
  * collection yet, the last one too old, nothing attached) and the HTTP
- * status of each; features_missing; notes; the other fields. The self
+ * status of each; features_missing; notes; the runtimes' name lookups and
+ * where CPU limits come from; the other fields. The self
  * state is filled as the collector fills it: degraded and attached follow
  * from the programs, sock_len from the two socket-length programs. */
 #include <stdarg.h>
@@ -375,6 +376,48 @@ static void test_features_missing(void **st)
 	json_decref(j);
 }
 
+/* The runtimes' names and the CPU limits' source: counted, and an index
+ * past its bound is a reason to be degraded (containers shown by id). */
+static void test_names_and_cpu_source(void **st)
+{
+	unsigned int code;
+	json_t *j, *n;
+
+	(void)st;
+	j = doc(&code);
+	n = json_object_get(j, "container_names");
+	assert_int_equal(json_integer_value(json_object_get(n, "lookups")), 0);
+	assert_int_equal(json_integer_value(json_object_get(n, "index_dropped")), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "cpu_limits_source")), "none");
+	assert_true(json_is_null(json_object_get(j, "node")));	/* node files not read yet */
+	json_decref(j);
+
+	m->self.names = (struct kp_names_self){ .lookups = 12, .found = 9, .file_reads = 40,
+						.errors = 2, .entries = 4096 };
+	m->self.cpu_source = "v1";
+	j = doc(&code);
+	assert_string_equal(status_of(j), "ok");	/* errors alone: counted, not degraded */
+	n = json_object_get(j, "container_names");
+	assert_int_equal(json_integer_value(json_object_get(n, "lookups")), 12);
+	assert_int_equal(json_integer_value(json_object_get(n, "found")), 9);
+	assert_int_equal(json_integer_value(json_object_get(n, "file_errors")), 2);
+	assert_int_equal(json_integer_value(json_object_get(n, "index_entries")), 4096);
+	assert_string_equal(json_string_value(json_object_get(j, "cpu_limits_source")), "v1");
+	json_decref(j);
+
+	m->self.names.dropped = 5;
+	j = doc(&code);
+	assert_string_equal(status_of(j), "degraded");
+	assert_int_equal(code, 200);
+	n = reason_with(j, "shown by id");
+	assert_non_null(n);
+	assert_string_equal(json_string_value(json_object_get(n, "series")),
+			    "kpulse_runtime_index_dropped_total");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "container_names"),
+							    "index_dropped")), 5);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_features_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_losses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extra_notes_privileges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_and_cpu_source, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
