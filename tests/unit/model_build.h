@@ -18,6 +18,15 @@
 #define MS 1000000ull
 #define US 1000ull
 
+/* The tests' cast: "web", a docker container, and "api", the container
+ * of a Kubernetes pod (CRI containerd), as their cgroups are named. */
+#define WEB_ID "4f1e2d3c4b5a69788796a5b4c3d2e1f04f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define API_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define POD_UID "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
+#define WEB_PATH "/system.slice/docker-" WEB_ID ".scope"
+#define API_PATH "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" API_ID ".scope"
+#define WEB_IMAGE "nginx:1.25"
+
 /* @a within @eps of @b, in doubles (cmocka's assert_float_equal rounds
  * both to float, too coarse for counters). */
 #define assert_near(a, b, eps)                                                        \

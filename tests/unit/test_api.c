@@ -26,14 +26,8 @@
 #include "model_build.h"
 
 #define T0 (5000 * S)
-#define WEB_ID "4f1e2d3c4b5a69788796a5b4c3d2e1f04f1e2d3c4b5a69788796a5b4c3d2e1f0"
-#define API_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define POD_UID "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
-#define WEB_PATH "/system.slice/docker-" WEB_ID ".scope"
-#define API_PATH "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" API_ID ".scope"
 #define ODD_PATH "/test.slice/odd\xff\"\n.scope"
 #define ODD_SHOWN "/test.slice/odd\\xff\"\\x0a.scope"	/* model/text.h */
-#define WEB_IMAGE "nginx:1.25"
 #define KP_HEATMAP_ROWS_TEST 24	/* README: 24 rows */
 #define API_IMAGE "ghcr.io/acme/api:v2"
 

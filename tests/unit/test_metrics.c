@@ -23,16 +23,10 @@
 #include "outputs/prom.h"
 #include "model_build.h"
 
-#define WEB_ID "4f1e2d3c4b5a69788796a5b4c3d2e1f04f1e2d3c4b5a69788796a5b4c3d2e1f0"
-#define API_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define POD_UID "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
-#define WEB_PATH "/system.slice/docker-" WEB_ID ".scope"
-#define API_PATH "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" API_ID ".scope"
 /* a quote, a backslash, a newline, a lone 0xff and a broken sequence;
  * shown with \xNN for the bytes that are not text (model/text.h) */
 #define ODD_PATH "/test.slice/we\"ird\\na\nme\xff\xc3(.scope"
 #define ODD_SHOWN "/test.slice/we\"ird\\na\\x0ame\\xff\\xc3(.scope"
-#define WEB_IMAGE "nginx:1.25"
 #define API_IMAGE "ghcr.io/acme/api@sha256:0f1e"
 
 /* ---- the parser ---- */

@@ -15,8 +15,6 @@
 #include "model/hist.h"
 #include "model_build.h"
 
-#define DOCKER_ID "4f1e2d3c4b5a69788796a5b4c3d2e1f04f1e2d3c4b5a69788796a5b4c3d2e1f0"
-#define POD_UID "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"
 
 static unsigned int count_shown(const struct kp_model *m)
 {
@@ -181,15 +179,12 @@ static void test_id_and_labels(void **st)
 	(void)st;
 	plain = tb_container(m, 1001, "/test.slice/plain", "/test.slice/plain", NULL,
 			     KP_RT_CGROUP, NULL);
-	dock = tb_container(m, 1002, "/system.slice/docker-" DOCKER_ID ".scope", "web",
-			    DOCKER_ID, KP_RT_DOCKER, NULL);
-	pod = tb_container(m, 1003,
-			   "/kubepods.slice/kubepods-pod" POD_UID ".slice/cri-containerd-" DOCKER_ID
-			   ".scope", "api", DOCKER_ID, KP_RT_CONTAINERD, POD_UID);
+	dock = tb_container(m, 1002, WEB_PATH, "web", WEB_ID, KP_RT_DOCKER, NULL);
+	pod = tb_container(m, 1003, API_PATH, "api", API_ID, KP_RT_CONTAINERD, POD_UID);
 
 	/* no runtime id: the cgroup id stands in */
 	assert_string_equal(kp_container_id(plain), "1001");
-	assert_string_equal(kp_container_id(dock), DOCKER_ID);
+	assert_string_equal(kp_container_id(dock), WEB_ID);
 
 	memset(l, 0xa5, sizeof(l));
 	kp_container_labels(plain, l);
@@ -206,14 +201,15 @@ static void test_id_and_labels(void **st)
 	memset(l, 0xa5, sizeof(l));
 	kp_container_labels(dock, l);
 	assert_string_equal(l[0].value, "web");
-	assert_string_equal(l[1].value, DOCKER_ID);
+	assert_string_equal(l[1].value, WEB_ID);
 	assert_string_equal(l[2].value, "docker");
-	assert_string_equal(l[3].value, "/system.slice/docker-" DOCKER_ID ".scope");
+	assert_string_equal(l[3].value, WEB_PATH);
 	assert_null(l[4].name);
 
 	memset(l, 0xa5, sizeof(l));
 	kp_container_labels(pod, l);
 	assert_string_equal(l[0].value, "api");
+	assert_string_equal(l[1].value, API_ID);
 	assert_string_equal(l[2].value, "containerd");
 	assert_string_equal(l[4].name, "pod_uid");
 	assert_string_equal(l[4].value, POD_UID);
@@ -243,9 +239,9 @@ static void test_match_rules(void **st)
 	assert_false(kp_match("web-12", "web-1", "aaaa", "/x"));
 
 	/* glob on the id, but not a substring of it */
-	assert_true(kp_match("4f1e*", "web", DOCKER_ID, "/x"));
-	assert_true(kp_match(DOCKER_ID, "web", DOCKER_ID, "/x"));
-	assert_false(kp_match("1e2d", "web", DOCKER_ID, "/x"));
+	assert_true(kp_match("4f1e*", "web", WEB_ID, "/x"));
+	assert_true(kp_match(WEB_ID, "web", WEB_ID, "/x"));
+	assert_false(kp_match("1e2d", "web", WEB_ID, "/x"));
 
 	/* glob on the cgroup path, with or without its leading '/' */
 	assert_true(kp_match(path, "n", "i", path));
@@ -266,8 +262,7 @@ static void test_container_matches_and_is(void **st)
 	struct kp_container *dock, *plain, *unres;
 
 	(void)st;
-	dock = tb_container(m, 1002, "/system.slice/docker-" DOCKER_ID ".scope", "web",
-			    DOCKER_ID, KP_RT_DOCKER, NULL);
+	dock = tb_container(m, 1002, WEB_PATH, "web", WEB_ID, KP_RT_DOCKER, NULL);
 	plain = tb_container(m, 77, "/test.slice/job", "/test.slice/job", NULL,
 			     KP_RT_CGROUP, NULL);
 	unres = kp_model__get(m, 99);
@@ -287,9 +282,9 @@ static void test_container_matches_and_is(void **st)
 	assert_true(kp_container_matches(unres, "99"));
 
 	/* kp_container_is: exactly its id, name or path, never a pattern */
-	assert_true(kp_container_is(dock, DOCKER_ID));
+	assert_true(kp_container_is(dock, WEB_ID));
 	assert_true(kp_container_is(dock, "web"));
-	assert_true(kp_container_is(dock, "/system.slice/docker-" DOCKER_ID ".scope"));
+	assert_true(kp_container_is(dock, WEB_PATH));
 	assert_false(kp_container_is(dock, "we"));
 	assert_false(kp_container_is(dock, "web*"));
 	assert_false(kp_container_is(dock, "4f1e2d3c4b5a"));
@@ -346,9 +341,9 @@ static void test_labels_and_keys(void **st)
 	unsigned int gen;
 
 	(void)st;
-	snprintf(id.id, sizeof(id.id), DOCKER_ID);
+	snprintf(id.id, sizeof(id.id), WEB_ID);
 	snprintf(id.name, sizeof(id.name), "3f4e5d6c7b8a");
-	assert_int_equal(kp_model__resolve(m, k, "/docker/" DOCKER_ID, &id), 0);
+	assert_int_equal(kp_model__resolve(m, k, "/docker/" WEB_ID, &id), 0);
 	kp_container_labels(k, l);
 	assert_string_equal(label(l, "container"), "3f4e5d6c7b8a");
 	assert_null(label(l, "image"));
