@@ -8,23 +8,16 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model/hist.h"
+#include "xorshift.h"
 
 static uint64_t rng = 88172645463325252ull;
-
-static uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* Latency-like samples: log-uniform from 1 ns to ~100 s. */
 static uint64_t sample(void)
 {
-	unsigned int bits = xorshift() % 37;
+	unsigned int bits = tb_xorshift(&rng) % 37;
 
-	return (xorshift() & ((1ull << bits) - 1)) | (1ull << bits);
+	return (tb_xorshift(&rng) & ((1ull << bits) - 1)) | (1ull << bits);
 }
 
 static int cmp_u64(const void *a, const void *b)

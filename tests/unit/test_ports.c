@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "model/ports.h"
 #include "model/hist.h"
+#include "xorshift.h"
 
 #define SEC 1000000000ull
 
@@ -324,14 +325,6 @@ static void test_delta_and_port_list(void **s)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
-static uint64_t xorshift(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* Random traffic over shifting port populations: at every round the
  * named set is bounded, everything adds up, and no series goes down. */
 static void test_random_rounds_monotonic(void **s)
@@ -349,12 +342,12 @@ static void test_random_rounds_monotonic(void **s)
 	for (int r = 0; r < ROUNDS; r++) {
 		/* a few hot ports that change every 50 rounds, and noise */
 		for (int k = 0; k < 5; k++) {
-			uint16_t p = (uint16_t)(1 + (xorshift() % NPORTS));
-			uint64_t n = 1 + xorshift() % 5;
+			uint16_t p = (uint16_t)(1 + (tb_xorshift(&rng) % NPORTS));
+			uint64_t n = 1 + tb_xorshift(&rng) % 5;
 
 			if (k < 2)
 				p = (uint16_t)(1 + (r / 50 * 7 + k * 13) % NPORTS), n *= 40;
-			hit(f, p, n, 1000 + xorshift() % 1000000);
+			hit(f, p, n, 1000 + tb_xorshift(&rng) % 1000000);
 		}
 		feed(ps, f, t += SEC);
 		assert_true(kp_portset__named_count(ps) <= MAXN);
