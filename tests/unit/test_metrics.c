@@ -565,6 +565,26 @@ static struct kp_model *build(void)
 	return m;
 }
 
+/* Each test's model and renderer (setup and teardown). */
+static struct kp_model *model;
+static struct kp_metrics *mx;
+
+static int setup(void **st)
+{
+	(void)st;
+	model = build();
+	mx = kp_metrics__new();
+	return mx ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	kp_metrics__free(mx);
+	kp_model__free(model);
+	return 0;
+}
+
 /* ---- the checks ---- */
 
 /* Labels of a container series beside the container's own, per family. */
@@ -705,12 +725,10 @@ static void check_hist(const struct expo *x, const char *name, const char *const
 
 static void test_structure_and_labels(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	check_container_labels(&x, shown, 3);
 	/* the unresolved container is nowhere, not even in the count */
 	assert_int_equal(count_id(&x, "999"), 0);
@@ -730,19 +748,15 @@ static void test_structure_and_labels(void **st)
 		if (!strncmp(x.s[i].name, "kpulse_node_", 12))
 			assert_null(label(&x.s[i], "container"));
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 static void test_container_values(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
-	const struct kp_container *web = kp_model__find(m, 1001);
+	const struct kp_container *web = kp_model__find(model, 1001);
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	/* counters keep their resolution however large they grow */
 	assert_near(value(&x, "kpulse_container_cpu_seconds_total", L("container", "web")),
 			   94608000.123456789, 1e-6);
@@ -812,19 +826,15 @@ static void test_container_values(void **st)
 			       L("direction", "outbound", "port", "other")), 0);
 	(void)web;
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 static void test_node_and_self(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	struct expo x;
 	uint64_t dropped;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	assert_near(value(&x, "kpulse_node_cpu_seconds_total", NULL), 5555.000000005, 1e-9);
 	assert_near(value(&x, "kpulse_node_context_switches_total", L("kind", "voluntary")),
 			   77777, 0);
@@ -898,25 +908,21 @@ static void test_node_and_self(void **st)
 	expo_free(&x);
 
 	/* without the process's figures: no process_* at all */
-	m->self.proc.start_time_seconds = 0;
-	render(mx, m, &x);
+	model->self.proc.start_time_seconds = 0;
+	render(mx, model, &x);
 	for (size_t i = 0; i < x.nf; i++)
 		assert_true(strncmp(x.f[i].name, "process_", 8));
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 /* The CPU limit and throttling, memory.stat and swap: cAdvisor's figures
  * under kpulse's names, only where the files gave them. */
 static void test_limits_and_memstat(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	assert_near(value(&x, "kpulse_container_cpu_limit_cores", L("container", "web")), 1.5, 0);
 	assert_near(value(&x, "kpulse_container_cpu_periods_total", L("container", "web")),
 		    315360000, 0);
@@ -946,13 +952,11 @@ static void test_limits_and_memstat(void **st)
 	expo_free(&x);
 
 	/* a limit without throttling figures yet: the limit alone */
-	kp_model__find(m, 1001)->cpu.has_throttle = false;
-	render(mx, m, &x);
+	kp_model__find(model, 1001)->cpu.has_throttle = false;
+	render(mx, model, &x);
 	assert_int_equal(count(&x, "kpulse_container_cpu_limit_cores", NULL), 1);
 	assert_int_equal(count(&x, "kpulse_container_cpu_periods_total", NULL), 0);
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 /* What must not be there: a limit when unlimited, TCP families for a
@@ -967,12 +971,10 @@ static void test_absent_series(void **st)
 		"kpulse_node_socket_transmit_bytes_total",
 		"kpulse_node_request_latency_seconds",
 	};
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	assert_int_equal(count(&x, "kpulse_container_memory_limit_bytes", L("container", "api")), 0);
 	assert_int_equal(count(&x, "kpulse_container_memory_limit_bytes", NULL), 1);
 	assert_int_equal(count(&x, "kpulse_container_memory_usage_bytes", NULL), 2);	/* odd: none */
@@ -988,8 +990,8 @@ static void test_absent_series(void **st)
 		assert_true(has_family(&x, sock_len_families[i]));
 	expo_free(&x);
 
-	m->self.feat.sock_len = false;
-	render(mx, m, &x);
+	model->self.feat.sock_len = false;
+	render(mx, model, &x);
 	for (size_t i = 0; i < sizeof(sock_len_families) / sizeof(sock_len_families[0]); i++)
 		assert_false(has_family(&x, sock_len_families[i]));
 	for (size_t i = 0; i < x.n; i++)
@@ -999,15 +1001,11 @@ static void test_absent_series(void **st)
 			   4, 0);
 	assert_near(value(&x, "kpulse_node_tcp_retransmits_total", NULL), 40, 0);
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 /* The raw text of hostile names: escaped, one line per sample. */
 static void test_hostile_names_escaped(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	char *buf = NULL, *line;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -1016,32 +1014,28 @@ static void test_hostile_names_escaped(void **st)
 			   "cgroup=\"/test.slice/we\\\"ird\\\\na\\\\x0ame\\\\xff\\\\xc3(.scope\"} 1\n";
 
 	(void)st;
-	kp_metrics__render(mx, f, m);
+	kp_metrics__render(mx, f, model);
 	fclose(f);
 	line = strstr(buf, "kpulse_container_cpu_seconds_total{container=\"/test");
 	assert_non_null(line);
 	assert_memory_equal(line, want, strlen(want));
 	free(buf);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
 /* The label cache: a removed container's series go, and a container made
  * again under the same id shows its new name. */
 static void test_label_cache_forgets(void **st)
 {
-	struct kp_model *m = build();
-	struct kp_metrics *mx = kp_metrics__new();
 	struct kp_container *k;
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	assert_true(count(&x, "kpulse_container_cpu_seconds_total", L("container", "web")) == 1);
 	expo_free(&x);
 
-	kp_model__remove(m, kp_model__find(m, 1001));
-	render(mx, m, &x);
+	kp_model__remove(model, kp_model__find(model, 1001));
+	render(mx, model, &x);
 	assert_int_equal(count_id(&x, WEB_ID), 0);
 	for (size_t i = 0; i < x.n; i++)
 		assert_true(!label(&x.s[i], "container") ||
@@ -1050,10 +1044,10 @@ static void test_label_cache_forgets(void **st)
 	check_container_labels(&x, shown + 1, 2);
 	expo_free(&x);
 
-	k = tb_container(m, 1001, "/system.slice/web2.service", "web2.service", NULL,
+	k = tb_container(model, 1001, "/system.slice/web2.service", "web2.service", NULL,
 			 KP_RT_SYSTEMD, NULL);
 	k->t.cpu_ns = 3 * S;
-	render(mx, m, &x);
+	render(mx, model, &x);
 	assert_near(value(&x, "kpulse_container_cpu_seconds_total",
 				 L("container", "web2.service", "container_id", "1001",
 				   "runtime", "systemd", "cgroup", "/system.slice/web2.service")),
@@ -1062,41 +1056,44 @@ static void test_label_cache_forgets(void **st)
 		assert_true(!label(&x.s[i], "container") ||
 			    strcmp(label(&x.s[i], "container"), "web"));
 	expo_free(&x);
-	kp_metrics__free(mx);
-	kp_model__free(m);
 }
 
-/* An empty model still renders a valid exposition; two renderers do not
- * share a cache. */
+/* An empty model still renders a valid exposition, and a second renderer
+ * keeps a cache of its own: the first one's labels stay as they were. */
 static void test_empty_model(void **st)
 {
-	struct kp_model *m = kp_model__new(0);
-	struct kp_metrics *mx = kp_metrics__new();
+	struct kp_model *empty = kp_model__new(0);
+	struct kp_metrics *other = kp_metrics__new();
 	struct expo x;
 
 	(void)st;
-	render(mx, m, &x);
+	render(mx, model, &x);
+	expo_free(&x);
+	render(other, empty, &x);
 	assert_near(value(&x, "kpulse_containers", NULL), 0, 0);
 	assert_true(has_family(&x, "kpulse_container_cpu_seconds_total"));
 	assert_int_equal(count(&x, "kpulse_container_cpu_seconds_total", NULL), 0);
 	assert_int_equal(count(&x, "kpulse_bpf_program_attached", NULL), 0);
 	expo_free(&x);
-	kp_metrics__free(mx);
+	render(mx, model, &x);
+	check_container_labels(&x, shown, 3);
+	expo_free(&x);
+	kp_metrics__free(other);
 	kp_metrics__free(NULL);
-	kp_model__free(m);
+	kp_model__free(empty);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_structure_and_labels),
-		cmocka_unit_test(test_container_values),
-		cmocka_unit_test(test_node_and_self),
-		cmocka_unit_test(test_limits_and_memstat),
-		cmocka_unit_test(test_absent_series),
-		cmocka_unit_test(test_hostile_names_escaped),
-		cmocka_unit_test(test_label_cache_forgets),
-		cmocka_unit_test(test_empty_model),
+		cmocka_unit_test_setup_teardown(test_structure_and_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_and_self, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_limits_and_memstat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_absent_series, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_names_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_cache_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_model, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
