@@ -530,6 +530,21 @@ static void render_maps(FILE *f, const struct kp_self *st)
 	kp_prom_sample_u64(f, "kpulse_bpf_events_dropped_total", l, kp_self_misses(st));
 }
 
+/* A family of one sample without labels, as most of kpulse's own figures
+ * and process_* are: the name written once. */
+static void single_u64(FILE *f, const char *name, const char *type, const char *help,
+		       uint64_t v)
+{
+	kp_prom_family(f, name, type, help);
+	kp_prom_sample_u64(f, name, NULL, v);
+}
+
+static void single(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+	kp_prom_family(f, name, type, help);
+	kp_prom_sample(f, name, NULL, v);
+}
+
 static void render_daemon(FILE *f, const struct kp_model *c)
 {
 	const struct kp_self *st = &c->self;
@@ -537,57 +552,49 @@ static void render_daemon(FILE *f, const struct kp_model *c)
 	struct kp_container *k, *tmp;
 	uint64_t n = 0;
 
-	kp_prom_family(f, "kpulse_containers", "gauge", "Cgroups tracked right now.");
 	FOR_EACH_SHOWN(c, k, tmp)
 		n++;
-	kp_prom_sample_u64(f, "kpulse_containers", NULL, n);
-	kp_prom_family(f, "kpulse_containers_removed_total", "counter",
-		       "Cgroups that disappeared and were dropped from maps and output.");
-	kp_prom_sample_u64(f, "kpulse_containers_removed_total", NULL, st->removed);
-	kp_prom_family(f, "kpulse_cgroup_tree_walks_total", "counter",
-		       "Walks of the cgroup v2 tree to resolve new cgroup ids.");
-	kp_prom_sample_u64(f, "kpulse_cgroup_tree_walks_total", NULL, st->tree_walks);
-	kp_prom_family(f, "kpulse_collections_total", "counter", "Map reads done.");
-	kp_prom_sample_u64(f, "kpulse_collections_total", NULL, st->collections);
-	kp_prom_family(f, "kpulse_collection_duration_seconds", "gauge",
-		       "Wall time of the last map read.");
-	kp_prom_sample(f, "kpulse_collection_duration_seconds", NULL, st->last_duration_s);
-	kp_prom_family(f, "kpulse_degraded", "gauge",
-		       "1 when some BPF program is not running on this kernel (see /health).");
-	kp_prom_sample_u64(f, "kpulse_degraded", NULL, st->degraded);
-	kp_prom_family(f, "kpulse_container_name_lookups_total", "counter",
-		       "Containers looked up in the runtimes' files (a lookup per new container, and per retry).");
-	kp_prom_sample_u64(f, "kpulse_container_name_lookups_total", NULL, st->names.lookups);
-	kp_prom_family(f, "kpulse_container_names_found_total", "counter",
-		       "Lookups the runtimes' or the kubelet's files answered.");
-	kp_prom_sample_u64(f, "kpulse_container_names_found_total", NULL, st->names.found);
-	kp_prom_family(f, "kpulse_runtime_file_errors_total", "counter",
-		       "Runtime files that could not be read or were not what the runtime writes.");
-	kp_prom_sample_u64(f, "kpulse_runtime_file_errors_total", NULL, st->names.errors);
-	kp_prom_family(f, "kpulse_runtime_index_entries", "gauge",
-		       "Containers and pods indexed from containers.json and the kubelet's log directories.");
-	kp_prom_sample_u64(f, "kpulse_runtime_index_entries", NULL, st->names.entries);
-	kp_prom_family(f, "kpulse_runtime_index_dropped_total", "counter",
-		       "Index entries past the bound (4096 per index), not kept.");
-	kp_prom_sample_u64(f, "kpulse_runtime_index_dropped_total", NULL, st->names.dropped);
+	single_u64(f, "kpulse_containers", "gauge", "Cgroups tracked right now.", n);
+	single_u64(f, "kpulse_containers_removed_total", "counter",
+		   "Cgroups that disappeared and were dropped from maps and output.", st->removed);
+	single_u64(f, "kpulse_cgroup_tree_walks_total", "counter",
+		   "Walks of the cgroup v2 tree to resolve new cgroup ids.", st->tree_walks);
+	single_u64(f, "kpulse_collections_total", "counter", "Map reads done.", st->collections);
+	single(f, "kpulse_collection_duration_seconds", "gauge", "Wall time of the last map read.",
+	       st->last_duration_s);
+	single_u64(f, "kpulse_degraded", "gauge",
+		   "1 when some BPF program is not running on this kernel (see /health).",
+		   st->degraded);
+	single_u64(f, "kpulse_container_name_lookups_total", "counter",
+		   "Containers looked up in the runtimes' files (a lookup per new container, and per retry).",
+		   st->names.lookups);
+	single_u64(f, "kpulse_container_names_found_total", "counter",
+		   "Lookups the runtimes' or the kubelet's files answered.", st->names.found);
+	single_u64(f, "kpulse_runtime_file_errors_total", "counter",
+		   "Runtime files that could not be read or were not what the runtime writes.",
+		   st->names.errors);
+	single_u64(f, "kpulse_runtime_index_entries", "gauge",
+		   "Containers and pods indexed from containers.json and the kubelet's log directories.",
+		   st->names.entries);
+	single_u64(f, "kpulse_runtime_index_dropped_total", "counter",
+		   "Index entries past the bound (4096 per index), not kept.", st->names.dropped);
 	kp_prom_family(f, "kpulse_build_info", "gauge", "Version of this kpulse.");
 	kp_prom_sample_u64(f, "kpulse_build_info", l, 1);
 }
 
 static void render_process(FILE *f, const struct kp_procstat *ps)
 {
-	kp_prom_family(f, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-	kp_prom_sample(f, "process_cpu_seconds_total", NULL, ps->cpu_seconds);
-	kp_prom_family(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-	kp_prom_sample(f, "process_resident_memory_bytes", NULL, ps->rss_bytes);
-	kp_prom_family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-	kp_prom_sample(f, "process_virtual_memory_bytes", NULL, ps->vsize_bytes);
-	kp_prom_family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
-	kp_prom_sample(f, "process_open_fds", NULL, ps->open_fds);
-	kp_prom_family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-	kp_prom_sample(f, "process_max_fds", NULL, ps->max_fds);
-	kp_prom_family(f, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-	kp_prom_sample(f, "process_start_time_seconds", NULL, ps->start_time_seconds);
+	single(f, "process_cpu_seconds_total", "counter",
+	       "Total user and system CPU time spent in seconds.", ps->cpu_seconds);
+	single(f, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+	       ps->rss_bytes);
+	single(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+	       ps->vsize_bytes);
+	single(f, "process_open_fds", "gauge", "Number of open file descriptors.", ps->open_fds);
+	single(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+	       ps->max_fds);
+	single(f, "process_start_time_seconds", "gauge",
+	       "Start time of the process since unix epoch in seconds.", ps->start_time_seconds);
 }
 
 void kp_metrics__render(struct kp_metrics *mx, FILE *f, const struct kp_model *m)
