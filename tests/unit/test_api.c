@@ -606,6 +606,57 @@ static void test_node(void **st)
 	w.m->disks.d[0].has_rates = false;
 	n = kp_api_node(w.m, w.a, w.now);
 	assert_true(json_is_null(jget(n, "disk.0.read_bytes_per_second")));
+	/* /proc/net/dev not read (yet, or unreadable): no list */
+	assert_true(json_is_null(jget(n, "network_devices")));
+	json_decref(n);
+	world_free(&w);
+}
+
+static void set_netdev(struct kp_netdev *d, const char *name, uint64_t rx, uint64_t tx)
+{
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->v[KP_NET_RX_BYTES] = rx;
+	d->v[KP_NET_TX_BYTES] = tx;
+	d->v[KP_NET_RX_PACKETS] = rx / 100;
+	d->v[KP_NET_TX_DROP] = 7;
+}
+
+/* network_devices: /proc/net/dev's totals as of the tick, bytes per second
+ * between two reads of it (null after one), names shown as text. */
+static void test_network_devices(void **st)
+{
+	struct kp_node_figs *nf;
+	struct world w;
+	json_t *n;
+
+	(void)st;
+	world_new(&w);
+	nf = &w.m->nodefigs;
+	nf->have[KP_NODE_NETDEV] = true;
+	nf->net.n = 2;
+	set_netdev(&nf->net.d[0], "eth0", 1000000, 2000000);
+	set_netdev(&nf->net.d[1], "br\xff" "0", 5, 6);	/* a byte that is not text */
+	nf->read_ns = w.now + S;
+	tick(&w, 1);
+	n = kp_api_node(w.m, w.a, w.now);
+	assert_int_equal(json_array_size(jget(n, "network_devices")), 2);
+	assert_string_equal(jstr(n, "network_devices.0.device"), "eth0");
+	assert_int_equal(jint(n, "network_devices.0.receive_bytes_total"), 1000000);
+	assert_int_equal(jint(n, "network_devices.0.transmit_bytes_total"), 2000000);
+	assert_int_equal(jint(n, "network_devices.0.receive_packets_total"), 10000);
+	assert_int_equal(jint(n, "network_devices.0.transmit_drop_total"), 7);
+	assert_true(json_is_null(jget(n, "network_devices.0.receive_bytes_per_second")));
+	assert_string_equal(jstr(n, "network_devices.1.device"), "br\\xff0");
+	json_decref(n);
+	/* 2 s later: 3 MB in, 1 MB out on eth0 */
+	nf->net.d[0].v[KP_NET_RX_BYTES] += 3000000;
+	nf->net.d[0].v[KP_NET_TX_BYTES] += 1000000;
+	nf->read_ns = w.now + 2 * S;
+	tick(&w, 2);
+	n = kp_api_node(w.m, w.a, w.now);
+	assert_near(jnum(n, "network_devices.0.receive_bytes_per_second"), 1500000, 1e-6);
+	assert_near(jnum(n, "network_devices.0.transmit_bytes_per_second"), 500000, 1e-6);
+	assert_near(jnum(n, "network_devices.1.receive_bytes_per_second"), 0, 0);
 	json_decref(n);
 	world_free(&w);
 }
@@ -798,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_request_ports),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_network_devices),
 		cmocka_unit_test(test_history),
 		cmocka_unit_test(test_history_series_names),
 		cmocka_unit_test(test_runq_heatmap),
