@@ -559,6 +559,66 @@ static void test_chart_series(void **st)
 	kp_analysis__free(a);
 }
 
+/* Between ticks (a scrape or an API request) only the latency windows
+ * move, so an answer holds every event read up to it; rates, health and
+ * history move at ticks. A container new since the last tick is fed from
+ * a zero at that tick; the node only once there was a tick. */
+static void test_feed_windows_between_ticks(void **st)
+{
+	static uint64_t out[KP_HIST_BUCKETS];
+	struct kp_analysis *a = analysis(5 * S, 0);
+	struct kp_model *m = kp_model__new(4);
+	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
+	struct kp_container *b;
+	const struct kp_astate *s;
+
+	(void)st;
+	tb_record(m->node.runq_hist, &m->node.runq_sum_ns, 1 * MS, 5);
+	kp_analysis__feed_windows(a, m, T0 + 1 * S);
+	assert_null(state(a, 0)->lat[KP_L_RUNQ]);	/* no tick yet */
+	step(a, m, 0);
+	tb_record(k->t.runq_hist, &k->t.runq_sum_ns, 1 * MS, 10);
+	k->t.cpu_ns += 2500 * MS;
+	step(a, m, 5);
+	s = state(a, 10);
+	assert_near(s->cpu_cores, 0.5, 1e-9);
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(1 * MS) / 1e9, 1e-12);
+
+	/* after the tick: slow waits, more CPU, and a new container */
+	tb_record(k->t.runq_hist, &k->t.runq_sum_ns, 30 * MS, 20);
+	k->t.cpu_ns += 5 * S;
+	b = tb_container(m, 11, "/b", "b", NULL, KP_RT_CGROUP, NULL);
+	b->t.cpu_ns = 1 * S;
+	tb_record(b->t.runq_hist, &b->t.runq_sum_ns, 2 * MS, 4);
+	tb_record(m->node.runq_hist, &m->node.runq_sum_ns, 1 * MS, 7);
+	kp_analysis__feed_windows(a, m, T0 + 7 * S);
+	s = state(a, 10);
+	assert_int_equal(kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 7 * S, out), 30);
+	assert_int_equal(out[kp_hist_bucket(30 * MS)], 20);
+	assert_near(s->cpu_cores, 0.5, 1e-9);	/* rates and health at ticks */
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(1 * MS) / 1e9, 1e-12);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
+	s = state(a, 11);	/* listed, its waits counted, no rate yet */
+	assert_int_equal(kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 7 * S, out), 4);
+	assert_near(s->cpu_cores, 0, 0);
+	assert_near(s->health.score, 100, 0);
+	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 0);
+	assert_int_equal(kp_analysis_window(state(a, 0)->lat[KP_L_RUNQ], 60 * S, T0 + 7 * S, out),
+			 7);	/* the 5 before the first tick were its baseline */
+
+	/* the tick: the same events once, rates over the whole interval */
+	step(a, m, 10);
+	s = state(a, 10);
+	assert_int_equal(kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 10 * S, out), 30);
+	assert_near(s->cpu_cores, 1.0, 1e-9);
+	assert_near(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(30 * MS) / 1e9, 1e-12);
+	s = state(a, 11);
+	assert_int_equal(kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 10 * S, out), 4);
+	assert_near(s->cpu_cores, 0.2, 1e-9);	/* 1 s since the zero at t = 5 */
+	kp_model__free(m);
+	kp_analysis__free(a);
+}
+
 /* The OOM factor counts kills in the longest window only. */
 static void test_oom_kills_leave_the_window(void **st)
 {
@@ -810,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_health_factors),
 		cmocka_unit_test(test_throttled_container),
 		cmocka_unit_test(test_chart_series),
+		cmocka_unit_test(test_feed_windows_between_ticks),
 		cmocka_unit_test(test_oom_kills_leave_the_window),
 		cmocka_unit_test(test_first_interval_counts),
 		cmocka_unit_test(test_history_delta),
