@@ -197,8 +197,7 @@ fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_rtmeta_SRCS := collect/rtmeta
 fuzz_cgstat_SRCS := collect/cpufiles collect/memstat collect/kvfile
 fuzz_labels_SRCS := outputs/prom model/text model/hist
-fuzz_api_SRCS := outputs/api analysis/analysis analysis/window analysis/health analysis/throttle analysis/heatmap analysis/portwin analysis/netrates model/model \
-	model/identity model/text model/ports model/hist model/memevents model/cgfiles base/opts base/log
+fuzz_api_SRCS := outputs/api $(ANALYSIS_SRCS) $(MODEL_SRCS) base/opts base/log
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(addprefix src/,$$(addsuffix .c,$$(fuzz_$$*_SRCS))) | $(OUT)
 	$(call msg,FUZZ,$@)
