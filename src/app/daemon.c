@@ -31,6 +31,7 @@
 #include "model/model.h"
 #include "outputs/http.h"
 #include "outputs/metrics.h"
+#include "outputs/scrape_cache.h"
 
 struct daemon {
 	struct kp_pipeline p;
@@ -405,13 +406,13 @@ static int start(struct daemon *d, int *lfd)
 	kp_sd_status("first collection");
 	kp_pipeline_tick(&d->p, kp_now_mono_ns());
 	d->routes = (struct kp_routes_ctx){
-		.p = &d->p, .al = d->al, .mx = d->mx,
+		.p = &d->p, .al = d->al, .mx = d->mx, .scrapes = kp_scrape_cache__new(),
 		.health = { .started_ns = started, .interval_ns = d->interval_ns,
 			    .bpf_stats_wanted = d->cfg->bpf_stats != KP_BPF_STATS_OFF,
 			    .rtt_sample = d->cfg->rtt_sample,
 			    .privileges = kp_privileges_json(&d->priv) },
 	};
-	if (kp_http__start(&d->http, *lfd, kp_routes, &d->routes)) {
+	if (!d->routes.scrapes || kp_http__start(&d->http, *lfd, kp_routes, &d->routes)) {
 		kp_err("cannot start the HTTP server on %s", d->cfg->listen);
 		return KP_EXIT_OTHER;
 	}
@@ -445,6 +446,7 @@ int do_daemon(int argc, char **argv)
 		ret = run_loop(&d, sfd, tfd) ? KP_EXIT_OTHER : KP_EXIT_OK;
 		kp_sd_stopping();
 	}
+	kp_scrape_cache__free(d.routes.scrapes);	/* before the server it shares through */
 	kp_http__stop(d.http);
 	if (lfd >= 0)
 		close(lfd);

@@ -3,7 +3,10 @@
  * /metrics and the JSON API re-read the maps when the last read is older
  * than SCRAPE_FRESH_NS, so counters are exact at scrape time and the
  * JSON's latency windows hold everything read up to the request; rates,
- * health and history are those of the last interval tick. */
+ * health and history are those of the last interval tick. A scrape that
+ * can share an encoding other clients are being sent shares it instead
+ * (then it is at most KP_SCRAPE_SHARE_NS old: many scrapers, one
+ * collection, one encoding). */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +17,11 @@
 #include "base/clock.h"
 #include "model/model.h"
 #include "outputs/api.h"
+#include "outputs/http_headers.h"
 #include "outputs/metrics.h"
 #include "outputs/health_prom.h"
 #include "outputs/prom.h"
+#include "outputs/scrape_cache.h"
 
 #define SCRAPE_FRESH_NS 50000000ull
 
@@ -30,30 +35,50 @@ static void fresh(struct kp_routes_ctx *d, bool windows)
 		kp_analysis__feed_windows(d->p->an, d->p->model, now);
 }
 
-static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
-{
-	struct kp_routes_ctx *d = ctx;
-	const char *accept = kp_http_header(req, "Accept");
-	/* OpenMetrics when the scraper asks for it (Prometheus does) */
-	bool om = accept && strstr(accept, "application/openmetrics-text");
-	FILE *f = open_memstream(&r->body, &r->len);
+struct render_ctx {
+	struct kp_routes_ctx *d;
+	const struct kp_http_req *req;
+};
 
-	if (!f)
-		return;
-	fresh(d, false);
+static int render_metrics(void *ctx, FILE *f, bool om)
+{
+	struct render_ctx *rc = ctx;
+	struct kp_routes_ctx *d = rc->d;
+
 	kp_prom_begin(f, om);
 	kp_metrics__render(d->mx, f, d->p->model);
 	kp_alerting__prom(d->al, f);
 	kp_health_prom(f, d->mx, d->p->model, d->p->an);
+	kp_http__prom(rc->req->server, f);
+	kp_scrape_cache__prom(d->scrapes, f);
 	kp_prom_end(f);
-	if (fclose(f)) {
-		free(r->body);
-		r->body = NULL;
+	return ferror(f);
+}
+
+/* One encoding per collection and variant, shared by every scrape that
+ * asks while it is current (scrape_cache.h). */
+static void h_metrics(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
+{
+	struct kp_routes_ctx *d = ctx;
+	const char *accept = kp_http_header(req, "Accept");
+	struct render_ctx rc = { d, req };
+	unsigned int v = 0;
+
+	/* OpenMetrics when the scraper asks for it (Prometheus does) */
+	if (accept && strstr(accept, "application/openmetrics-text"))
+		v |= KP_SCRAPE_OPENMETRICS;
+	if (kp_http_accepts_gzip(kp_http_header(req, "Accept-Encoding")))
+		v |= KP_SCRAPE_GZIP;
+	if (!kp_scrape_cache__sharing(d->scrapes, v, kp_now_mono_ns()))
+		fresh(d, false);
+	r->shared = kp_scrape_cache__get(d->scrapes, req->server, v,
+					 d->p->model->self.last_mono_ns, kp_now_mono_ns(),
+					 render_metrics, &rc);
+	if (!r->shared) {
+		kp_http_busy(req, r);
 		return;
 	}
 	r->status = 200;
-	r->content_type = om ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
-			     : "text/plain; version=0.0.4; charset=utf-8";
 }
 
 static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
@@ -61,7 +86,7 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	struct kp_routes_ctx *d = ctx;
 	json_t *j = kp_health_doc(d->p->model, &d->health, kp_now_mono_ns(), &r->status);
 
-	(void)req;
+	json_object_set_new(j, "http", kp_http__health(req->server));
 	r->body = json_dumps(j, JSON_INDENT(2));
 	r->len = r->body ? strlen(r->body) : 0;
 	r->content_type = "application/json";

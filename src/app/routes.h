@@ -11,11 +11,13 @@
 struct kp_pipeline;
 struct kp_alerting;
 struct kp_metrics;
+struct kp_scrape_cache;
 
 struct kp_routes_ctx {
 	struct kp_pipeline *p;
 	struct kp_alerting *al;
 	struct kp_metrics *mx;
+	struct kp_scrape_cache *scrapes;	/* freed before the server stops */
 	struct kp_health_doc_opts health;
 };
 

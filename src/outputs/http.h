@@ -1,26 +1,36 @@
 /* http.h - the daemon's HTTP server: libmicrohttpd driven from the daemon's
- * own poll loop (no extra threads), bounded in connections, time and memory.
- * Routes are exact paths or prefixes ending in '/'; every error is JSON.
- * A route serves GET and HEAD, or the one method it names (a POST without
- * a body: request bodies are never buffered). */
+ * own poll loop (no extra threads), bounded in connections, time and memory
+ * (http_guard.h). Routes are exact paths or prefixes ending in '/'; every
+ * error is JSON. A route serves GET and HEAD, or the one method it names (a
+ * POST without a body: request bodies are never buffered). A body is the
+ * handler's own (malloc'd, freed once sent; their bytes in flight are
+ * bounded, past that a 503) or shared: one buffer sent to every client
+ * that asks while it is current (the /metrics encodings). */
 #ifndef KPULSE_HTTP_H
 #define KPULSE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct kp_http;
+struct kp_http_shared;
 
 struct kp_http_resp {
 	unsigned int status;
 	const char *content_type;
 	char *body;		/* malloc'd; the server frees it */
 	size_t len;
+	/* instead of body: a shared body; the server takes over this
+	 * reference and puts it once the response is sent */
+	struct kp_http_shared *shared;
 };
 
 struct kp_http_req {
 	const char *url;
 	const char *method;
 	void *conn;		/* the MHD connection, for the lookups below */
+	struct kp_http *server;
 };
 
 typedef void (*kp_http_fn)(void *ctx, const struct kp_http_req *req,
@@ -50,6 +60,34 @@ void kp_http__stop(struct kp_http *h);
 int kp_http__poll_fd(const struct kp_http *h);
 int kp_http__timeout_ms(const struct kp_http *h);
 void kp_http__run(struct kp_http *h);
+
+/* A shared body: @body (@len bytes) with its Content-Type and, when not
+ * NULL, Content-Encoding. The caller holds one reference; @release(@cls)
+ * runs once that is put and the last response sending it is done. NULL
+ * when out of memory (then @release has run). */
+struct kp_http_shared *kp_http_shared_new(struct kp_http *h, void *body, size_t len,
+					  const char *content_type,
+					  const char *content_encoding,
+					  void (*release)(void *cls), void *cls);
+struct kp_http_shared *kp_http_shared_get(struct kp_http_shared *s);
+void kp_http_shared_put(struct kp_http_shared *s);
+/* @fn(@cls, @s) runs when the last response sending @s is done while
+ * the creator still holds its reference (to put it). */
+void kp_http_shared_on_idle(struct kp_http_shared *s,
+			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls);
+/* Responses sending @s right now. */
+unsigned int kp_http_shared_users(const struct kp_http_shared *s);
+size_t kp_http_shared_len(const struct kp_http_shared *s);
+/* Shared bodies that still exist (referenced, or being sent). */
+unsigned int kp_http_shared_alive(const struct kp_http *h);
+
+/* The server's own series (connections, refusals by reason, bytes held
+ * by responses in flight) and its /health section (a json_t *). */
+void kp_http__prom(const struct kp_http *h, FILE *f);
+void *kp_http__health(const struct kp_http *h);
+
+/* 503 with Retry-After: a memory bound is reached (counted). */
+void kp_http_busy(const struct kp_http_req *req, struct kp_http_resp *r);
 
 /* JSON error body helper: {"error": msg, "status": code} */
 void kp_http_error(struct kp_http_resp *r, unsigned int status, const char *msg);
