@@ -49,6 +49,7 @@ struct kp_http {
 	size_t own_bytes;		/* handlers' bodies in flight */
 	size_t shared_bytes;		/* shared bodies that exist */
 	unsigned int shared_alive;
+	struct kp_http_shared *lingering;	/* unused, their creators not told yet */
 };
 
 /* The one reference MHD's response holds on a body's accounting: freed
@@ -68,6 +69,9 @@ struct kp_http_shared {
 	unsigned int users;		/* requests sending it now */
 	void (*idle)(void *cls, struct kp_http_shared *s);
 	void *idle_cls;
+	uint64_t keep_until_ns;		/* unused until then, it lingers */
+	struct kp_http_shared *lnext;
+	bool lingering;
 };
 
 int kp_http_listen(const char *spec, char *why, size_t whylen)
@@ -251,19 +255,63 @@ struct kp_http_shared *kp_http_shared_get(struct kp_http_shared *s)
 	return s;
 }
 
+static void unlinger(struct kp_http *h, struct kp_http_shared *s)
+{
+	struct kp_http_shared **pp;
+
+	if (!s->lingering)
+		return;
+	for (pp = &h->lingering; *pp != s; pp = &(*pp)->lnext)
+		;
+	*pp = s->lnext;
+	s->lingering = false;
+}
+
+/* Nobody is sending @s, whose creator still holds it: tell the creator,
+ * now or, if asked, once @s has lingered until keep_until_ns. */
+static void went_idle(struct kp_http *h, struct kp_http_shared *s, uint64_t now)
+{
+	if (!s->idle)
+		return;
+	if (now >= s->keep_until_ns) {
+		s->idle(s->idle_cls, s);
+	} else if (!s->lingering) {
+		s->lingering = true;
+		s->lnext = h->lingering;
+		h->lingering = s;
+	}
+}
+
+/* Creators of bodies that have lingered long enough are told. */
+static void linger_sweep(struct kp_http *h, uint64_t now)
+{
+	struct kp_http_shared *s = h->lingering, *next;
+
+	for (; s; s = next) {
+		next = s->lnext;
+		if (now >= s->keep_until_ns) {
+			unlinger(h, s);
+			s->idle(s->idle_cls, s);
+		}
+	}
+}
+
 void kp_http_shared_put(struct kp_http_shared *s)
 {
 	if (!s || --s->refs)
 		return;
+	unlinger(s->b->h, s);
 	MHD_destroy_response(s->resp);	/* the body goes with MHD's last reference */
 	free(s);
 }
 
 void kp_http_shared_on_idle(struct kp_http_shared *s,
-			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls)
+			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls,
+			    uint64_t keep_until_ns)
 {
 	s->idle = fn;
 	s->idle_cls = cls;
+	s->keep_until_ns = keep_until_ns;
 }
 
 unsigned int kp_http_shared_users(const struct kp_http_shared *s)
@@ -368,6 +416,7 @@ static enum MHD_Result answer(struct kp_http *h, struct MHD_Connection *conn,
 			return ret;
 		}
 		s->users++;
+		unlinger(h, s);
 		*state = s;	/* the handler's reference, put when the request completes */
 		return ret;
 	}
@@ -420,8 +469,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 		struct kp_http_shared *s = *state;
 
 		/* the last user done while its creator still holds it */
-		if (!--s->users && s->refs > 1 && s->idle)
-			s->idle(s->idle_cls, s);
+		if (!--s->users && s->refs > 1)
+			went_idle(h, s, kp_now_mono_ns());
 		kp_http_shared_put(s);
 	}
 	*state = NULL;
@@ -562,6 +611,9 @@ int kp_http__timeout_ms(const struct kp_http *h)
 
 	if (MHD_get_timeout(h->d, &t) != MHD_YES)
 		t = 60000;
+	for (const struct kp_http_shared *s = h->lingering; s; s = s->lnext)
+		if (s->keep_until_ns / 1000000ull + 1 < next)
+			next = s->keep_until_ns / 1000000ull + 1;
 	if (next != UINT64_MAX)
 		t = next <= now ? 0 : next - now < t ? next - now : t;
 	return t > 60000 ? 60000 : (int)t;
@@ -571,4 +623,5 @@ void kp_http__run(struct kp_http *h)
 {
 	MHD_run(h->d);
 	kp_guard__sweep(h->guard, now_ms());
+	linger_sweep(h, kp_now_mono_ns());
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct kp_http;
@@ -71,10 +72,13 @@ struct kp_http_shared *kp_http_shared_new(struct kp_http *h, void *body, size_t 
 					  void (*release)(void *cls), void *cls);
 struct kp_http_shared *kp_http_shared_get(struct kp_http_shared *s);
 void kp_http_shared_put(struct kp_http_shared *s);
-/* @fn(@cls, @s) runs when the last response sending @s is done while
- * the creator still holds its reference (to put it). */
+/* @fn(@cls, @s) runs when no response is sending @s while the creator
+ * still holds its reference (to put it): when the last one is done, or at
+ * @keep_until_ns (CLOCK_MONOTONIC) if that is later, so a body can wait a
+ * moment for the next client. */
 void kp_http_shared_on_idle(struct kp_http_shared *s,
-			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls);
+			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls,
+			    uint64_t keep_until_ns);
 /* Responses sending @s right now. */
 unsigned int kp_http_shared_users(const struct kp_http_shared *s);
 size_t kp_http_shared_len(const struct kp_http_shared *s);

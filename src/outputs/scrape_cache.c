@@ -186,8 +186,9 @@ static struct sink *render_sink(unsigned int variant, size_t hint,
 	return k;
 }
 
-/* Nobody is being sent @s any more: let it go, so an encoding lives
- * only as long as a client reads it. */
+/* Nobody is being sent @s any more, and it is KP_SCRAPE_KEEP_NS old: let
+ * it go, so an encoding lives only as long as clients read it, or a scrape
+ * of the same collection may still come. */
 static void idle(void *cls, struct kp_http_shared *s)
 {
 	struct kp_scrape_cache *c = cls;
@@ -222,7 +223,7 @@ struct kp_http_shared *kp_scrape_cache__get(struct kp_scrape_cache *c, struct kp
 			       variant & KP_SCRAPE_GZIP ? "gzip" : NULL, unmap, k);
 	if (!s)
 		return NULL;
-	kp_http_shared_on_idle(s, idle, c);
+	kp_http_shared_on_idle(s, idle, c, now_ns + KP_SCRAPE_KEEP_NS);
 	kp_http_shared_put(n->s);
 	*n = (struct newest){ .s = s, .stamp = stamp, .made_ns = now_ns,
 			      .last_len = kp_http_shared_len(s) };

@@ -20,6 +20,10 @@ struct kp_scrape_cache;
 /* a scrape that arrives while the newest encoding of its variant is being
  * sent, and is younger than this, shares it instead of collecting anew */
 #define KP_SCRAPE_SHARE_NS 1000000000ull
+/* an encoding nobody reads is kept this long after it was made: scrapes
+ * of the same collection reuse it (a scrape refreshes the model when it is
+ * older than 50 ms) */
+#define KP_SCRAPE_KEEP_NS 50000000ull
 
 enum {
 	KP_SCRAPE_OPENMETRICS = 1,

@@ -1,14 +1,29 @@
 #!/usr/bin/python3
-"""Scrape cost with many live cgroups: p50/p99 latency and daemon CPU per
-request for /metrics and /api/v1/containers, with N test cgroups each
-holding a sleeping process. Reports the figures and a baseline (/health,
-which touches no per-container data) measured in the same run.
+"""Scrape cost with many live cgroups.
 
-usage: tools/bench/api.py [N_CGROUPS=500] [REQUESTS=300]
-BENCH_PERF=FILE records a perf profile of the daemon during the /metrics
-requests into FILE (perf report -i FILE).
+1. Sequential: p50/p99 latency and daemon CPU per request for /metrics and
+   /api/v1/containers, with N test cgroups each holding a sleeping process;
+   /health (no per-container data) is the baseline measured in the same run.
+2. Parallel scrapers: wrk holding P keep-alive connections (default 50)
+   that scrape /metrics back to back for S seconds, against one connection
+   doing the same (the baseline), interleaved, R rounds each, twice: as
+   curl asks (plain text) and as Prometheus asks (OpenMetrics, gzip).
+   Reported: latency p50/p99 (wrk's), daemon CPU per scrape, encodings made
+   per second, and the daemon's peak RSS during each run (VmHWM, reset
+   through /proc/PID/clear_refs before it); each as the median over the
+   rounds with the range, and P scrapers against 1 as a ratio or a
+   difference.
+
+usage: tools/bench/api.py [N_CGROUPS=1000] [REQUESTS=300]
+BENCH_PARALLEL=50 BENCH_SECONDS=10 BENCH_ROUNDS=3; BENCH_SEQ=0 skips part 1,
+BENCH_PAR=0 part 2. BENCH_INTERVAL=2s is the daemon's interval (its default).
+BENCH_KPULSE=PATH measures another build (say, main's).
+BENCH_PERF=FILE records a perf profile of the daemon
+during the sequential /metrics requests into FILE (perf report -i FILE).
 """
 import os
+import re
+import statistics
 import subprocess
 import sys
 import time
@@ -18,6 +33,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "tests", "integration"))
 import harness as h  # noqa: E402
 
+h.KPULSE = os.environ.get("BENCH_KPULSE", h.KPULSE)
+
+PROMETHEUS = {"Accept": "application/openmetrics-text;version=1.0.0,application/"
+                        "openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;"
+                        "q=0.5,*/*;q=0.1",
+              "Accept-Encoding": "gzip"}
+
 
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
@@ -25,64 +47,199 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
 def measure(d, path, n):
+    """@n requests 60 ms apart, so each /metrics scrape is a collection of
+    its own (scrapes within 50 ms of one share it), as a scraper polling
+    every few seconds sees it."""
     lat = []
-    t0 = cpu_ticks(d.proc.pid)
+    cpu = 0.0
     for _ in range(n):
+        time.sleep(0.06)
+        t0 = cpu_ticks(d.proc.pid)
         s = time.perf_counter()
         with urllib.request.urlopen(d.url(path), timeout=10) as r:
             body = r.read()
         lat.append(time.perf_counter() - s)
-    cpu = (cpu_ticks(d.proc.pid) - t0) / os.sysconf("SC_CLK_TCK")
+        cpu += cpu_ticks(d.proc.pid) - t0
+    cpu /= os.sysconf("SC_CLK_TCK")
     lat.sort()
     return {"p50": lat[len(lat) // 2], "p99": lat[int(len(lat) * 0.99) - 1],
             "cpu_ms": cpu / n * 1e3, "bytes": len(body)}
 
 
-def main():
-    ncg = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    nreq = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+def seconds(text):
+    """wrk's '1.23ms', '850.00us', '2.01s' in seconds."""
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(2)]
+
+
+def encodings(d):
+    m = h.parse_metrics(d.get("/metrics")[2])
+    found = h.series(m, "kpulse_http_metrics_encodings_total")
+    return found[0][1] if found else float("nan")  # older builds: not counted
+
+
+def wrk(d, conns, secs, headers):
+    """One wrk run: {p50, p99, scrapes, cpu_ms, rss_peak_mib, enc_per_s}."""
+    pid = d.proc.pid
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")  # resets VmHWM to the current RSS
+    enc0 = encodings(d)
+    t0 = cpu_ticks(pid)
+    argv = ["wrk", "-t", "2" if conns > 1 else "1", "-c", str(conns), "-d", "%ds" % secs,
+            "--latency", "--timeout", "10s"]
+    for k, v in headers.items():
+        argv += ["-H", "%s: %s" % (k, v)]
+    out = subprocess.run(argv + [d.url("/metrics")], capture_output=True, text=True,
+                         check=True).stdout
+    cpu = (cpu_ticks(pid) - t0) / os.sysconf("SC_CLK_TCK")
+    peak = status_kib(pid, "VmHWM") / 1024
+    enc = encodings(d) - enc0 - 1  # the last scrape made one of its own
+    lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
+    n = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    if errors:
+        print("wrk: %s" % errors.group(0), file=sys.stderr)
+    return {"p50": seconds(lat["50"]), "p99": seconds(lat["99"]), "scrapes": n,
+            "cpu_ms": cpu / max(n, 1) * 1e3, "rss_peak_mib": peak, "enc_per_s": enc / secs}
+
+
+def med(rows, key):
+    vals = [r[key] for r in rows]
+    return statistics.median(vals), min(vals), max(vals)
+
+
+def parallel(d, conns, secs, rounds):
+    """Interleaved single and parallel runs, plain and Prometheus-style."""
+    res = {}
+    for name, headers in (("plain", {}), ("prometheus", PROMETHEUS)):
+        one, many = [], []
+        for r in range(rounds):
+            order = [(1, one), (conns, many)] if r % 2 == 0 else [(conns, many), (1, one)]
+            for c, rows in order:
+                print("  %s, %d scraper(s), round %d" % (name, c, r + 1), file=sys.stderr)
+                rows.append(wrk(d, c, secs, headers))
+                time.sleep(1)
+        res[name] = (one, many)
+    return res
+
+
+def fmt(m, scale=1.0, digits=1):
+    f = "%%.%df" % digits
+    return (f + " (" + f + "–" + f + ")") % (m[0] * scale, m[1] * scale, m[2] * scale)
+
+
+def report_parallel(res, conns, secs, rounds):
+    out = ["", "## %d parallel scrapers of /metrics against one" % conns, "",
+           "wrk, %d keep-alive connections (and 1, the baseline) scraping back to back "
+           "for %d s, interleaved, %d rounds each; medians with the range over the "
+           "rounds. RSS: the daemon's peak during the run (VmHWM, reset before it)."
+           % (conns, secs, rounds), "",
+           "| client asks | scrapers | p50 ms | p99 ms | scrapes/s | daemon CPU ms/scrape "
+           "| encodings/s | peak RSS MiB |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, (one, many) in res.items():
+        for c, rows in ((1, one), (conns, many)):
+            out.append("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                name, c, fmt(med(rows, "p50"), 1e3), fmt(med(rows, "p99"), 1e3),
+                fmt(tuple(x / secs for x in med(rows, "scrapes")), 1, 0),
+                fmt(med(rows, "cpu_ms"), 1, 2), fmt(med(rows, "enc_per_s")),
+                fmt(med(rows, "rss_peak_mib"))))
+    out += ["", "| client asks | p99, %d scrapers (target ≤ 100 ms) | p99 ratio %d / 1 "
+                "| peak RSS, %d − 1 scraper(s) MiB (target ≤ 10) | CPU per scrape, %d / 1 |"
+                % (conns, conns, conns, conns), "| --- | --- | --- | --- | --- |"]
+    for name, (one, many) in res.items():
+        p99 = med(many, "p99")[0]
+        ratios = [m["p99"] / o["p99"] for o, m in zip(one, many)]
+        drss = [m["rss_peak_mib"] - o["rss_peak_mib"] for o, m in zip(one, many)]
+        dcpu = [m["cpu_ms"] / o["cpu_ms"] for o, m in zip(one, many)]
+        out.append("| %s | %.1f ms %s | %s | %s | %s |" % (
+            name, p99 * 1e3, "PASS" if p99 <= 0.1 else "MISS",
+            fmt((statistics.median(ratios), min(ratios), max(ratios))),
+            fmt((statistics.median(drss), min(drss), max(drss))) +
+            (" PASS" if statistics.median(drss) <= 10 else " MISS"),
+            fmt((statistics.median(dcpu), min(dcpu), max(dcpu)), 1, 2)))
+    return out
+
+
+def setup(ncg):
     cg = h.Cgroups()
-    try:
-        for i in range(ncg):
-            path = cg.make("c%04d" % i)
-            cg.run(path, [h.WORKLOAD, "sleepy", "600", "1000000", "20"])
-        d = h.Daemon()
-        try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                m = d.metrics()
-                if len(h.series(m, "kpulse_container_cpu_seconds_total")) >= ncg:
-                    break
-                time.sleep(0.5)
-            shown = len(h.series(d.metrics(), "kpulse_container_cpu_seconds_total"))
-            time.sleep(2.5)  # let the analysis tick over every cgroup
-            rows = []
-            for p in ("/health", "/metrics", "/api/v1/containers"):
-                perf = None
-                if p == "/metrics" and os.environ.get("BENCH_PERF"):
-                    perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o",
-                                             os.environ["BENCH_PERF"], "-p", str(d.proc.pid)])
-                    time.sleep(1)
-                rows.append((p, measure(d, p, nreq)))
-                if perf:
-                    perf.send_signal(2)
-                    perf.wait()
-            rss = int([l for l in open("/proc/%d/status" % d.proc.pid)
-                       if l.startswith("VmRSS")][0].split()[1])
-        finally:
-            d.stop()
-    finally:
-        cg.cleanup()
-    out = ["## Scrape cost with %d live cgroups (%d containers shown)" % (ncg, shown), "",
-           "%s, kernel %s, %d requests each, sequential" % (time.strftime("%Y-%m-%d"),
-                                                           os.uname().release, nreq), "",
+    for i in range(ncg):
+        path = cg.make("c%04d" % i)
+        cg.run(path, [h.WORKLOAD, "sleepy", "900", "1000000", "20"])
+    return cg
+
+
+def wait_shown(d, ncg):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if len(h.series(d.metrics(), "kpulse_container_cpu_seconds_total")) >= ncg:
+            break
+        time.sleep(0.5)
+    shown = len(h.series(d.metrics(), "kpulse_container_cpu_seconds_total"))
+    time.sleep(2.5)  # let the analysis tick over every cgroup
+    return shown
+
+
+def sequential(d, nreq):
+    rows = []
+    for p in ("/health", "/metrics", "/api/v1/containers"):
+        perf = None
+        if p == "/metrics" and os.environ.get("BENCH_PERF"):
+            perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o",
+                                     os.environ["BENCH_PERF"], "-p", str(d.proc.pid)])
+            time.sleep(1)
+        rows.append((p, measure(d, p, nreq)))
+        if perf:
+            perf.send_signal(2)
+            perf.wait()
+    return rows
+
+
+def report_sequential(rows, nreq, rss):
+    out = ["Daemon interval %s (the default). %d requests each, one at a time, 60 ms "
+           "apart" % (os.environ.get("BENCH_INTERVAL", "2s"), nreq), "",
            "| endpoint | p50 ms | p99 ms | daemon CPU ms/request | body KiB |",
            "| --- | --- | --- | --- | --- |"]
     for p, r in rows:
         out.append("| `%s` | %.2f | %.2f | %.2f | %.0f |" % (p, r["p50"] * 1e3, r["p99"] * 1e3,
                                                             r["cpu_ms"], r["bytes"] / 1024))
-    out += ["", "Daemon RSS with %d cgroups: %.1f MiB. Target: p99 <= 20 ms." % (ncg, rss / 1024)]
+    out += ["", "Daemon RSS after them: %.1f MiB." % (rss / 1024)]
+    return out
+
+
+def main():
+    ncg = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    nreq = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    conns = int(os.environ.get("BENCH_PARALLEL", "50"))
+    secs = int(os.environ.get("BENCH_SECONDS", "10"))
+    rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
+    cg = setup(ncg)
+    try:
+        d = h.Daemon("--interval", os.environ.get("BENCH_INTERVAL", "2s"))
+        try:
+            shown = wait_shown(d, ncg)
+            out = ["# Scrape cost with %d live cgroups (%d containers shown)" % (ncg, shown),
+                   "", "%s, kernel %s, %d CPUs, load %.2f at the start" % (
+                       time.strftime("%Y-%m-%d"), os.uname().release, os.cpu_count(),
+                       os.getloadavg()[0]), ""]
+            if os.environ.get("BENCH_SEQ", "1") != "0":
+                rows = sequential(d, nreq)
+                out += report_sequential(rows, nreq, status_kib(d.proc.pid, "VmRSS"))
+            if os.environ.get("BENCH_PAR", "1") != "0":
+                out += report_parallel(parallel(d, conns, secs, rounds), conns, secs, rounds)
+        finally:
+            d.stop()
+    finally:
+        cg.cleanup()
     text = "\n".join(out) + "\n"
     print(text)
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results-api.md"), "w") as f:
