@@ -23,8 +23,8 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WFLAGS) -I$(OUT) -Iinclude -Isrc $(EXTRA_CFLAGS)
 # the binary (make sanitize builds its own beside the objects)
 BIN ?= kpulse
-PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1 libcap libseccomp
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml -lcap -lseccomp) -lelf -lz -lm -lpthread
+PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1 libcap libseccomp libcrypt gnutls
+LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml -lcap -lseccomp -lcrypt -lgnutls) -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
 BPF_UNITS := sched mem tcp
@@ -54,6 +54,9 @@ test_node_metrics_SRCS := outputs/node_metrics model/text outputs/prom model/his
 UNIT_TESTS += test_http_guard test_http_headers
 test_http_guard_SRCS := outputs/http_guard
 test_http_headers_SRCS := outputs/http_headers
+UNIT_TESTS += test_webconfig test_basic_auth
+test_webconfig_SRCS := outputs/webconfig
+test_basic_auth_SRCS := outputs/basic_auth
 test_hotslots_SRCS := kernel/hotslots
 test_diskstats_SRCS := collect/diskstats
 test_ports_SRCS := model/ports model/hist
@@ -185,7 +188,7 @@ test: deps
 # FUZZ_SECONDS on its seed corpus (make test: a few seconds each; by hand,
 # as long as you like). A crash is saved under tests/fuzz/regressions/<name>/
 # (commit it: it is replayed from then on) and fails the target.
-FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles rtmeta cgstat
+FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles rtmeta cgstat webconfig
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_CI ?= 4
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -199,6 +202,7 @@ fuzz_diskstats_SRCS := collect/diskstats
 fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_rtmeta_SRCS := collect/rtmeta
 fuzz_cgstat_SRCS := collect/cpufiles collect/memstat collect/kvfile
+fuzz_webconfig_SRCS := outputs/webconfig
 fuzz_labels_SRCS := outputs/prom model/text model/hist
 fuzz_api_SRCS := outputs/api $(ANALYSIS_SRCS) $(MODEL_SRCS) base/opts base/log
 
