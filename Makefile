@@ -188,7 +188,7 @@ test: deps
 # FUZZ_SECONDS on its seed corpus (make test: a few seconds each; by hand,
 # as long as you like). A crash is saved under tests/fuzz/regressions/<name>/
 # (commit it: it is replayed from then on) and fails the target.
-FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles rtmeta cgstat webconfig
+FUZZERS := config duration identity mountinfo cgfiles diskstats labels api nodefiles rtmeta cgstat webconfig headers
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_CI ?= 4
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -203,6 +203,7 @@ fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_rtmeta_SRCS := collect/rtmeta
 fuzz_cgstat_SRCS := collect/cpufiles collect/memstat collect/kvfile
 fuzz_webconfig_SRCS := outputs/webconfig
+fuzz_headers_SRCS := outputs/http_headers
 fuzz_labels_SRCS := outputs/prom model/text model/hist
 fuzz_api_SRCS := outputs/api $(ANALYSIS_SRCS) $(MODEL_SRCS) base/opts base/log
 

@@ -229,6 +229,8 @@ static const struct field top_fields[] = {
 	  0, 0, NULL, NULL, NULL, APPLY_RESTART },
 	{ "seccomp", F_ENUM, OFF(struct kp_config, seccomp), 0, 0, "on", 0, 0, on_off,
 	  NULL, NULL, APPLY_RESTART },
+	{ "web_config", F_STR, OFF(struct kp_config, web_config), SZ(struct kp_config, web_config), 0,
+	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RESTART },
 	{ "labels", F_LABELS, OFF(struct kp_config, labels), KP_CFG_MAX_LABELS, OFF(struct kp_config, n_labels),
 	  NULL, 0, 0, NULL, NULL, NULL, APPLY_RELOAD },
 	{ "health", F_HEALTH, OFF(struct kp_config, factors), 0, 0, NULL, 0, 0,

@@ -83,6 +83,7 @@ struct kp_config {
 	int bpf_stats;		/* enum kp_bpf_stats (loader.h) */
 	char user[KP_CFG_NAME_MAX];	/* run as this user once attached; "" stay */
 	int seccomp;		/* 1: filter the running daemon's system calls */
+	char web_config[KP_CFG_TEXT_MAX];	/* TLS and basic auth; "" plain HTTP */
 	struct kp_cfg_label labels[KP_CFG_MAX_LABELS];
 	unsigned int n_labels;
 	struct kp_factor_cfg factors[KP_F_MAX];

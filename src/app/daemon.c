@@ -48,6 +48,7 @@ struct daemon {
 /* What the command line said; unset values are 0, NULL or -1. */
 struct daemon_args {
 	const char *listen;
+	const char *web_config;
 	uint64_t interval_ns;
 	unsigned int max_cgroups;
 	long max_ports;
@@ -64,11 +65,13 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: kpulse daemon [--config FILE [--check]] [--listen ADDR:PORT]\n"
 		"                     [--interval DURATION] [--max-cgroups N] [--max-ports N]\n"
-		"                     [--log-format text|json] [--user USER] [-v]\n"
+		"                     [--log-format text|json] [--user USER] [--web-config FILE] [-v]\n"
 		"  --config FILE       YAML settings, alert rules and receivers (see README);\n"
 		"                      SIGHUP re-reads it, a bad file keeps the running one\n"
 		"  --check             validate --config FILE and exit (0 ok, 64 bad)\n"
 		"  --listen ADDR:PORT  where to serve HTTP (default 0.0.0.0:9477)\n"
+		"  --web-config FILE   TLS and basic auth, in node_exporter's format;\n"
+		"                      re-read when it or a certificate changes\n"
 		"  --interval DUR      map read interval (default 2s; 100ms..1h)\n"
 		"  --max-cgroups N     cgroups tracked in the kernel (default %d)\n"
 		"  --max-ports N       ports with their own request-latency series per\n"
@@ -186,6 +189,7 @@ static int parse_args(int argc, char **argv, struct daemon_args *a)
 {
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
+		{ "web-config", required_argument, NULL, 'W' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "max-cgroups", required_argument, NULL, 'm' },
 		{ "max-ports", required_argument, NULL, 'P' },
@@ -209,6 +213,9 @@ static int parse_args(int argc, char **argv, struct daemon_args *a)
 		switch (c) {
 		case 'l':
 			a->listen = optarg;
+			break;
+		case 'W':
+			a->web_config = optarg;
 			break;
 		case 'i':
 			if (kp_opt_duration("daemon", "--interval", optarg, 100000000ll,
@@ -278,6 +285,14 @@ static int settle_config(struct daemon *d, const struct daemon_args *a)
 		return KP_EXIT_USAGE;
 	}
 	if (a->check) {
+		const char *web = a->web_config ? a->web_config : cfg->web_config;
+
+		if (web[0] && kp_http_check_web_config(web, why, sizeof(why))) {
+			kp_err("%s", why);
+			return KP_EXIT_USAGE;
+		}
+		if (web[0])
+			printf("%s\n", why);
 		printf("%s: ok (%u alert rules, %u Alertmanager and %u webhook receivers)\n",
 		       a->config_path, cfg->n_rules, cfg->receivers.n_alertmanager,
 		       cfg->receivers.n_webhook);
@@ -286,6 +301,10 @@ static int settle_config(struct daemon *d, const struct daemon_args *a)
 	if (a->listen) {
 		snprintf(cfg->listen, sizeof(cfg->listen), "%s", a->listen);
 		kp_config_pin(cfg, "listen");
+	}
+	if (a->web_config) {
+		snprintf(cfg->web_config, sizeof(cfg->web_config), "%s", a->web_config);
+		kp_config_pin(cfg, "web_config");
 	}
 	if (a->interval_ns) {
 		cfg->interval_ns = a->interval_ns;
@@ -412,9 +431,15 @@ static int start(struct daemon *d, int *lfd)
 			    .rtt_sample = d->cfg->rtt_sample,
 			    .privileges = kp_privileges_json(&d->priv) },
 	};
-	if (!d->routes.scrapes || kp_http__start(&d->http, *lfd, kp_routes, &d->routes)) {
-		kp_err("cannot start the HTTP server on %s", d->cfg->listen);
+	if (!d->routes.scrapes) {
+		kp_err("cannot start the HTTP server on %s (out of memory)", d->cfg->listen);
 		return KP_EXIT_OTHER;
+	}
+	ret = kp_http__start(&d->http, *lfd, d->cfg->web_config[0] ? d->cfg->web_config : NULL,
+			     kp_routes, &d->routes, why, sizeof(why));
+	if (ret) {
+		kp_err("%s", why);
+		return ret == -ENOMEM || ret == -EIO ? KP_EXIT_OTHER : KP_EXIT_USAGE;
 	}
 	*lfd = -1;	/* owned by the server now */
 	kp_info("listening on %s (cgroup v2 at %s, %u programs attached%s)",

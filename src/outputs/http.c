@@ -24,15 +24,10 @@
 #include "base/clock.h"
 #include "outputs/http.h"
 #include "outputs/http_guard.h"
+#include "outputs/http_headers.h"
+#include "outputs/http_int.h"
 #include "outputs/prom.h"
 
-/* MHD's own table is larger than the guard's caps: connections the guard
- * shut stay in it until MHD has seen them close */
-#define MHD_CONNECTIONS (kp_guard_default_limits.max_connections + 64)
-/* a response that makes no progress for this long is cut (never read) */
-#define IDLE_TIMEOUT_S 10
-/* per connection: request line, headers and response headers */
-#define CONN_MEMORY (32 * 1024)
 /* the kernel's send buffer per connection (it doubles this): without it
  * a client that never reads gets megabytes queued in the kernel on its
  * behalf (autotuned up to net.ipv4.tcp_wmem's 4 MiB on loopback) */
@@ -40,39 +35,6 @@
 /* handlers' own bodies in flight, in all; bodies this small always pass */
 #define OWN_BUDGET (32u << 20)
 #define OWN_SMALL 4096
-
-struct kp_http {
-	struct MHD_Daemon *d;
-	const struct kp_http_route *routes;
-	void *ctx;
-	struct kp_guard *guard;
-	size_t own_bytes;		/* handlers' bodies in flight */
-	size_t shared_bytes;		/* shared bodies that exist */
-	unsigned int shared_alive;
-	struct kp_http_shared *lingering;	/* unused, their creators not told yet */
-};
-
-/* The one reference MHD's response holds on a body's accounting: freed
- * with the response, when the last connection sending it is done. */
-struct body {
-	struct kp_http *h;
-	size_t len;
-	bool shared;
-	void (*release)(void *cls);
-	void *cls;
-};
-
-struct kp_http_shared {
-	struct MHD_Response *resp;
-	struct body *b;
-	unsigned int refs;		/* the creator's and each user's */
-	unsigned int users;		/* requests sending it now */
-	void (*idle)(void *cls, struct kp_http_shared *s);
-	void *idle_cls;
-	uint64_t keep_until_ns;		/* unused until then, it lingers */
-	struct kp_http_shared *lnext;
-	bool lingering;
-};
 
 int kp_http_listen(const char *spec, char *why, size_t whylen)
 {
@@ -179,156 +141,6 @@ static const struct kp_http_route *route(const struct kp_http *h, const char *ur
 	return NULL;
 }
 
-static void body_done(void *cls)
-{
-	struct body *b = cls;
-
-	if (b->shared) {
-		b->h->shared_bytes -= b->len;
-		b->h->shared_alive--;
-		if (b->release)
-			b->release(b->cls);
-	} else {
-		b->h->own_bytes -= b->len;
-		free(b->cls);
-	}
-	free(b);
-}
-
-/* A response for a handler's own body, counted until it is sent; NULL
- * (body freed) when out of memory. */
-static struct MHD_Response *own_response(struct kp_http *h, char *body, size_t len)
-{
-	struct body *b = malloc(sizeof(*b));
-	struct MHD_Response *resp;
-
-	if (!b) {
-		free(body);
-		return NULL;
-	}
-	*b = (struct body){ .h = h, .len = len, .cls = body };
-	resp = MHD_create_response_from_buffer_with_free_callback_cls(len, body, body_done, b);
-	if (!resp) {
-		free(body);
-		free(b);
-		return NULL;
-	}
-	h->own_bytes += len;
-	return resp;
-}
-
-struct kp_http_shared *kp_http_shared_new(struct kp_http *h, void *body, size_t len,
-					  const char *content_type,
-					  const char *content_encoding,
-					  void (*release)(void *cls), void *cls)
-{
-	struct kp_http_shared *s = calloc(1, sizeof(*s));
-	struct body *b = malloc(sizeof(*b));
-
-	if (s && b) {
-		*b = (struct body){ .h = h, .len = len, .shared = true, .release = release,
-				    .cls = cls };
-		s->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, body,
-										  body_done, b);
-	}
-	if (!s || !b || !s->resp) {
-		free(s);
-		free(b);
-		release(cls);
-		return NULL;
-	}
-	h->shared_bytes += len;
-	h->shared_alive++;
-	s->b = b;
-	s->refs = 1;
-	MHD_add_response_header(s->resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-	if (content_encoding)
-		MHD_add_response_header(s->resp, MHD_HTTP_HEADER_CONTENT_ENCODING,
-					content_encoding);
-	MHD_add_response_header(s->resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	return s;
-}
-
-struct kp_http_shared *kp_http_shared_get(struct kp_http_shared *s)
-{
-	s->refs++;
-	return s;
-}
-
-static void unlinger(struct kp_http *h, struct kp_http_shared *s)
-{
-	struct kp_http_shared **pp;
-
-	if (!s->lingering)
-		return;
-	for (pp = &h->lingering; *pp != s; pp = &(*pp)->lnext)
-		;
-	*pp = s->lnext;
-	s->lingering = false;
-}
-
-/* Nobody is sending @s, whose creator still holds it: tell the creator,
- * now or, if asked, once @s has lingered until keep_until_ns. */
-static void went_idle(struct kp_http *h, struct kp_http_shared *s, uint64_t now)
-{
-	if (!s->idle)
-		return;
-	if (now >= s->keep_until_ns) {
-		s->idle(s->idle_cls, s);
-	} else if (!s->lingering) {
-		s->lingering = true;
-		s->lnext = h->lingering;
-		h->lingering = s;
-	}
-}
-
-/* Creators of bodies that have lingered long enough are told. */
-static void linger_sweep(struct kp_http *h, uint64_t now)
-{
-	struct kp_http_shared *s = h->lingering, *next;
-
-	for (; s; s = next) {
-		next = s->lnext;
-		if (now >= s->keep_until_ns) {
-			unlinger(h, s);
-			s->idle(s->idle_cls, s);
-		}
-	}
-}
-
-void kp_http_shared_put(struct kp_http_shared *s)
-{
-	if (!s || --s->refs)
-		return;
-	unlinger(s->b->h, s);
-	MHD_destroy_response(s->resp);	/* the body goes with MHD's last reference */
-	free(s);
-}
-
-void kp_http_shared_on_idle(struct kp_http_shared *s,
-			    void (*fn)(void *cls, struct kp_http_shared *s), void *cls,
-			    uint64_t keep_until_ns)
-{
-	s->idle = fn;
-	s->idle_cls = cls;
-	s->keep_until_ns = keep_until_ns;
-}
-
-unsigned int kp_http_shared_users(const struct kp_http_shared *s)
-{
-	return s->users;
-}
-
-size_t kp_http_shared_len(const struct kp_http_shared *s)
-{
-	return s->b->len;
-}
-
-unsigned int kp_http_shared_alive(const struct kp_http *h)
-{
-	return h->shared_alive;
-}
-
 /* Route and run the handler; *@allow is set for a 405. */
 static void dispatch(struct kp_http *h, struct MHD_Connection *conn, const char *url,
 		     const char *method, struct kp_http_resp *r, const char **allow)
@@ -374,7 +186,7 @@ static struct MHD_Response *own_or_busy(struct kp_http *h, struct kp_http_resp *
 		if (!r->body)
 			return NULL;
 	}
-	return own_response(h, r->body, r->len);
+	return kp_http_own_response(h, r->body, r->len);
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, const struct kp_http_resp *r,
@@ -387,7 +199,8 @@ static enum MHD_Result queue(struct MHD_Connection *conn, const struct kp_http_r
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	if (r->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Bearer realm=\"kpulse\"");
+					r->www_authenticate ? r->www_authenticate
+							    : "Bearer realm=\"kpulse\"");
 	if (r->status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	ret = MHD_queue_response(conn, r->status, resp);
@@ -415,8 +228,7 @@ static enum MHD_Result answer(struct kp_http *h, struct MHD_Connection *conn,
 			kp_http_shared_put(s);
 			return ret;
 		}
-		s->users++;
-		unlinger(h, s);
+		kp_http_shared_used(h, s);
 		*state = s;	/* the handler's reference, put when the request completes */
 		return ret;
 	}
@@ -427,18 +239,36 @@ static enum MHD_Result answer(struct kp_http *h, struct MHD_Connection *conn,
 	return queue(conn, r, resp, allow);
 }
 
+/* A browser sends Origin on cross-site requests; one that names another
+ * site than the one asked is refused, whatever the route (a page elsewhere
+ * must not drive this API with the user's credentials). */
+static bool cross_origin(struct kp_http *h, struct MHD_Connection *conn, struct kp_http_resp *r)
+{
+	const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+
+	if (!origin || kp_http_same_origin(origin, host, kp_http_web_tls(h)))
+		return false;
+	kp_guard__count(h->guard, KP_HTTP_REJ_CROSS_ORIGIN);
+	kp_http_error(r, MHD_HTTP_FORBIDDEN, "cross-origin request refused: the Origin header "
+		      "names another site than this server");
+	return true;
+}
+
 /* MHD calls this once the headers are in, then for each piece of a body
  * (discarded: bodies are never buffered), then once more at the end of
  * the request: the answer is queued then, not earlier, because MHD 0.9.75
- * closes a connection whose response came before the request ended. */
-static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
-			      const char *url, const char *method,
-			      const char *version, const char *upload_data,
-			      size_t *upload_size, void **state)
+ * closes a connection whose response came before the request ended. A
+ * request waiting for its basic-auth verdict is suspended, and MHD calls
+ * this again once it is resumed. */
+enum MHD_Result kp_http_handle(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version,
+			       const char *upload_data, size_t *upload_size, void **state)
 {
 	struct kp_http *h = cls;
 	struct kp_http_resp r = { 0 };
 	const char *allow = NULL;
+	int auth;
 
 	(void)version;
 	(void)upload_data;
@@ -454,25 +284,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	dispatch(h, conn, url, method, &r, &allow);
+	auth = kp_http_web_auth(h, conn, &r);
+	if (auth < 0)
+		return MHD_YES;
+	if (auth > 0 && !cross_origin(h, conn, &r))
+		dispatch(h, conn, url, method, &r, &allow);
 	return answer(h, conn, &r, allow, state);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **state,
-		      enum MHD_RequestTerminationCode toe)
+void kp_http_completed(void *cls, struct MHD_Connection *conn, void **state,
+		       enum MHD_RequestTerminationCode toe)
 {
 	struct kp_http *h = cls;
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	if (*state && *state != &headers_in && *state != &answered) {
-		struct kp_http_shared *s = *state;
-
-		/* the last user done while its creator still holds it */
-		if (!--s->users && s->refs > 1)
-			went_idle(h, s, kp_now_mono_ns());
-		kp_http_shared_put(s);
-	}
+	if (*state && *state != &headers_in && *state != &answered)
+		kp_http_shared_done(h, *state, kp_now_mono_ns());
 	*state = NULL;
 	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		kp_guard__count(h->guard, KP_HTTP_REJ_IDLE_TIMEOUT);
@@ -480,8 +308,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 		kp_guard__done(h->guard, ci->socket_context, now_ms());
 }
 
-static void connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-		       enum MHD_ConnectionNotificationCode code)
+void kp_http_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			enum MHD_ConnectionNotificationCode code)
 {
 	struct kp_http *h = cls;
 	const union MHD_ConnectionInfo *fd, *addr;
@@ -496,6 +324,7 @@ static void connection(void *cls, struct MHD_Connection *conn, void **socket_con
 	if (!fd)
 		return;
 	setsockopt(fd->connect_fd, SOL_SOCKET, SO_SNDBUF, &(int){ CONN_SNDBUF }, sizeof(int));
+	kp_http_web_connection(h, conn);
 	*socket_context = kp_guard__open(h->guard, fd->connect_fd,
 					 addr ? addr->client_addr : NULL,
 					 sizeof(struct sockaddr_storage), now_ms());
@@ -508,41 +337,44 @@ static void shut(void *cls, int fd)
 	shutdown(fd, SHUT_RDWR);
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+int kp_http_check_web_config(const char *path, char *msg, size_t len)
 {
-	(void)cls;
-	(void)fmt;
-	(void)ap;	/* client misbehaviour is answered, not logged */
+	struct kp_webcfg w;
+	int ret = kp_webcfg_load(path, &w, msg, len);
+
+	if (ret)
+		return ret;
+	snprintf(msg, len, "%s: ok (%s%s, %u basic-auth users)", path,
+		 w.tls ? "TLS" : "plain HTTP",
+		 w.client_auth == KP_CLIENT_NONE ? "" : " with client certificates", w.n_users);
+	kp_webcfg_free(&w);
+	return 0;
 }
 
-int kp_http__start(struct kp_http **out, int listen_fd,
-		   const struct kp_http_route *routes, void *ctx)
+int kp_http__start(struct kp_http **out, int listen_fd, const char *web_config,
+		   const struct kp_http_route *routes, void *ctx, char *why, size_t whylen)
 {
 	struct kp_http *h = calloc(1, sizeof(*h));
+	int ret;
 
-	if (!h)
-		return -ENOMEM;
-	h->routes = routes;
-	h->ctx = ctx;
-	h->guard = kp_guard__new(&kp_guard_default_limits, shut, h);
-	if (!h->guard) {
-		free(h);
+	if (!h) {
+		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				handle, h,
-				MHD_OPTION_LISTEN_SOCKET, listen_fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_CONNECTIONS,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-				MHD_OPTION_NOTIFY_CONNECTION, connection, h,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				MHD_OPTION_END);
-	if (!h->d) {
+	h->routes = routes;
+	h->ctx = ctx;
+	h->listen_fd = listen_fd;
+	h->epfd = -1;
+	h->guard = kp_guard__new(&kp_guard_default_limits, shut, h);
+	ret = h->guard ? kp_http_web_start(h, web_config, why, whylen) : -ENOMEM;
+	if (ret) {
+		if (!h->guard)
+			snprintf(why, whylen, "out of memory");
+		h->listen_fd = -1;	/* the caller still owns it */
+		kp_http_web_stop(h);
 		kp_guard__free(h->guard);
 		free(h);
-		return -EIO;
+		return ret;
 	}
 	*out = h;
 	return 0;
@@ -552,7 +384,7 @@ void kp_http__stop(struct kp_http *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	kp_http_web_stop(h);
 	kp_guard__free(h->guard);
 	free(h);
 }
@@ -597,31 +429,35 @@ void *kp_http__health(const struct kp_http *h)
 
 int kp_http__poll_fd(const struct kp_http *h)
 {
-	const union MHD_DaemonInfo *i =
-		MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-
-	return i ? i->epoll_fd : -1;
+	return h->epfd;
 }
 
-/* MHD's next timeout, or the guard's next deadline if sooner */
+/* The soonest of every daemon's timeout, the guard's next deadline, a
+ * lingering body's end and the next look at the web config. */
 int kp_http__timeout_ms(const struct kp_http *h)
 {
-	MHD_UNSIGNED_LONG_LONG t;
-	uint64_t next = kp_guard__next_ms(h->guard), now = now_ms();
+	uint64_t next = kp_guard__next_ms(h->guard), now = now_ms(), t = 60000, x;
+	MHD_UNSIGNED_LONG_LONG mt;
 
-	if (MHD_get_timeout(h->d, &t) != MHD_YES)
-		t = 60000;
-	for (const struct kp_http_shared *s = h->lingering; s; s = s->lnext)
-		if (s->keep_until_ns / 1000000ull + 1 < next)
-			next = s->keep_until_ns / 1000000ull + 1;
+	if (MHD_get_timeout(h->cur->d, &mt) == MHD_YES && mt < t)
+		t = mt;
+	for (unsigned int i = 0; i < h->n_old; i++)
+		if (MHD_get_timeout(h->old[i]->d, &mt) == MHD_YES && mt < t)
+			t = mt;
+	x = kp_http_linger_next_ms(h);
+	next = x < next ? x : next;
+	x = kp_http_web_next_ms(h);
+	next = x < next ? x : next;
 	if (next != UINT64_MAX)
 		t = next <= now ? 0 : next - now < t ? next - now : t;
-	return t > 60000 ? 60000 : (int)t;
+	return (int)t;
 }
 
 void kp_http__run(struct kp_http *h)
 {
-	MHD_run(h->d);
-	kp_guard__sweep(h->guard, now_ms());
-	linger_sweep(h, kp_now_mono_ns());
+	uint64_t now = now_ms();
+
+	kp_http_web_run(h, now);
+	kp_guard__sweep(h->guard, now);
+	kp_http_linger_sweep(h, kp_now_mono_ns());
 }

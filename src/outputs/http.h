@@ -25,6 +25,7 @@ struct kp_http_resp {
 	/* instead of body: a shared body; the server takes over this
 	 * reference and puts it once the response is sent */
 	struct kp_http_shared *shared;
+	const char *www_authenticate;	/* a 401's challenge; NULL: Bearer */
 };
 
 struct kp_http_req {
@@ -53,9 +54,16 @@ struct kp_http_route {
  * socket, or -1 with a one-line reason in @why. */
 int kp_http_listen(const char *spec, char *why, size_t whylen);
 
-int kp_http__start(struct kp_http **out, int listen_fd,
-		   const struct kp_http_route *routes, void *ctx);
+/* Serve @routes on @listen_fd (taken over on success) as the web config
+ * file @web_config says (NULL: plain HTTP, no users): TLS, client
+ * certificates, basic auth; the file and those it names are watched and a
+ * change applied without a restart. On error, one line in @why. */
+int kp_http__start(struct kp_http **out, int listen_fd, const char *web_config,
+		   const struct kp_http_route *routes, void *ctx, char *why, size_t whylen);
 void kp_http__stop(struct kp_http *h);
+/* Load web config @path as the server would: 0 with a summary line in
+ * @msg, or a negative errno with the error there. */
+int kp_http_check_web_config(const char *path, char *msg, size_t len);
 /* fd to poll for readiness, then call kp_http__run; and the longest the
  * caller may sleep before calling run again (ms, -1 = no limit). */
 int kp_http__poll_fd(const struct kp_http *h);

@@ -24,6 +24,9 @@ const char *const kp_http_reject_names[KP_HTTP_REJ_N] = {
 	[KP_HTTP_REJ_RESPONSE_TIMEOUT] = "response_timeout",
 	[KP_HTTP_REJ_IDLE_TIMEOUT] = "idle_timeout",
 	[KP_HTTP_REJ_MEMORY] = "memory",
+	[KP_HTTP_REJ_UNAUTHORIZED] = "unauthorized",
+	[KP_HTTP_REJ_AUTH_BUSY] = "auth_busy",
+	[KP_HTTP_REJ_CROSS_ORIGIN] = "cross_origin",
 };
 
 const struct kp_guard_limits kp_guard_default_limits = {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Why a connection was refused or cut, or a request answered 503; the
+/* Why a connection was refused or cut, or a request refused; the
  * label values of kpulse_http_rejected_total{reason}. */
 enum kp_http_reject {
 	KP_HTTP_REJ_CONNECTIONS,	/* table full, nothing could give way */
@@ -22,6 +22,9 @@ enum kp_http_reject {
 	KP_HTTP_REJ_RESPONSE_TIMEOUT,	/* response not sent by the deadline */
 	KP_HTTP_REJ_IDLE_TIMEOUT,	/* a response made no progress (never read) */
 	KP_HTTP_REJ_MEMORY,		/* 503: response memory at its bound */
+	KP_HTTP_REJ_UNAUTHORIZED,	/* 401: no or wrong basic-auth credentials */
+	KP_HTTP_REJ_AUTH_BUSY,		/* 503: too many password checks waiting */
+	KP_HTTP_REJ_CROSS_ORIGIN,	/* 403: Origin names another site */
 	KP_HTTP_REJ_N,
 };
 

@@ -10,4 +10,10 @@
  * "x-gzip" or "*" with a q-value above 0, unless gzip itself is q=0. */
 bool kp_http_accepts_gzip(const char *accept_encoding);
 
+/* Does an Origin header name this server, asked for as @host (the Host
+ * header; NULL absent) over TLS or not? Scheme, host and port must all
+ * match (a missing port is the scheme's default); "null", and anything
+ * malformed, is another site. */
+bool kp_http_same_origin(const char *origin, const char *host, bool tls);
+
 #endif

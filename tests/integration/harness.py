@@ -131,8 +131,10 @@ class Daemon:
     readable while it runs (stderr()) and never a full pipe that would
     block it."""
 
-    def __init__(self, *args, env=None, wrap=None):
-        """`wrap`: argv put before kpulse's, one that execs it (nsenter)."""
+    def __init__(self, *args, env=None, wrap=None, ready=None):
+        """`wrap`: argv put before kpulse's, one that execs it (nsenter).
+        `ready(daemon) -> bool` tells when it serves (default: a plain
+        HTTP GET /health answers)."""
         self.port = free_port()
         self.args = ["--listen", "127.0.0.1:%d" % self.port, "--interval", "1s"] + list(args)
         e = dict(os.environ)
@@ -148,6 +150,12 @@ class Daemon:
             if self.proc.poll() is not None:
                 raise RuntimeError("kpulse exited %d: %s" % (self.proc.returncode,
                                                              self.stderr()))
+            if ready:
+                if ready(self):
+                    OWNED.update(prog_ids_of(self.proc.pid))
+                    return
+                time.sleep(0.1)
+                continue
             try:
                 self.get("/health")
                 OWNED.update(prog_ids_of(self.proc.pid))
