@@ -19,6 +19,7 @@
 struct kp_alerts {
 	struct kp_alerts_opts o;
 	char token[KP_CFG_TEXT_MAX];
+	uint64_t seed;			/* id_seed at creation */
 	struct kp_rule *rules;
 	unsigned int n_rules;
 	struct kp_alert *active;	/* uthash by key */
@@ -87,6 +88,7 @@ struct kp_alerts *kp_alerts__new(const struct kp_alerts_opts *o, kp_alerts_event
 	if (!e)
 		return NULL;
 	kp_alerts__set_opts(e, o);
+	e->seed = o->id_seed;
 	e->fn = fn;
 	e->ctx = ctx;
 	return e;
@@ -209,9 +211,9 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return (h ^ 0xff) * FNV_PRIME;	/* a separator no string contains */
 }
 
-static uint64_t alert_key(const char *rule, const struct kp_label *labels)
+static uint64_t alert_key(uint64_t seed, const char *rule, const struct kp_label *labels)
 {
-	uint64_t h = fnv(FNV_OFFSET, rule);
+	uint64_t h = fnv(FNV_OFFSET ^ seed, rule);
 
 	for (const struct kp_label *l = labels; l && l->name; l++)
 		h = fnv(fnv(h, l->name), l->value ? l->value : "");
@@ -276,7 +278,7 @@ void kp_alerts_put(struct kp_alerts_sink *s, const struct kp_label *labels, doub
 		return;
 	if (r->scope == KP_SCOPE_NODE)
 		labels = NULL;
-	key = alert_key(r->name, labels);
+	key = alert_key(e->seed, r->name, labels);
 	HASH_FIND(hh, e->active, &key, sizeof(key), a);
 	if (a) {
 		if (a->seen_gen == e->gen)
@@ -383,12 +385,12 @@ int kp_alerts__ack(struct kp_alerts *e, const char *id, const char *token, uint6
 {
 	struct kp_alert *a;
 
-	if (e->token[0]) {
-		if (!token || !*token)
-			return -EACCES;
-		if (!token_equal(e->token, token))
-			return -EPERM;
-	}
+	if (!e->token[0])
+		return -ENOKEY;
+	if (!token || !*token)
+		return -EACCES;
+	if (!token_equal(e->token, token))
+		return -EPERM;
 	a = find_active(e, id);
 	if (!a)
 		return find_resolved(e, id) ? -EBUSY : -ENOENT;

@@ -5,8 +5,9 @@
  *
  * An alert is one rule applied to one instance of its scope: the node, or
  * one container matching the rule's glob. Its id is stable (a hash of the
- * rule name and the instance labels), so the same container crossing the
- * same rule again gets the same id.
+ * host's id seed, the rule name and the instance labels), so the same
+ * container crossing the same rule again gets the same id, and another
+ * host's ids cannot be guessed from the rule and labels alone.
  *
  *   inactive --value past threshold--> pending --still past clear after
  *   `for`, and past threshold--> firing --value back past clear--> resolved
@@ -85,7 +86,8 @@ typedef void (*kp_alerts_event_fn)(void *ctx, const struct kp_alert_event *ev);
 struct kp_alerts_opts {
 	unsigned int max_active;	/* more alerts are dropped, and counted */
 	uint64_t resend_ns;		/* 0: never resend */
-	const char *admin_token;	/* NULL or "": acks need no token */
+	const char *admin_token;	/* NULL or "": acks are refused */
+	uint64_t id_seed;		/* the host's identity; taken at _new only */
 };
 
 struct kp_alerts;
@@ -119,6 +121,7 @@ void kp_alerts__eval(struct kp_alerts *e, uint64_t now_ns, kp_alerts_sample_fn s
 bool kp_alerts_match(const char *pattern, const struct kp_label *labels);
 
 /* Acknowledge alert @id. 0 on success (also when already acknowledged);
+ * -ENOKEY when no admin token is configured (acks are off);
  * -EACCES: a token is configured and @token is NULL or empty (401);
  * -EPERM: wrong token (403); -ENOENT: no such alert (404); -EBUSY: the
  * alert is pending or resolved, nothing to acknowledge (409). On any error

@@ -88,6 +88,30 @@ static void set_labels(struct kp_alerting *a, const struct kp_config *cfg)
 	}
 }
 
+/* The host's identity, folded into alert ids so that another host's ids
+ * cannot be guessed: /etc/machine-id, else this boot's random id (neither
+ * is known off the host). */
+static uint64_t host_seed(void)
+{
+	static const char *const files[] = { "/etc/machine-id", "/proc/sys/kernel/random/boot_id" };
+	uint64_t h = 0xcbf29ce484222325ull;
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f = fopen(files[i], "re");
+		size_t n = f ? fread(buf, 1, sizeof(buf), f) : 0;
+
+		if (f)
+			fclose(f);
+		if (n < 16)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			h = (h ^ (unsigned char)buf[k]) * 0x100000001b3ull;
+		return h;
+	}
+	return 0;
+}
+
 static void engine_opts(const struct kp_config *cfg, struct kp_alerts_opts *o)
 {
 	o->max_active = cfg->max_alerts;
@@ -105,6 +129,7 @@ int kp_alerting__new(struct kp_alerting **out, const struct kp_config *cfg,
 	if (!a)
 		return -ENOMEM;
 	engine_opts(cfg, &o);
+	o.id_seed = host_seed();
 	snprintf(a->generator_url, sizeof(a->generator_url), "%s", generator_url ? generator_url : "");
 	a->log_format = cfg->log_format;
 	set_labels(a, cfg);
@@ -269,6 +294,11 @@ unsigned int kp_alerting__ack(struct kp_alerting *a, const char *id, const char 
 		return 401;
 	case -EPERM:
 		*msg = "wrong admin token";
+		return 403;
+	case -ENOKEY:
+		*msg = "acknowledgements are off: set admin_token in the config file (kpulse daemon "
+		       "--config FILE) and send it as 'Authorization: Bearer <token>' or "
+		       "'X-Kpulse-Token: <token>'";
 		return 403;
 	case -EBUSY:
 		*msg = "the alert is not firing (pending or resolved): nothing to acknowledge";

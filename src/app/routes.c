@@ -24,6 +24,7 @@
 #include "outputs/scrape_cache.h"
 
 #define SCRAPE_FRESH_NS 50000000ull
+#define KP_ACK_TOKEN_MAX 256	/* a longer X-Kpulse-Token is cut, so never matches */
 
 /* Maps read, and the windows fed, as of now (at most every 50 ms). */
 static void fresh(struct kp_routes_ctx *d, bool windows)
@@ -152,8 +153,8 @@ static void h_alerts(void *ctx, const struct kp_http_req *req, struct kp_http_re
 static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct kp_routes_ctx *d = ctx;
-	const char *msg = "no such endpoint";
-	char id[64];
+	const char *msg = "no such endpoint", *token;
+	char id[64], bearer[KP_ACK_TOKEN_MAX + 8];
 	json_t *alert;
 	unsigned int status;
 
@@ -161,7 +162,12 @@ static void h_alert_ack(void *ctx, const struct kp_http_req *req, struct kp_http
 		kp_http_error(r, 404, msg);
 		return;
 	}
-	status = kp_alerting__ack(d->al, id, kp_http_header(req, "Authorization"),
+	/* with basic auth the Authorization header carries the user's
+	 * credentials: the token comes as X-Kpulse-Token then */
+	token = kp_http_header(req, "X-Kpulse-Token");
+	if (token)
+		snprintf(bearer, sizeof(bearer), "Bearer %s", token);
+	status = kp_alerting__ack(d->al, id, token ? bearer : kp_http_header(req, "Authorization"),
 				  kp_now_mono_ns(), &alert, &msg);
 	if (alert)
 		kp_http_json(r, status, alert);

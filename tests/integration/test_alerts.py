@@ -24,6 +24,19 @@ RULE = "KpulseTestRunqHigh"
 TOKEN = "test-admin-token-0123"
 
 
+def bare_id(rule, labels):
+    """The alert id kpulse used before host identities: FNV-1a of the rule
+    name and the labels in order, the same on every host."""
+    def fnv(h, text):
+        for b in text.encode():
+            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+        return ((h ^ 0xff) * 0x100000001b3) & 0xffffffffffffffff
+    key = fnv(0xcbf29ce484222325, rule)
+    for name, value in labels.items():
+        key = fnv(fnv(key, name), value)
+    return "%016x" % key
+
+
 def http_json(url, method="GET", headers=None, timeout=5):
     req = urllib.request.Request(url, method=method, headers=headers or {})
     with urllib.request.urlopen(req, timeout=timeout) as r:
@@ -164,8 +177,9 @@ receivers:
                 return a
         return None
 
-    def post_ack(self, alert_id, token=None):
+    def post_ack(self, alert_id, token=None, extra=None):
         headers = {"Authorization": "Bearer " + token} if token is not None else {}
+        headers.update(extra or {})
         try:
             status, _, body = self.d.get("/api/v1/alerts/%s/ack" % alert_id, "POST", headers)
         except urllib.error.HTTPError as e:
@@ -217,8 +231,14 @@ receivers:
         self.assertEqual(status, 401, body)
         status, body = self.post_ack(firing["id"], "not-the-token")
         self.assertEqual(status, 403, body)
+        # a page on another site cannot ack, even with the token
+        status, body = self.post_ack(firing["id"], TOKEN, {"Origin": "http://evil.example"})
+        self.assertEqual(status, 403, body)
+        self.assertIn("cross-origin", body["error"])
         self.assertFalse(self.our_alert("firing")["acknowledged"])
         self.assertEqual(self.post_ack("0123456789abcdef", TOKEN)[0], 404)
+        # the id is not the bare hash of rule and labels: the host is in it
+        self.assertNotEqual(firing["id"], bare_id(RULE, firing["labels"]))
         status, body = self.post_ack(firing["id"], TOKEN)
         self.assertEqual(status, 200, body)
         self.assertTrue(body["acknowledged"])
@@ -329,6 +349,12 @@ receivers:
             self.d.proc.send_signal(signal.SIGHUP)
             wait_for("the removal logged",
                      lambda: "the reload removes 'admin_token'" in self.d.stderr(), 10)
+            # no token configured: acks are off, and the answer says how to
+            # turn them on
+            for token in (None, "anything", TOKEN):
+                status, body = self.post_ack("0123456789abcdef", token)
+                self.assertEqual(status, 403, body)
+                self.assertIn("admin_token", body["error"])
         finally:
             with open(self.config, "w") as f:
                 f.write(good)

@@ -462,17 +462,51 @@ static void test_ack_and_token(void **s)
 	kp_alerts__free(e);
 }
 
+/* Safe by default: without an admin token acks are off, whatever is sent. */
 static void test_ack_without_token_configured(void **s)
 {
 	struct kp_rule r = mkrule("RunqHigh", 50, 25, 0);
 	struct kp_alerts *e = engine(&r, 1, "", 0);
+	const char *id;
 
 	(void)s;
 	set("RunqHigh", "web", 60);
 	eval(e, 0);
-	assert_int_equal(kp_alerts__ack(e, alert_of(e, "RunqHigh", "web")->id, NULL, S), 0);
-	assert_true(alert_of(e, "RunqHigh", "web")->acked);
+	id = alert_of(e, "RunqHigh", "web")->id;
+	assert_int_equal(kp_alerts__ack(e, id, NULL, S), -ENOKEY);
+	assert_int_equal(kp_alerts__ack(e, id, "", S), -ENOKEY);
+	assert_int_equal(kp_alerts__ack(e, id, "anything-at-all", S), -ENOKEY);
+	assert_false(alert_of(e, "RunqHigh", "web")->acked);
 	kp_alerts__free(e);
+}
+
+/* The same rule and labels give the same id on one host (one seed) and
+ * another id on another host. */
+static void test_ids_depend_on_host(void **s)
+{
+	struct kp_rule r = mkrule("RunqHigh", 50, 25, 0);
+	struct kp_alerts_opts o = { .max_active = 10, .id_seed = 0x1234 };
+	struct kp_alerts *a = kp_alerts__new(&o, on_event, NULL), *b, *c;
+	char ida[17];
+
+	(void)s;
+	o.id_seed = 0x5678;
+	b = kp_alerts__new(&o, on_event, NULL);
+	o.id_seed = 0x1234;
+	c = kp_alerts__new(&o, on_event, NULL);
+	assert_int_equal(kp_alerts__set_rules(a, &r, 1, 0), 0);
+	assert_int_equal(kp_alerts__set_rules(b, &r, 1, 0), 0);
+	assert_int_equal(kp_alerts__set_rules(c, &r, 1, 0), 0);
+	set("RunqHigh", "web", 60);
+	eval(a, 0);
+	eval(b, 0);
+	eval(c, 0);
+	snprintf(ida, sizeof(ida), "%s", alert_of(a, "RunqHigh", "web")->id);
+	assert_string_not_equal(ida, alert_of(b, "RunqHigh", "web")->id);
+	assert_string_equal(ida, alert_of(c, "RunqHigh", "web")->id);
+	kp_alerts__free(a);
+	kp_alerts__free(b);
+	kp_alerts__free(c);
 }
 
 static void test_resend_interval(void **s)
@@ -716,6 +750,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stable_ids, setup),
 		cmocka_unit_test_setup(test_ack_and_token, setup),
 		cmocka_unit_test_setup(test_ack_without_token_configured, setup),
+		cmocka_unit_test_setup(test_ids_depend_on_host, setup),
 		cmocka_unit_test_setup(test_resend_interval, setup),
 		cmocka_unit_test_setup(test_bounds, setup),
 		cmocka_unit_test_setup(test_rule_reload, setup),
