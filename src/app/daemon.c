@@ -115,6 +115,7 @@ static void reload(struct daemon *d)
 	struct kp_config *nc;
 	char err[512];
 
+	kp_http__reload_web(d->http);	/* the web config, whatever the config says */
 	if (!d->config_path) {
 		kp_info("SIGHUP: no --config file to re-read");
 		return;

@@ -64,6 +64,9 @@ void kp_http__stop(struct kp_http *h);
 /* Load web config @path as the server would: 0 with a summary line in
  * @msg, or a negative errno with the error there. */
 int kp_http_check_web_config(const char *path, char *msg, size_t len);
+/* Re-read the web config and the files it names at the next run, changed
+ * or not (SIGHUP); a file that does not load changes nothing. */
+void kp_http__reload_web(struct kp_http *h);
 /* fd to poll for readiness, then call kp_http__run; and the longest the
  * caller may sleep before calling run again (ms, -1 = no limit). */
 int kp_http__poll_fd(const struct kp_http *h);

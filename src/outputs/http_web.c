@@ -1,7 +1,8 @@
 /* http_web.c - the HTTP server as the web config says: plain HTTP, or TLS
  * with its certificate, client-certificate policy and versions; basic
  * auth in front of every route. The config and the files it names are
- * looked at once a second; a change is applied without a restart: users at
+ * looked at once a second, and re-read on SIGHUP; a change is applied
+ * without a restart: users at
  * once, TLS settings by starting a new libmicrohttpd daemon on the same
  * listening socket and letting the old one finish its connections
  * (MHD_quiesce_daemon), so a rotated certificate is served from the next
@@ -249,6 +250,15 @@ void kp_http_web_run(struct kp_http *h, uint64_t now_ms)
 	MHD_run(h->cur->d);
 	drain(h);
 	check(h, now_ms);
+}
+
+void kp_http__reload_web(struct kp_http *h)
+{
+	if (!h->web_path)
+		return;
+	memset(h->stamp, 0xff, sizeof(h->stamp));	/* no file looks like this */
+	h->web_error[0] = 0;				/* a refusal is logged again */
+	h->next_check_ms = 0;
 }
 
 uint64_t kp_http_web_next_ms(const struct kp_http *h)

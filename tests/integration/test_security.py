@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -244,6 +245,27 @@ class TlsBasicAuthTest(unittest.TestCase):
             c.request("GET", "/metrics", headers=basic(USER, PASSWORD))
             c.getresponse().read()
 
+    def curl(self, *args):
+        """curl's exit code and the HTTP status it printed."""
+        p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                            "--max-time", "5", "--cacert", os.path.join(self.tmp, "ca.crt")]
+                           + list(args), capture_output=True, text=True)
+        return p.returncode, p.stdout
+
+    def test_curl(self):
+        """The same with curl (GnuTLS or OpenSSL, as Debian builds it)."""
+        url = "https://127.0.0.1:%d/metrics" % self.d.port
+        self.assertEqual(self.curl(url), (0, "401"))
+        self.assertEqual(self.curl("-u", USER + ":wrong", url), (0, "401"))
+        self.assertEqual(self.curl("-u", "%s:%s" % (USER, PASSWORD), url), (0, "200"))
+        self.assertEqual(self.curl("-u", "%s:%s" % (USER, PASSWORD), "--compressed", url),
+                         (0, "200"))
+        # plain HTTP on the TLS port: curl gets no HTTP answer
+        rc, code = self.curl("-u", "%s:%s" % (USER, PASSWORD),
+                             "http://127.0.0.1:%d/metrics" % self.d.port)
+        self.assertNotEqual(rc, 0)
+        self.assertEqual(code, "000")
+
     def test_wrong_password_flood_does_not_block_scrapes(self):
         """Each wrong password costs a bcrypt (~70 ms) on a worker thread,
         a bounded number at a time: an authorised scraper is still
@@ -310,6 +332,10 @@ class TlsBasicAuthTest(unittest.TestCase):
             self.assertEqual(peer_cert(self.d.port, self.ctx), after)
             self.assertEqual(self.d.proc.pid, pid)
             self.assertIsNone(self.d.proc.poll())
+            # SIGHUP re-reads it even unchanged: refused (and logged) again
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait("the refusal logged again after SIGHUP",
+                 lambda: self.d.stderr().count("keeping the running TLS") == 2, 10)
         finally:
             write(os.path.join(self.tmp, "server.key"), orig_key)
             write(os.path.join(self.tmp, "server.crt"), orig_cert)
