@@ -385,12 +385,14 @@ int kp_alerts__ack(struct kp_alerts *e, const char *id, const char *token, uint6
 {
 	struct kp_alert *a;
 
-	if (!e->token[0])
-		return -ENOKEY;
-	if (!token || !*token)
+	if (!e->token[0]) {
+		if (!e->o.open)
+			return -ENOKEY;
+	} else if (!token || !*token) {
 		return -EACCES;
-	if (!token_equal(e->token, token))
+	} else if (!token_equal(e->token, token)) {
 		return -EPERM;
+	}
 	a = find_active(e, id);
 	if (!a)
 		return find_resolved(e, id) ? -EBUSY : -ENOENT;

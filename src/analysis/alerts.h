@@ -86,7 +86,8 @@ typedef void (*kp_alerts_event_fn)(void *ctx, const struct kp_alert_event *ev);
 struct kp_alerts_opts {
 	unsigned int max_active;	/* more alerts are dropped, and counted */
 	uint64_t resend_ns;		/* 0: never resend */
-	const char *admin_token;	/* NULL or "": acks are refused */
+	const char *admin_token;	/* NULL or "": acks are refused... */
+	bool open;			/* ...unless this is set: then anyone may ack */
 	uint64_t id_seed;		/* the host's identity; taken at _new only */
 };
 
@@ -121,7 +122,8 @@ void kp_alerts__eval(struct kp_alerts *e, uint64_t now_ns, kp_alerts_sample_fn s
 bool kp_alerts_match(const char *pattern, const struct kp_label *labels);
 
 /* Acknowledge alert @id. 0 on success (also when already acknowledged);
- * -ENOKEY when no admin token is configured (acks are off);
+ * -ENOKEY when no admin token is configured (acks are off) and the
+ * engine is not open;
  * -EACCES: a token is configured and @token is NULL or empty (401);
  * -EPERM: wrong token (403); -ENOENT: no such alert (404); -EBUSY: the
  * alert is pending or resolved, nothing to acknowledge (409). On any error

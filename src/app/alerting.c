@@ -117,6 +117,7 @@ static void engine_opts(const struct kp_config *cfg, struct kp_alerts_opts *o)
 	o->max_active = cfg->max_alerts;
 	o->resend_ns = cfg->receivers.resend_ns;
 	o->admin_token = cfg->admin_token;
+	o->open = cfg->acks_open;
 }
 
 int kp_alerting__new(struct kp_alerting **out, const struct kp_config *cfg,
@@ -298,7 +299,8 @@ unsigned int kp_alerting__ack(struct kp_alerting *a, const char *id, const char 
 	case -ENOKEY:
 		*msg = "acknowledgements are off: set admin_token in the config file (kpulse daemon "
 		       "--config FILE) and send it as 'Authorization: Bearer <token>' or "
-		       "'X-Kpulse-Token: <token>'";
+		       "'X-Kpulse-Token: <token>', or set acks_open: on to let anyone who "
+		       "reaches the port acknowledge";
 		return 403;
 	case -EBUSY:
 		*msg = "the alert is not firing (pending or resolved): nothing to acknowledge";

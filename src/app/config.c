@@ -221,6 +221,8 @@ static const struct field top_fields[] = {
 	  NULL, NULL, NULL, APPLY_RELOAD },
 	{ "admin_token", F_STR, OFF(struct kp_config, admin_token), SZ(struct kp_config, admin_token), 0, NULL,
 	  0, 0, NULL, check_token, NULL, APPLY_RELOAD },
+	{ "acks_open", F_ENUM, OFF(struct kp_config, acks_open), 0, 0, "off", 0, 0, on_off,
+	  NULL, NULL, APPLY_RELOAD },
 	{ "log_format", F_ENUM, OFF(struct kp_config, log_format), 0, 0, "text", 0, 0, log_formats,
 	  NULL, NULL, APPLY_RELOAD },
 	{ "bpf_stats", F_ENUM, OFF(struct kp_config, bpf_stats), 0, 0, "sampled", 0, 0, bpf_stats_modes,

@@ -78,7 +78,8 @@ struct kp_config {
 	unsigned int max_ports;
 	unsigned int rtt_sample;	/* tcp_probe: one segment in this many */
 	unsigned int max_alerts;	/* active alerts kept; more are dropped */
-	char admin_token[KP_CFG_TEXT_MAX];	/* "" = acks need no token */
+	char admin_token[KP_CFG_TEXT_MAX];	/* "" = acks are off (403) ... */
+	int acks_open;		/* ... unless this is 1: then they need no token */
 	enum kp_log_format log_format;
 	int bpf_stats;		/* enum kp_bpf_stats (loader.h) */
 	char user[KP_CFG_NAME_MAX];	/* run as this user once attached; "" stay */

@@ -355,6 +355,17 @@ receivers:
                 status, body = self.post_ack("0123456789abcdef", token)
                 self.assertEqual(status, 403, body)
                 self.assertIn("admin_token", body["error"])
+            # opened on purpose: no token needed (an unknown id is a 404
+            # now, not a 403); a foreign Origin is still refused
+            n = self.d.stderr().count("config: reloaded")
+            with open(self.config, "w") as f:
+                f.write("\n".join(l for l in good.splitlines()
+                                  if not l.startswith("admin_token")) + "\nacks_open: on\n")
+            self.d.proc.send_signal(signal.SIGHUP)
+            wait_for("the reload", lambda: self.d.stderr().count("config: reloaded") > n, 10)
+            self.assertEqual(self.post_ack("0123456789abcdef", None)[0], 404)
+            self.assertEqual(self.post_ack("0123456789abcdef", None,
+                                           {"Origin": "http://evil.example"})[0], 403)
         finally:
             with open(self.config, "w") as f:
                 f.write(good)

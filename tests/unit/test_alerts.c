@@ -480,6 +480,22 @@ static void test_ack_without_token_configured(void **s)
 	kp_alerts__free(e);
 }
 
+/* Configured open on purpose (acks_open: on): no token needed. */
+static void test_ack_open(void **s)
+{
+	struct kp_rule r = mkrule("RunqHigh", 50, 25, 0);
+	struct kp_alerts_opts o = { .max_active = 10, .open = true };
+	struct kp_alerts *e = kp_alerts__new(&o, on_event, NULL);
+
+	(void)s;
+	assert_int_equal(kp_alerts__set_rules(e, &r, 1, 0), 0);
+	set("RunqHigh", "web", 60);
+	eval(e, 0);
+	assert_int_equal(kp_alerts__ack(e, alert_of(e, "RunqHigh", "web")->id, NULL, S), 0);
+	assert_true(alert_of(e, "RunqHigh", "web")->acked);
+	kp_alerts__free(e);
+}
+
 /* The same rule and labels give the same id on one host (one seed) and
  * another id on another host. */
 static void test_ids_depend_on_host(void **s)
@@ -750,6 +766,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stable_ids, setup),
 		cmocka_unit_test_setup(test_ack_and_token, setup),
 		cmocka_unit_test_setup(test_ack_without_token_configured, setup),
+		cmocka_unit_test_setup(test_ack_open, setup),
 		cmocka_unit_test_setup(test_ids_depend_on_host, setup),
 		cmocka_unit_test_setup(test_resend_interval, setup),
 		cmocka_unit_test_setup(test_bounds, setup),

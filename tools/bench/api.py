@@ -13,10 +13,15 @@
    through /proc/PID/clear_refs before it); each as the median over the
    rounds with the range, and P scrapers against 1 as a ratio or a
    difference.
+3. Paced scrapers, as Prometheus servers scrape: P scrapers (curl
+   --parallel, a connection each) that all scrape /metrics at the same
+   instant once every BENCH_EVERY seconds (default 1; synchronised, the
+   worst case), BENCH_BURSTS times, against 1 scraper paced the same way,
+   interleaved, R rounds; the same figures, p50/p99 over every scrape.
 
 usage: tools/bench/api.py [N_CGROUPS=1000] [REQUESTS=300]
 BENCH_PARALLEL=50 BENCH_SECONDS=10 BENCH_ROUNDS=3; BENCH_SEQ=0 skips part 1,
-BENCH_PAR=0 part 2. BENCH_INTERVAL=2s is the daemon's interval (its default).
+BENCH_PAR=0 part 2, BENCH_PACED=0 part 3 (BENCH_BURSTS=10). BENCH_INTERVAL=2s is the daemon's interval (its default).
 BENCH_KPULSE=PATH measures another build (say, main's).
 BENCH_PERF=FILE records a perf profile of the daemon
 during the sequential /metrics requests into FILE (perf report -i FILE).
@@ -112,21 +117,64 @@ def wrk(d, conns, secs, headers):
             "cpu_ms": cpu / max(n, 1) * 1e3, "rss_peak_mib": peak, "enc_per_s": enc / secs}
 
 
+def curl_burst(d, conns, headers):
+    """@conns scrapes of /metrics at once: their seconds, and the count of
+    those that failed or were not 200."""
+    argv = ["curl", "-s", "--parallel", "--parallel-immediate", "--parallel-max", str(conns),
+            "--max-time", "30", "-w", "%{http_code} %{time_total}\\n"]
+    for k, v in headers.items():
+        argv += ["-H", "%s: %s" % (k, v)]
+    for _ in range(conns):
+        argv += ["-o", "/dev/null", d.url("/metrics")]
+    out = subprocess.run(argv, capture_output=True, text=True).stdout.split()
+    codes, secs = out[0::2], [float(x) for x in out[1::2]]
+    return secs, sum(1 for c in codes if c != "200") + conns - len(codes)
+
+
+def paced(d, conns, bursts, every, headers):
+    """@bursts bursts of @conns scrapes, one every @every s: the same
+    figures as wrk()."""
+    pid = d.proc.pid
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")
+    enc0 = encodings(d)
+    t0 = cpu_ticks(pid)
+    lat, bad = [], 0
+    start = time.monotonic()
+    for b in range(bursts):
+        while time.monotonic() < start + b * every:
+            time.sleep(0.005)
+        secs, failed = curl_burst(d, conns, headers)
+        lat += secs
+        bad += failed
+    cpu = (cpu_ticks(pid) - t0) / os.sysconf("SC_CLK_TCK")
+    peak = status_kib(pid, "VmHWM") / 1024
+    enc = encodings(d) - enc0 - 1
+    if bad:
+        print("curl: %d of %d scrapes failed or were not 200" % (bad, len(lat)), file=sys.stderr)
+    lat.sort()
+    n = len(lat)
+    return {"p50": lat[n // 2], "p99": lat[min(n - 1, int(n * 0.99))], "scrapes": n,
+            "cpu_ms": cpu / max(n, 1) * 1e3, "rss_peak_mib": peak,
+            "enc_per_s": enc / (bursts * every), "failed": bad}
+
+
 def med(rows, key):
     vals = [r[key] for r in rows]
     return statistics.median(vals), min(vals), max(vals)
 
 
-def parallel(d, conns, secs, rounds):
+def parallel(d, conns, secs, rounds, run=None):
     """Interleaved single and parallel runs, plain and Prometheus-style."""
     res = {}
+    run = run or (lambda c, headers: wrk(d, c, secs, headers))
     for name, headers in (("plain", {}), ("prometheus", PROMETHEUS)):
         one, many = [], []
         for r in range(rounds):
             order = [(1, one), (conns, many)] if r % 2 == 0 else [(conns, many), (1, one)]
             for c, rows in order:
                 print("  %s, %d scraper(s), round %d" % (name, c, r + 1), file=sys.stderr)
-                rows.append(wrk(d, c, secs, headers))
+                rows.append(run(c, headers))
                 time.sleep(1)
         res[name] = (one, many)
     return res
@@ -137,12 +185,13 @@ def fmt(m, scale=1.0, digits=1):
     return (f + " (" + f + "–" + f + ")") % (m[0] * scale, m[1] * scale, m[2] * scale)
 
 
-def report_parallel(res, conns, secs, rounds):
-    out = ["", "## %d parallel scrapers of /metrics against one" % conns, "",
-           "wrk, %d keep-alive connections (and 1, the baseline) scraping back to back "
-           "for %d s, interleaved, %d rounds each; medians with the range over the "
+def report_parallel(res, conns, secs, rounds, title=None, how=None):
+    out = ["", title or "## %d parallel scrapers of /metrics against one" % conns, "",
+           (how or "wrk, %d keep-alive connections (and 1, the baseline) scraping back to back "
+            "for %d s" % (conns, secs)) +
+           ", interleaved, %d rounds each; medians with the range over the "
            "rounds. RSS: the daemon's peak during the run (VmHWM, reset before it)."
-           % (conns, secs, rounds), "",
+           % rounds, "",
            "| client asks | scrapers | p50 ms | p99 ms | scrapes/s | daemon CPU ms/scrape "
            "| encodings/s | peak RSS MiB |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
@@ -236,6 +285,17 @@ def main():
                 out += report_sequential(rows, nreq, status_kib(d.proc.pid, "VmRSS"))
             if os.environ.get("BENCH_PAR", "1") != "0":
                 out += report_parallel(parallel(d, conns, secs, rounds), conns, secs, rounds)
+            if os.environ.get("BENCH_PACED", "1") != "0":
+                bursts = int(os.environ.get("BENCH_BURSTS", "10"))
+                every = float(os.environ.get("BENCH_EVERY", "1"))
+                res = parallel(d, conns, bursts * every, rounds,
+                               lambda c, hd: paced(d, c, bursts, every, hd))
+                out += report_parallel(
+                    res, conns, bursts * every, rounds,
+                    "## %d paced scrapers of /metrics against one" % conns,
+                    "curl --parallel, %d scrapers (and 1, the baseline) all scraping at the "
+                    "same instant once every %g s, %d times (%d scrapes a run)"
+                    % (conns, every, bursts, conns * bursts))
         finally:
             d.stop()
     finally:
