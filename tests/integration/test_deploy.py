@@ -695,7 +695,7 @@ class SystemdUnitTest(unittest.TestCase):
                   "ProtectControlGroups"):
             self.assertEqual(u[k], ["yes"], k)
         self.assertIn("MemoryMax", u)
-        self.assertEqual(sorted(unit_caps()), ["bpf", "perfmon"])
+        self.assertEqual(sorted(unit_caps()), ["bpf", "dac_read_search", "perfmon"])
 
     def ensure_user(self, user):
         """The unit's user, made from the packaged sysusers.d file when
@@ -712,8 +712,13 @@ class SystemdUnitTest(unittest.TestCase):
         no_new_privs and syscall filter: READY only after the programs are
         attached, STATUS per phase, STOPPING at SIGTERM; /health ok with
         every program attached; a test cgroup's CPU and memory right;
-        SIGHUP re-reads the config file; exit 0."""
+        SIGHUP re-reads the config file; exit 0. A real dockerd's container
+        is named from its root-only files (CAP_DAC_READ_SEARCH, kept)."""
         import socket as sk
+        import runtimes
+        err = runtimes.available()
+        if err:
+            self.fail(err)
         u = unit_settings()
         user, group = u["User"][0], u["Group"][0]
         self.ensure_user(user)
@@ -724,9 +729,19 @@ class SystemdUnitTest(unittest.TestCase):
         self.addCleanup(cg.cleanup)
         busy = cg.make_mem("unitbusy", 64 * MIB)
 
-        # the packaged config, as /etc/kpulse/kpulse.yaml (mode 0644)
+        # a docker container, its files root's alone as docker makes them
+        dockerd = runtimes.Dockerd()
+        self.addCleanup(dockerd.close)
+        cname = "kpunit_%d" % os.getpid()
+        dockerd.run(cname, dockerd.import_busybox(), "sleep", "100000")
+        cfile = os.path.join(dockerd.data_root, "containers", dockerd.ids[0], "config.v2.json")
+        self.assertEqual(os.stat(cfile).st_mode & 0o077, 0)
+
+        # the packaged config, as /etc/kpulse/kpulse.yaml (mode 0644), with
+        # our dockerd's root where /var/lib/docker would be
         cfg = os.path.join(self.tmp, "kpulse.yaml")
-        shutil.copy(os.path.join(DEPLOY, "kpulse.yaml"), cfg)
+        with open(os.path.join(DEPLOY, "kpulse.yaml")) as f, open(cfg, "w") as g:
+            g.write(f.read() + "runtimes:\n  docker: [%s]\n" % dockerd.data_root)
         os.chmod(cfg, 0o644)
         ns = os.path.join(self.tmp, "notify")
         sock = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
@@ -774,12 +789,14 @@ class SystemdUnitTest(unittest.TestCase):
                          ["STATUS=loading and attaching BPF programs", "STATUS=first collection"])
         self.assertRegex(msgs[-1], r"READY=1\nSTATUS=serving on 127.0.0.1:%d, \d+ BPF programs attached" % port)
 
-        # never more than the unit grants (once attached the daemon drops
-        # what it no longer needs)
+        # never more than the unit grants; once attached the daemon drops
+        # all but the one naming containers needs
         st = proc_status(p.pid)
         want = sum(1 << CAP_BITS[c] for c in caps)
         self.assertEqual(int(st["CapEff"], 16) & ~want, 0, st["CapEff"])
         self.assertEqual(int(st["CapBnd"], 16) & ~want, 0, st["CapBnd"])
+        self.assertEqual(int(st["CapEff"], 16), 1 << CAP_BITS["dac_read_search"], st["CapEff"])
+        self.assertEqual(health["privileges"]["capabilities"], "dac_read_search")
         self.assertEqual(int(st["Uid"].split()[0]), uid)
         self.assertEqual(st["NoNewPrivs"], "1")
         self.assertEqual(st["Seccomp"], "2")
@@ -795,6 +812,9 @@ class SystemdUnitTest(unittest.TestCase):
         self.assertAlmostEqual(cpu, h.cpu_usage_usec(busy) / 1e6, delta=0.05 * cpu)
         self.assertEqual(h.value(m, "kpulse_container_memory_limit_bytes", cgroup=rel), 64 * MIB)
         self.assertGreater(h.value(m, "kpulse_container_memory_usage_bytes", cgroup=rel), 0)
+        found = h.series(m, "kpulse_container_cpu_seconds_total", container=cname)
+        self.assertEqual([lab["container_id"] for lab, _ in found], dockerd.ids)
+        self.assertEqual(found[0][0]["image"], dockerd.inspect(cname)["Config"]["Image"])
 
         p.send_signal(signal.SIGHUP)
         deadline = time.time() + 10
@@ -911,9 +931,10 @@ class DaemonSetSettingsTest(unittest.TestCase):
         self.assertFalse(sc["allowPrivilegeEscalation"])
         self.assertTrue(sc["readOnlyRootFilesystem"])
         self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
-        # the same capabilities as the systemd unit, tested there
+        # the systemd unit's, but CAP_DAC_READ_SEARCH: root in the pod owns
+        # the runtimes' files (DockerImageTest reads them so)
         self.assertEqual(sorted(c.lower() for c in sc["capabilities"]["add"]),
-                         sorted(unit_caps()))
+                         sorted(set(unit_caps()) - {"dac_read_search"}))
         self.assertEqual(self.pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault")
         self.assertEqual(sc["seccompProfile"]["type"], "RuntimeDefault")
         self.assertFalse(self.pod["automountServiceAccountToken"])
