@@ -370,7 +370,9 @@ static int drop_privileges(struct daemon *d)
 	struct kp_priv_opts o = {
 		.user = d->cfg->user[0] ? d->cfg->user : NULL,
 		.keep_sys_admin = d->cfg->bpf_stats == KP_BPF_STATS_SAMPLED,
-		.keep_dac_read = d->cfg->user[0] != 0,
+		/* not root (--user, or a unit's User= that granted it): docker's
+		 * and podman's metadata are root's only */
+		.keep_dac_read = d->cfg->user[0] != 0 || getuid() != 0,
 		.seccomp = d->cfg->seccomp,
 		.seccomp_kill = getenv("KPULSE_TEST_SECCOMP_KILL") != NULL,
 	};
