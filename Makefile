@@ -62,14 +62,15 @@ test_cpufiles_SRCS := collect/cpufiles collect/kvfile
 test_memstat_SRCS := collect/memstat collect/kvfile
 test_rtmeta_SRCS := collect/rtmeta
 test_runtimes_SRCS := collect/runtimes collect/rtpaths collect/rtmeta collect/fsread base/log
-UNIT_TESTS += test_throttle test_model
+UNIT_TESTS += test_throttle test_model test_history
+test_history_SRCS := analysis/history
 test_throttle_SRCS := analysis/throttle
 # outputs and analysis on models built in the test (tests/unit/model_build.h)
 MODEL_SRCS := model/model model/identity model/ports model/hist model/cgfiles model/memevents model/text
 UNIT_TESTS += test_analysis test_metrics test_api test_health_doc
 test_model_SRCS := model/model model/identity model/ports model/hist model/text
 ANALYSIS_SRCS := analysis/analysis analysis/window analysis/health analysis/throttle analysis/heatmap \
-	analysis/portwin analysis/netrates
+	analysis/portwin analysis/netrates analysis/history
 test_analysis_SRCS := $(ANALYSIS_SRCS) $(MODEL_SRCS)
 test_metrics_SRCS := outputs/metrics outputs/prom outputs/node_metrics collect/nodefiles $(MODEL_SRCS)
 test_api_SRCS := outputs/api $(ANALYSIS_SRCS) base/opts base/log $(MODEL_SRCS)

@@ -513,6 +513,8 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	const struct kp_analysis_opts *o = kp_analysis__opts(a);
 	const struct kp_astate *s = NULL;
 	const struct kp_history *h;
+	uint32_t lo, hi, t;
+	float v;
 	long long span = window ? kp_parse_duration(window) : (long long)o->history_ns;
 	struct kp_container *k, *tmp;
 	uint32_t since_now = (uint32_t)((now - kp_analysis__start_ns(a)) / 1000000000ull);
@@ -554,13 +556,13 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	}
 	h = &s->hist[m];
 	pts = json_array();
-	for (uint32_t i = 0; i < h->n; i++) {
-		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
-
-		if ((double)(since_now - h->t[idx]) * 1e9 > (double)span)
-			continue;
-		json_array_append_new(pts, json_pack("[f, f]", t0 + h->t[idx], (double)h->v[idx]));
-	}
+	if (kp_history_range(&s->ticks, h, &lo, &hi))
+		for (uint32_t q = lo; q <= hi; q++) {
+			if (!kp_history_at(&s->ticks, h, q, &t, &v) ||
+			    (double)(since_now - t) * 1e9 > (double)span)
+				continue;
+			json_array_append_new(pts, json_pack("[f, f]", t0 + t, (double)v));
+		}
 	return json_pack("{s:s, s:s, s:o}", "metric", metric,
 			 "container", container && *container ? container : "node",
 			 "points", pts);
