@@ -18,6 +18,7 @@
 #include "app/alerting.h"
 #include "app/config.h"
 #include "app/daemon.h"
+#include "app/memtune.h"
 #include "app/notify_systemd.h"
 #include "app/pipeline.h"
 #include "app/privileges.h"
@@ -378,6 +379,7 @@ static int start(struct daemon *d, int *lfd)
 		kp_err("%s", why);
 		return KP_EXIT_NOPERM;
 	}
+	kp_memtune();	/* big buffers in their own mappings, freed for real */
 	*lfd = kp_http_listen(d->cfg->listen, why, sizeof(why));
 	if (*lfd < 0) {
 		kp_err("%s", why);
