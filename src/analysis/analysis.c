@@ -412,7 +412,7 @@ static void feed_all(struct kp_analysis *a, struct kp_astate *s,
 {
 	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
 	feed_heatmap(a, s, t->runq_hist, now);
-	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
+	feed(a, s, KP_L_RECLAIM, m ? kp_mem_reclaim_hist(m) : NULL, now);
 	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
 	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
 	feed(a, s, KP_L_REQ_IN, req_in, now);
