@@ -6,10 +6,10 @@
  * Why its own ring and not the latency windows (window.h): those keep the
  * longest percentile window (5 minutes); a heatmap lines up with the other
  * history charts (15 minutes). Cost: two times, a row mask and 4 bytes per
- * row with events per column, for columns with events only: ~14 KiB for
- * 15 minutes of 2 s columns of a container that wakes now and then (112
- * bytes a column when every row has events), a few hundred bytes for a
- * cgroup that rarely runs.
+ * row with events per column, for columns with events only: ~6 KiB for
+ * 15 minutes of 5 s columns of a container that wakes now and then (20 KiB
+ * before; 112 bytes a column when every row has events), a few hundred
+ * bytes for a cgroup that rarely runs.
  * Pure: time is passed in. */
 #ifndef KPULSE_HEATMAP_H
 #define KPULSE_HEATMAP_H
