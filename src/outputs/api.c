@@ -49,14 +49,21 @@ static json_t *latency_json(const struct kp_analysis *a, const struct kp_window 
 	json_t *j = json_object();
 	char name[16];
 
+	enum { NQ = sizeof(quantiles) / sizeof(quantiles[0]) };
+	double qs[NQ];
+	uint64_t v[NQ];
+
+	for (size_t k = 0; k < NQ; k++)
+		qs[k] = quantiles[k].q;
 	for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++) {
 		uint64_t n = w ? kp_analysis_window(w, o->windows_ns[i], now, buf) : 0;
 		json_t *q = json_pack("{s:I}", "count", (json_int_t)n);
 
-		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
+		if (n)	/* all of them in one pass over the buckets */
+			kp_hist_quantiles(buf, n, qs, NQ, v);
+		for (size_t k = 0; k < NQ; k++)
 			json_object_set_new(q, quantiles[k].name,
-					    n ? json_real((double)kp_hist_quantile(buf, quantiles[k].q) / 1e9)
-					      : json_null());
+					    n ? json_real((double)v[k] / 1e9) : json_null());
 		window_name(o->windows_ns[i], name, sizeof(name));
 		json_object_set_new(j, name, q);
 	}
