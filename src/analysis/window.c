@@ -31,8 +31,9 @@ struct kp_window {
 	uint64_t span_ns, slot_ns;
 	uint32_t nslots, head, used;	/* head: newest slot */
 	int have_base;
-	uint32_t nlast, last_cap;
+	uint32_t nlast, last_cap, next_cap;
 	struct base *last;
+	struct base *next;	/* the next base, written while last is read */
 	struct slot slots[];
 };
 
@@ -60,6 +61,7 @@ void kp_window__free(struct kp_window *w)
 	for (uint32_t i = 0; i < w->nslots; i++)
 		free(w->slots[i].e);
 	free(w->last);
+	free(w->next);
 	free(w);
 }
 
@@ -131,10 +133,29 @@ static struct slot *slot_at(struct kp_window *w, uint64_t now)
 	return s;
 }
 
+/* Room for @n entries in the next base. */
+static int next_room(struct kp_window *w, uint32_t n)
+{
+	uint32_t cap = w->next_cap ? w->next_cap : 8;
+	struct base *b;
+
+	if (n <= w->next_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	b = realloc(w->next, cap * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	w->next = b;
+	w->next_cap = cap;
+	return 0;
+}
+
 int kp_window__push(struct kp_window *w, const uint64_t *cum, uint64_t now)
 {
 	struct slot *s;
-	uint32_t j = 0;
+	struct base *t;
+	uint32_t j = 0, nn = 0, tc;
 
 	if (w->have_base) {
 		for (uint32_t i = 0; i < w->nlast; i++)
@@ -146,16 +167,29 @@ int kp_window__push(struct kp_window *w, const uint64_t *cum, uint64_t now)
 	if (!w->have_base)
 		return set_base(w, cum);
 	s = slot_at(w, now);
+	/* one pass: the deltas into the slot, the new base into next */
 	for (int b = 0; b < KP_HIST_BUCKETS; b++) {
 		uint64_t prev = 0, d;
 
+		if (!cum[b])
+			continue;	/* zero now: zero before too (no reset) */
 		if (j < w->nlast && w->last[j].bucket == (uint32_t)b)
 			prev = w->last[j++].count;
+		if (next_room(w, nn + 1))
+			return -ENOMEM;
+		w->next[nn++] = (struct base){ (uint32_t)b, cum[b] };
 		d = cum[b] - prev;
 		if (d && slot_add(s, (uint32_t)b, d))
 			return -ENOMEM;
 	}
-	return set_base(w, cum);
+	t = w->last;
+	tc = w->last_cap;
+	w->last = w->next;
+	w->last_cap = w->next_cap;
+	w->nlast = nn;
+	w->next = t;
+	w->next_cap = tc;
+	return 0;
 }
 
 uint64_t kp_window__sum(const struct kp_window *w, uint64_t span_ns,
@@ -178,7 +212,8 @@ uint64_t kp_window__sum(const struct kp_window *w, uint64_t span_ns,
 
 uint64_t kp_window__bytes(const struct kp_window *w)
 {
-	uint64_t b = sizeof(*w) + w->nslots * sizeof(struct slot) + w->last_cap * sizeof(struct base);
+	uint64_t b = sizeof(*w) + w->nslots * sizeof(struct slot) +
+		     (w->last_cap + w->next_cap) * sizeof(struct base);
 
 	for (uint32_t i = 0; i < w->nslots; i++)
 		b += w->slots[i].cap * sizeof(struct entry);
