@@ -12,6 +12,9 @@ process's RSS adds the binary, libraries and BPF maps (tools/bench/
 scale.py measures the live daemon).
 
 usage: tools/bench/scale_mem.py [N ...]   (default: 1000 10000)
+       tools/bench/scale_mem.py --build DIR   (build both into DIR and stop:
+       the builds need no quiet machine, the runs do; then
+       BENCH_SCALE_MEM_DIR=DIR tools/bench/scale_mem.py N ... runs them)
 BENCH_SCALE_ROUNDS (3). Writes tools/bench/results-scale-mem.md.
 """
 import glob
@@ -47,15 +50,27 @@ def run(exe, n):
     return {k: float(v) for k, v in (ln.split("=") for ln in r.split())}
 
 
-def main():
-    ns = [int(a) for a in sys.argv[1:]] or [1000, 10000]
-    tmp = tempfile.mkdtemp(prefix="kpulse-scale-mem-")
+def build_both(tmp):
     base = os.path.join(tmp, "base")
     os.mkdir(base)
     arch = subprocess.run(["git", "-C", ROOT, "archive", BASE], check=True, capture_output=True)
     tarfile.open(fileobj=io.BytesIO(arch.stdout)).extractall(base)
     build(ROOT, os.path.join(tmp, "this"))
     build(base, os.path.join(tmp, "base_bench"))
+    subprocess.run(["rm", "-rf", base], check=False)
+
+
+def main():
+    if sys.argv[1:2] == ["--build"]:
+        os.makedirs(sys.argv[2], exist_ok=True)
+        build_both(sys.argv[2])
+        return
+    ns = [int(a) for a in sys.argv[1:]] or [1000, 10000]
+    tmp = os.environ.get("BENCH_SCALE_MEM_DIR")
+    made = not tmp
+    if made:
+        tmp = tempfile.mkdtemp(prefix="kpulse-scale-mem-")
+        build_both(tmp)
     keys = [("heap_full", "heap after 15 min, MiB", 1 / 2**20), ("heap_model", "model alone, MiB",
             1 / 2**20), ("tick_ms", "CPU per analysis tick, ms", 1),
             ("metrics_ms", "CPU per /metrics, ms", 1), ("api_ms", "CPU per /api/v1/containers, ms", 1),
@@ -78,7 +93,8 @@ def main():
             out.append("| %d | %s | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.2f× (%.2f–%.2f) |" % (
                 n, name, statistics.median(a), min(a), max(a), statistics.median(b), min(b),
                 max(b), statistics.median(ratios), min(ratios), max(ratios)))
-    subprocess.run(["rm", "-rf", tmp], check=False)
+    if made:
+        subprocess.run(["rm", "-rf", tmp], check=False)
     text = "\n".join(out) + "\n"
     print(text)
     with open(os.path.join(ROOT, "tools", "bench", "results-scale-mem.md"), "w") as f:
