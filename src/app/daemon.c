@@ -149,6 +149,7 @@ static void on_tick(struct daemon *d)
 	kp_collector__stats_tick(d->p.col, now);
 	kp_analysis__update(d->p.an, d->p.model, now);
 	kp_alerting__eval(d->al, d->p.model, d->p.an, now);
+	kp_memtune_trim();	/* what scrapes freed since, back to the system */
 }
 
 static int run_loop(struct daemon *d, int sfd, int tfd)
