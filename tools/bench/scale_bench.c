@@ -11,6 +11,9 @@
  * (tools/bench/scale_mem.py builds it against main for the ratio).
  *
  * usage: scale_bench N [TICKS [RENDERS]]   (1000 451 5)
+ * SCALE_BENCH_DUMP=PREFIX writes the last /metrics and containers JSON to
+ * PREFIX.metrics and PREFIX.json, and every history series of the first
+ * container and of the node to PREFIX.history (to compare two builds).
  */
 #define _GNU_SOURCE
 #include <malloc.h>
@@ -26,6 +29,22 @@
 #include "outputs/metrics.h"
 
 #define INTERVAL_NS 2000000000ull
+
+static void dump(const char *suffix, const char *body, size_t len)
+{
+	const char *prefix = getenv("SCALE_BENCH_DUMP");
+	char path[512];
+	FILE *f;
+
+	if (!prefix)
+		return;
+	snprintf(path, sizeof(path), "%s.%s", prefix, suffix);
+	f = fopen(path, "w");
+	if (f) {
+		fwrite(body, 1, len, f);
+		fclose(f);
+	}
+}
 
 static double cpu_s(void)
 {
@@ -110,6 +129,7 @@ int main(int argc, char **argv)
 	}
 	c_metrics = (cpu_s() - c0) / reps;
 	printf("metrics_bytes=%zu\n", len);
+	dump("metrics", buf, len);
 	free(buf);
 	c0 = cpu_s();
 	for (int r = 0; r < reps; r++) {
@@ -117,10 +137,29 @@ int main(int argc, char **argv)
 		char *s = json_dumps(j, JSON_COMPACT);
 
 		len = s ? strlen(s) : 0;
+		if (r == reps - 1)
+			dump("json", s, len);
 		free(s);
 		json_decref(j);
 	}
 	c_api = (cpu_s() - c0) / reps;
+	if (getenv("SCALE_BENCH_DUMP")) {
+		json_t *all = json_array();
+		char *s;
+
+		for (int i = 0; i < KP_S_MAX; i++)
+			for (int c = 0; c < 2; c++) {
+				const char *err = NULL;
+				json_t *j = kp_api_history(m, a, now, kp_series_names[i],
+							   c ? "/kpulse-bench/c00000" : NULL, NULL, &err);
+
+				json_array_append_new(all, j ? j : json_string(err));
+			}
+		s = json_dumps(all, JSON_COMPACT);
+		dump("history", s, s ? strlen(s) : 0);
+		free(s);
+		json_decref(all);
+	}
 	printf("n=%u\nticks=%u\nheap_model=%zu\nheap_full=%zu\n", n, ticks, h1 - h0, h2 - h0);
 	printf("tick_ms=%.3f\nmetrics_ms=%.3f\napi_ms=%.3f\napi_bytes=%zu\n",
 	       c_ticks * 1e3, c_metrics * 1e3, c_api * 1e3, len);
