@@ -38,10 +38,10 @@ UNIT_TESTS := test_hist test_prom test_container test_cgroup test_window test_he
 test_hist_SRCS := model/hist
 test_prom_SRCS := model/text outputs/prom model/hist
 test_container_SRCS := collect/container model/identity
-test_cgroup_SRCS := collect/cgroup base/log
+test_cgroup_SRCS := collect/cgroup collect/cgwalk base/log
 test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
-test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup base/log
+test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup collect/cgwalk base/log
 test_memevents_SRCS := model/text model/memevents collect/container model/identity
 UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin test_netrates
 test_netrates_SRCS := analysis/netrates
@@ -68,14 +68,16 @@ test_cpufiles_SRCS := collect/cpufiles collect/kvfile
 test_memstat_SRCS := collect/memstat collect/kvfile
 test_rtmeta_SRCS := collect/rtmeta
 test_runtimes_SRCS := collect/runtimes collect/rtpaths collect/rtmeta collect/fsread base/log
-UNIT_TESTS += test_throttle test_model
+UNIT_TESTS += test_throttle test_model test_history test_cgwalk
+test_cgwalk_SRCS := collect/cgwalk
+test_history_SRCS := analysis/history
 test_throttle_SRCS := analysis/throttle
 # outputs and analysis on models built in the test (tests/unit/model_build.h)
 MODEL_SRCS := model/model model/identity model/ports model/hist model/cgfiles model/memevents model/text
 UNIT_TESTS += test_analysis test_metrics test_api test_health_doc
 test_model_SRCS := model/model model/identity model/ports model/hist model/text
 ANALYSIS_SRCS := analysis/analysis analysis/window analysis/health analysis/throttle analysis/heatmap \
-	analysis/portwin analysis/netrates
+	analysis/portwin analysis/netrates analysis/history
 test_analysis_SRCS := $(ANALYSIS_SRCS) $(MODEL_SRCS)
 test_metrics_SRCS := outputs/metrics outputs/prom outputs/node_metrics collect/nodefiles $(MODEL_SRCS)
 test_api_SRCS := outputs/api $(ANALYSIS_SRCS) base/opts base/log $(MODEL_SRCS)
@@ -196,8 +198,8 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-saniti
 fuzz_config_SRCS := app/config analysis/alert_rules analysis/health base/opts base/log collect/rtpaths
 fuzz_duration_SRCS := base/opts base/log
 fuzz_identity_SRCS := collect/container model/identity model/text model/model model/ports model/hist
-fuzz_mountinfo_SRCS := collect/cgroup collect/memfiles model/cgfiles base/log
-fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup model/cgfiles base/log
+fuzz_mountinfo_SRCS := collect/cgroup collect/cgwalk collect/memfiles model/cgfiles base/log
+fuzz_cgfiles_SRCS := collect/memfiles collect/cgroup collect/cgwalk model/cgfiles base/log
 fuzz_diskstats_SRCS := collect/diskstats
 fuzz_nodefiles_SRCS := collect/nodefiles
 fuzz_rtmeta_SRCS := collect/rtmeta

@@ -102,8 +102,7 @@ static int state_init(struct kp_analysis *a, struct kp_astate *s, uint64_t id)
 	s->throttled_pct = NAN;
 	if (a->last_ns)
 		s->prev_ns = a->last_ns;
-	for (int i = 0; i < KP_S_MAX; i++)
-		s->hist[i].cap = cap;	/* the ring itself comes with its first point */
+	kp_timeline_init(&s->ticks, cap);	/* rings come with their first points */
 	return 0;
 }
 
@@ -112,10 +111,9 @@ static void state_free(struct kp_astate *s)
 	kp_throttle__free(s->thr);
 	for (int i = 0; i < KP_L_MAX; i++)
 		kp_window__free(s->lat[i]);
-	for (int i = 0; i < KP_S_MAX; i++) {
-		free(s->hist[i].t);
-		free(s->hist[i].v);
-	}
+	for (int i = 0; i < KP_S_MAX; i++)
+		kp_history_free(&s->hist[i]);
+	kp_timeline_free(&s->ticks);
 	kp_heatmap__free(s->runq_map);
 	kp_portwin__free(s->ports);
 }
@@ -159,26 +157,12 @@ uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span, uint64_t n
 	return w ? kp_window__sum(w, span, now, out) : 0;
 }
 
-/* Rings are made at their first point, so a series a cgroup never has (no
- * TCP, no memory limit) costs nothing. */
-static void history_add(struct kp_history *h, uint32_t t, double v)
+/* Rings are made when a series' value first moves (history.h), so a series
+ * a cgroup never has (no TCP, no memory limit) or that stays put costs
+ * nothing. */
+static void history_add(struct kp_history *h, const struct kp_timeline *tl, double v)
 {
-	if (!h->t) {
-		h->t = calloc(h->cap, sizeof(uint32_t));
-		h->v = calloc(h->cap, sizeof(float));
-		if (!h->t || !h->v) {
-			free(h->t);
-			free(h->v);
-			h->t = NULL;
-			h->v = NULL;
-			return;
-		}
-	}
-	h->t[h->head] = t;
-	h->v[h->head] = (float)v;
-	h->head = (h->head + 1) % h->cap;
-	if (h->n < h->cap)
-		h->n++;
+	kp_history_add(tl, h, v);
 }
 
 /* Feed one latency kind; its window is made on the first event, with a
@@ -260,71 +244,76 @@ static void feed_ports(struct kp_analysis *a, struct kp_astate *s,
 /* p50 (and p99 unless @s99 < 0) over the shortest window into their
  * series; no point while the window has no events. */
 static void pct_series(struct kp_analysis *a, struct kp_astate *s, int kind, int s50,
-		       int s99, uint32_t since, uint64_t now)
+		       int s99, uint64_t now)
 {
 	if (!s->lat[kind] ||
 	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
 		return;
-	history_add(&s->hist[s50], since, (double)kp_hist_quantile(a->scratch, 0.5) / 1e9);
+	history_add(&s->hist[s50], &s->ticks, (double)kp_hist_quantile(a->scratch, 0.5) / 1e9);
 	if (s99 >= 0)
-		history_add(&s->hist[s99], since,
+		history_add(&s->hist[s99], &s->ticks,
 			    (double)kp_hist_quantile(a->scratch, 0.99) / 1e9);
 }
 
 /* Series only the dashboard's charts read. */
 static void chart_series(struct kp_analysis *a, struct kp_astate *s,
 			 const struct kp_mem_totals *m, const struct kp_cpu_files *cpu,
-			 const struct kp_tcp_totals *tcp, uint32_t since, uint64_t now)
+			 const struct kp_tcp_totals *tcp, uint64_t now)
 {
 	static const int psi[][2] = {
 		{ KP_PSI_CPU, KP_S_PSI_CPU }, { KP_PSI_MEMORY, KP_S_PSI_MEM },
 		{ KP_PSI_IO, KP_S_PSI_IO },
 	};
 
-	pct_series(a, s, KP_L_RUNQ, KP_S_RUNQ_P50, -1, since, now);
-	pct_series(a, s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99, since, now);
-	pct_series(a, s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99, since, now);
-	pct_series(a, s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99, since, now);
+	pct_series(a, s, KP_L_RUNQ, KP_S_RUNQ_P50, -1, now);
+	pct_series(a, s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99, now);
+	pct_series(a, s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99, now);
+	pct_series(a, s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99, now);
 	if (m) {
 		if (m->files.has_limit)
-			history_add(&s->hist[KP_S_MEM_LIMIT], since, (double)m->files.limit_bytes);
+			history_add(&s->hist[KP_S_MEM_LIMIT], &s->ticks, (double)m->files.limit_bytes);
 		if (m->files.has_stat)
-			history_add(&s->hist[KP_S_MEM_WORKING_SET], since,
+			history_add(&s->hist[KP_S_MEM_WORKING_SET], &s->ticks,
 				    (double)m->files.working_set_bytes);
 		for (size_t i = 0; i < sizeof(psi) / sizeof(psi[0]); i++)
 			if (m->files.has_psi[psi[i][0]] && m->files.psi[psi[i][0]].some.present)
-				history_add(&s->hist[psi[i][1]], since,
+				history_add(&s->hist[psi[i][1]], &s->ticks,
 					    m->files.psi[psi[i][0]].some.avg10);
 	}
 	if (tcp) {
-		history_add(&s->hist[KP_S_RX_RATE], since, s->rx_rate);
-		history_add(&s->hist[KP_S_TX_RATE], since, s->tx_rate);
+		history_add(&s->hist[KP_S_RX_RATE], &s->ticks, s->rx_rate);
+		history_add(&s->hist[KP_S_TX_RATE], &s->ticks, s->tx_rate);
 	}
 	/* the limit and throttling only while there is a limit: no ring for
 	 * the many containers without one */
 	if (cpu && cpu->has_limit)
-		history_add(&s->hist[KP_S_CPU_LIMIT], since, kp_cpu_limit_cores(&cpu->limit));
+		history_add(&s->hist[KP_S_CPU_LIMIT], &s->ticks, kp_cpu_limit_cores(&cpu->limit));
 	if (!isnan(s->throttled_pct))
-		history_add(&s->hist[KP_S_THROTTLED_PCT], since, s->throttled_pct);
+		history_add(&s->hist[KP_S_THROTTLED_PCT], &s->ticks, s->throttled_pct);
 }
 
-double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
+double kp_history_delta(const struct kp_timeline *tl, const struct kp_history *h,
+			uint64_t span_ns)
 {
-	uint32_t newest, span = (uint32_t)(span_ns / 1000000000ull);
-	double last;
+	uint32_t span = (uint32_t)(span_ns / 1000000000ull);
+	uint32_t lo, hi, t_new, t;
+	float last, v, v_old = 0;
+	bool have_old = false;
 
-	if (h->n < 2)
+	if (!h->v)	/* one value all along (or none): no change */
 		return 0;
-	newest = (h->head + h->cap - 1) % h->cap;
-	last = h->v[newest];
+	if (!kp_history_range(tl, h, &lo, &hi) || !kp_history_at(tl, h, hi, &t_new, &last))
+		return 0;
 	/* the newest point at or before the window's start, else the oldest */
-	for (uint32_t k = 1; k < h->n; k++) {
-		uint32_t i = (h->head + h->cap - 1 - k) % h->cap;
-
-		if (h->t[newest] - h->t[i] >= span || k == h->n - 1)
-			return last - h->v[i];
+	for (uint32_t s = hi; s-- > lo;) {
+		if (!kp_history_at(tl, h, s, &t, &v))
+			continue;
+		if (t_new - t >= span)
+			return (double)last - v;
+		v_old = v;
+		have_old = true;
 	}
-	return 0;
+	return have_old ? (double)last - v_old : 0;
 }
 
 /* A point of a cumulative series (differences give what happened in a
@@ -332,12 +321,12 @@ double kp_history_delta(const struct kp_history *h, uint64_t span_ns)
  * the previous update @t0: the counters started from zero since (a new
  * cgroup, its first socket), and what they counted then - an OOM kill of a
  * container that just started - belongs in the window. */
-static void cumulative_add(struct kp_history *h, bool from_zero, uint32_t t0, uint32_t t,
+static void cumulative_add(struct kp_history *h, const struct kp_timeline *tl, bool from_zero,
 			   double v)
 {
-	if (!h->n && from_zero)
-		history_add(h, t0, 0);
-	history_add(h, t, v);
+	if (!h->any && from_zero)
+		kp_history_start_prev(tl, h, 0);	/* at the previous tick, t0's */
+	history_add(h, tl, v);
 }
 
 /* Sum of request latency over every port of one direction. */
@@ -401,14 +390,14 @@ static void factor_values(struct kp_analysis *a, struct kp_astate *s,
 			vals[KP_F_CPU_PRESSURE] = m->files.psi[KP_PSI_CPU].some.avg60;
 		if (m->files.has_psi[KP_PSI_MEMORY])
 			vals[KP_F_MEM_PRESSURE] = m->files.psi[KP_PSI_MEMORY].some.avg60;
-		share = kp_history_delta(&s->hist[KP_S_RECLAIM_SECONDS], a->o.windows_ns[0]) / window;
+		share = kp_history_delta(&s->ticks, &s->hist[KP_S_RECLAIM_SECONDS], a->o.windows_ns[0]) / window;
 		vals[KP_F_RECLAIM_SHARE] = share > 1 ? 1 : share;
-		s->oom_kills_window = kp_history_delta(&s->hist[KP_S_OOM_KILLS], longest);
+		s->oom_kills_window = kp_history_delta(&s->ticks, &s->hist[KP_S_OOM_KILLS], longest);
 		vals[KP_F_OOM_KILLS] = s->oom_kills_window;
 	}
 	if (tcp) {
-		double seg = kp_history_delta(&s->hist[KP_S_TX_SEGMENTS], a->o.windows_ns[0]);
-		double re = kp_history_delta(&s->hist[KP_S_RETRANSMITS], a->o.windows_ns[0]);
+		double seg = kp_history_delta(&s->ticks, &s->hist[KP_S_TX_SEGMENTS], a->o.windows_ns[0]);
+		double re = kp_history_delta(&s->ticks, &s->hist[KP_S_RETRANSMITS], a->o.windows_ns[0]);
 
 		if (seg >= 1)
 			vals[KP_F_RETRANSMIT_SHARE] = re / seg;
@@ -423,7 +412,7 @@ static void feed_all(struct kp_analysis *a, struct kp_astate *s,
 {
 	feed(a, s, KP_L_RUNQ, t->runq_hist, now);
 	feed_heatmap(a, s, t->runq_hist, now);
-	feed(a, s, KP_L_RECLAIM, m ? m->reclaim_hist : NULL, now);
+	feed(a, s, KP_L_RECLAIM, m ? kp_mem_reclaim_hist(m) : NULL, now);
 	feed(a, s, KP_L_RTT, tcp ? tcp->rtt_hist : NULL, now);
 	feed(a, s, KP_L_CONNECT, tcp ? tcp->connect_hist : NULL, now);
 	feed(a, s, KP_L_REQ_IN, req_in, now);
@@ -460,15 +449,21 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		s->prev_rx = tcp->rx_bytes;
 		s->prev_tx = tcp->tx_bytes;
 	}
+	/* this update's tick (and, for a state new since the previous update,
+	 * one at that update's time t0: the zero its cumulative series start
+	 * from belongs there) */
+	if (have_rate && (!s->ticks.seq || kp_timeline_last(&s->ticks) != t0))
+		kp_timeline_tick(&s->ticks, t0);
+	kp_timeline_tick(&s->ticks, since);
 	/* cumulative series have a point at the baseline too */
 	if (m) {
-		cumulative_add(&s->hist[KP_S_OOM_KILLS], have_rate, t0, since, (double)m->oom_kills);
-		cumulative_add(&s->hist[KP_S_RECLAIM_SECONDS], have_rate, t0, since,
+		cumulative_add(&s->hist[KP_S_OOM_KILLS], &s->ticks, have_rate, (double)m->oom_kills);
+		cumulative_add(&s->hist[KP_S_RECLAIM_SECONDS], &s->ticks, have_rate,
 			       (double)m->reclaim_sum_ns / 1e9);
 	}
 	if (tcp) {
-		cumulative_add(&s->hist[KP_S_RETRANSMITS], have_rate, t0, since, (double)tcp->retrans);
-		cumulative_add(&s->hist[KP_S_TX_SEGMENTS], have_rate, t0, since,
+		cumulative_add(&s->hist[KP_S_RETRANSMITS], &s->ticks, have_rate, (double)tcp->retrans);
+		cumulative_add(&s->hist[KP_S_TX_SEGMENTS], &s->ticks, have_rate,
 			       (double)tcp->tx_bytes / 1448);
 	}
 	if (!have_rate) {
@@ -479,19 +474,19 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 		return;		/* a baseline, not a figure */
 	}
 
-	history_add(&s->hist[KP_S_CPU_CORES], since, s->cpu_cores);
+	history_add(&s->hist[KP_S_CPU_CORES], &s->ticks, s->cpu_cores);
 	if (m) {
 		if (m->files.has_usage)	/* no memory cgroup: no points, not zeros */
-			history_add(&s->hist[KP_S_MEM_USAGE], since,
+			history_add(&s->hist[KP_S_MEM_USAGE], &s->ticks,
 				    (double)m->files.usage_bytes);
 	}
 
 	factor_values(a, s, m, tcp, now, vals);
 	kp_health_score(vals, a->o.factors, &s->health);
 	history_add(&s->hist[KP_S_RUNQ_P99],
-		    since, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
-	history_add(&s->hist[KP_S_HEALTH], since, s->health.score);
-	chart_series(a, s, m, cpu, tcp, since, now);
+		    &s->ticks, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
+	history_add(&s->hist[KP_S_HEALTH], &s->ticks, s->health.score);
+	chart_series(a, s, m, cpu, tcp, now);
 }
 
 /* The state of @cgid, made when new (healthy until its first figures:

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "analysis/health.h"
+#include "analysis/history.h"
 
 struct kp_model;
 struct kp_window;
@@ -60,12 +61,6 @@ enum kp_lat_kind {
 extern const char *const kp_lat_names[KP_L_MAX];
 extern const char *const kp_series_names[KP_S_MAX];
 
-struct kp_history {
-	uint32_t cap, n, head;	/* head: next write */
-	uint32_t *t;		/* seconds since the analysis started */
-	float *v;
-};
-
 struct kp_astate {
 	uint64_t cgid;
 	uint64_t gen;
@@ -81,7 +76,8 @@ struct kp_astate {
 	struct kp_throttle *thr;
 	double throttled_pct;
 	struct kp_health health;
-	struct kp_history hist[KP_S_MAX];
+	struct kp_timeline ticks;	/* seconds since the analysis started */
+	struct kp_history hist[KP_S_MAX];	/* on ticks (history.h) */
 	struct kp_heatmap *runq_map;	/* made at the first run-queue event */
 	struct kp_portwin *ports;	/* request latency by port, windowed */
 };
@@ -114,7 +110,8 @@ uint64_t kp_analysis__start_ns(const struct kp_analysis *a);
 const struct kp_netrates *kp_analysis__netrates(const struct kp_analysis *a);
 
 /* Change of a cumulative series over the last @span_ns (0 when unknown). */
-double kp_history_delta(const struct kp_history *h, uint64_t span_ns);
+double kp_history_delta(const struct kp_timeline *tl, const struct kp_history *h,
+			uint64_t span_ns);
 
 /* % of CFS periods throttled over the last @span_ns; NAN when the
  * container has no CPU limit (nothing to throttle) or one read so far. */

@@ -5,10 +5,11 @@
  *
  * Why its own ring and not the latency windows (window.h): those keep the
  * longest percentile window (5 minutes); a heatmap lines up with the other
- * history charts (15 minutes). Cost: KP_HEATMAP_ROWS 32-bit counters and
- * two times per column, 112 bytes, for columns with events only: up to
- * 20 KiB for 15 minutes of 5 s columns, a few hundred bytes for a cgroup
- * that rarely runs.
+ * history charts (15 minutes). Cost: two times, a row mask and 4 bytes per
+ * row with events per column, for columns with events only: ~6 KiB for
+ * 15 minutes of 5 s columns of a container that wakes now and then (20 KiB
+ * before; 112 bytes a column when every row has events), a few hundred
+ * bytes for a cgroup that rarely runs.
  * Pure: time is passed in. */
 #ifndef KPULSE_HEATMAP_H
 #define KPULSE_HEATMAP_H
@@ -26,8 +27,9 @@ void kp_heatmap__free(struct kp_heatmap *h);
  * push sets the baseline; counts that go backwards start a new one. */
 void kp_heatmap__push(struct kp_heatmap *h, const uint64_t *cum, uint64_t now_ns);
 /* Columns held (only those with events), and the @i-th oldest: its counts
- * per row, the time of its first and last push with events (they happened
- * before *end_ns, after the previous push). */
+ * per row (valid until the next call in this thread), the time of its
+ * first and last push with events (they happened before *end_ns, after the
+ * previous push). */
 unsigned int kp_heatmap__columns(const struct kp_heatmap *h);
 const uint32_t *kp_heatmap__column(const struct kp_heatmap *h, unsigned int i,
 				   uint64_t *start_ns, uint64_t *end_ns);

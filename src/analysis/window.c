@@ -18,11 +18,22 @@ struct slot {
 	struct entry *e;
 };
 
+/* A bucket of the previous cumulative snapshot that was not zero. */
+struct base {
+	uint32_t bucket;
+	uint64_t count;
+};
+
+/* The previous snapshot is kept sparse, in bucket order: a histogram has
+ * 528 buckets (4 KiB dense) and a container's few dozen events fill a
+ * handful, so a window per container costs a few hundred bytes, not 4 KiB. */
 struct kp_window {
 	uint64_t span_ns, slot_ns;
 	uint32_t nslots, head, used;	/* head: newest slot */
 	int have_base;
-	uint64_t last[KP_HIST_BUCKETS];
+	uint32_t nlast, last_cap, next_cap;
+	struct base *last;
+	struct base *next;	/* the next base, written while last is read */
 	struct slot slots[];
 };
 
@@ -49,6 +60,8 @@ void kp_window__free(struct kp_window *w)
 		return;
 	for (uint32_t i = 0; i < w->nslots; i++)
 		free(w->slots[i].e);
+	free(w->last);
+	free(w->next);
 	free(w);
 }
 
@@ -72,23 +85,37 @@ static int slot_add(struct slot *s, uint32_t b, uint64_t c)
 	return 0;
 }
 
-int kp_window__push(struct kp_window *w, const uint64_t *cum, uint64_t now)
+/* Keep @cum as the base for the next push; -ENOMEM leaves the window
+ * without a base (the next push starts over). */
+static int set_base(struct kp_window *w, const uint64_t *cum)
 {
-	struct slot *s;
+	uint32_t n = 0;
 
-	if (w->have_base) {
-		for (int b = 0; b < KP_HIST_BUCKETS; b++)
-			if (cum[b] < w->last[b]) {	/* reset: rebase */
-				w->have_base = 0;
-				break;
-			}
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		n += cum[b] != 0;
+	if (n > w->last_cap) {
+		struct base *l = realloc(w->last, n * sizeof(*l));
+
+		if (!l) {
+			w->have_base = 0;
+			return -ENOMEM;
+		}
+		w->last = l;
+		w->last_cap = n;
 	}
-	if (!w->have_base) {
-		memcpy(w->last, cum, sizeof(w->last));
-		w->have_base = 1;
-		return 0;
-	}
-	s = w->used ? &w->slots[w->head] : NULL;
+	w->nlast = 0;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		if (cum[b])
+			w->last[w->nlast++] = (struct base){ (uint32_t)b, cum[b] };
+	w->have_base = 1;
+	return 0;
+}
+
+/* The slot @now falls in, opened when the newest one is over. */
+static struct slot *slot_at(struct kp_window *w, uint64_t now)
+{
+	struct slot *s = w->used ? &w->slots[w->head] : NULL;
+
 	if (!s || now >= s->start_ns + w->slot_ns) {
 		w->head = w->used ? (w->head + 1) % w->nslots : 0;
 		if (w->used < w->nslots)
@@ -103,13 +130,65 @@ int kp_window__push(struct kp_window *w, const uint64_t *cum, uint64_t now)
 		}
 	}
 	s->end_ns = now;
-	for (int b = 0; b < KP_HIST_BUCKETS; b++) {
-		uint64_t d = cum[b] - w->last[b];
+	return s;
+}
 
+/* Room for @n entries in the next base. */
+static int next_room(struct kp_window *w, uint32_t n)
+{
+	uint32_t cap = w->next_cap ? w->next_cap : 8;
+	struct base *b;
+
+	if (n <= w->next_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	b = realloc(w->next, cap * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	w->next = b;
+	w->next_cap = cap;
+	return 0;
+}
+
+int kp_window__push(struct kp_window *w, const uint64_t *cum, uint64_t now)
+{
+	struct slot *s;
+	struct base *t;
+	uint32_t j = 0, nn = 0, tc;
+
+	if (w->have_base) {
+		for (uint32_t i = 0; i < w->nlast; i++)
+			if (cum[w->last[i].bucket] < w->last[i].count) {	/* reset: rebase */
+				w->have_base = 0;
+				break;
+			}
+	}
+	if (!w->have_base)
+		return set_base(w, cum);
+	s = slot_at(w, now);
+	/* one pass: the deltas into the slot, the new base into next */
+	for (int b = 0; b < KP_HIST_BUCKETS; b++) {
+		uint64_t prev = 0, d;
+
+		if (!cum[b])
+			continue;	/* zero now: zero before too (no reset) */
+		if (j < w->nlast && w->last[j].bucket == (uint32_t)b)
+			prev = w->last[j++].count;
+		if (next_room(w, nn + 1))
+			return -ENOMEM;
+		w->next[nn++] = (struct base){ (uint32_t)b, cum[b] };
+		d = cum[b] - prev;
 		if (d && slot_add(s, (uint32_t)b, d))
 			return -ENOMEM;
 	}
-	memcpy(w->last, cum, sizeof(w->last));
+	t = w->last;
+	tc = w->last_cap;
+	w->last = w->next;
+	w->last_cap = w->next_cap;
+	w->nlast = nn;
+	w->next = t;
+	w->next_cap = tc;
 	return 0;
 }
 
@@ -133,7 +212,8 @@ uint64_t kp_window__sum(const struct kp_window *w, uint64_t span_ns,
 
 uint64_t kp_window__bytes(const struct kp_window *w)
 {
-	uint64_t b = sizeof(*w) + w->nslots * sizeof(struct slot);
+	uint64_t b = sizeof(*w) + w->nslots * sizeof(struct slot) +
+		     (w->last_cap + w->next_cap) * sizeof(struct base);
 
 	for (uint32_t i = 0; i < w->nslots; i++)
 		b += w->slots[i].cap * sizeof(struct entry);

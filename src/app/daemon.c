@@ -18,6 +18,7 @@
 #include "app/alerting.h"
 #include "app/config.h"
 #include "app/daemon.h"
+#include "app/memtune.h"
 #include "app/notify_systemd.h"
 #include "app/pipeline.h"
 #include "app/privileges.h"
@@ -153,6 +154,7 @@ static void on_tick(struct daemon *d)
 	kp_collector__stats_tick(d->p.col, now);
 	kp_analysis__update(d->p.an, d->p.model, now);
 	kp_alerting__eval(d->al, d->p.model, d->p.an, now);
+	kp_memtune_trim();	/* what scrapes freed since, back to the system */
 }
 
 static int run_loop(struct daemon *d, int sfd, int tfd)
@@ -401,6 +403,7 @@ static int start(struct daemon *d, int *lfd)
 		kp_err("%s", why);
 		return KP_EXIT_NOPERM;
 	}
+	kp_memtune();	/* big buffers in their own mappings, freed for real */
 	*lfd = kp_http_listen(d->cfg->listen, why, sizeof(why));
 	if (*lfd < 0) {
 		kp_err("%s", why);

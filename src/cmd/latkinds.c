@@ -23,7 +23,7 @@ static const uint64_t *h_reclaim(const struct kp_model *c, const struct kp_conta
 				 int dir, uint64_t *tmp)
 {
 	(void)dir, (void)tmp;
-	return k ? k->mem.reclaim_hist : (&c->node_mem)->reclaim_hist;
+	return kp_mem_reclaim_hist(k ? &k->mem : &c->node_mem);
 }
 
 static const uint64_t *h_rtt(const struct kp_model *c, const struct kp_container *k,

@@ -6,12 +6,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <uthash.h>
 #include "collect/cgroup.h"
+#include "collect/cgwalk.h"
 #include "base/log.h"
 
 #define RESCAN_MIN_NS 1000000000ull
@@ -135,29 +135,20 @@ uint64_t kp_cgroups__walks(const struct kp_cgroups *cg)
 	return cg->walks;
 }
 
-/* nftw has no user pointer: the walk in progress is kept here. */
-static struct kp_cgroups *walking;
-
-static int walk_cb(const char *fpath, const struct stat *sb, int type,
-		   struct FTW *ftw)
+static int walk_cb(void *ctx, uint64_t ino, const char *rel)
 {
-	struct cg_entry *e;
-	const char *rel;
+	struct kp_cgroups *cg = ctx;
+	struct cg_entry *e = calloc(1, sizeof(*e));
 
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	rel = fpath + walking->root_len;
-	e = calloc(1, sizeof(*e));
 	if (!e)
-		return -1;
-	e->id = sb->st_ino;
-	e->path = strdup(*rel ? rel : "/");
+		return -ENOMEM;
+	e->id = ino;
+	e->path = strdup(rel);
 	if (!e->path) {
 		free(e);
-		return -1;
+		return -ENOMEM;
 	}
-	HASH_ADD(hh, walking->by_id, id, sizeof(e->id), e);
+	HASH_ADD(hh, cg->by_id, id, sizeof(e->id), e);
 	return 0;
 }
 
@@ -166,9 +157,7 @@ static int walk(struct kp_cgroups *cg)
 	int ret;
 
 	clear_index(cg);
-	walking = cg;
-	ret = nftw(cg->root, walk_cb, 32, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
+	ret = kp_cgwalk(cg->root, walk_cb, cg);
 	cg->walks++;
 	return ret;
 }

@@ -3,6 +3,7 @@
  * the oom_events ring buffer into the model's bounded list of recent kills
  * (and one log line as it arrives). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <bpf/libbpf.h>
@@ -12,16 +13,20 @@
 #include "kernel/loader.h"
 #include "base/log.h"
 
-/* Fold one key's per-CPU memory values into its container and the node. */
+/* Fold one key's per-CPU memory values into its container and the node.
+ * A container's reclaim histogram is made at its first stall. */
 static void account_mem(void *ctx, const void *key, const void *percpu)
 {
+	static uint64_t hist[KP_HIST_BUCKETS];
 	struct kp_collector *c = ctx;
 	struct kp_container *k = kp_collector_seen(c, *(const __u64 *)key);
 	struct kp_mem_totals sum = {}, *t, *n = &c->m->node_mem;
+	bool any = false;
 
 	if (!k)
 		return;
 	t = &k->mem;
+	memset(hist, 0, sizeof(hist));
 	for (int cpu = 0; cpu < c->ncpus; cpu++) {
 		const struct kp_mem_stats *v = (const void *)((const char *)percpu + cpu * c->mem_vsz);
 
@@ -30,8 +35,10 @@ static void account_mem(void *ctx, const void *key, const void *percpu)
 		sum.memcg_reclaims += v->memcg_reclaims;
 		sum.memcg_reclaim_ns += v->memcg_reclaim_ns;
 		sum.oom_kills += v->oom_kills;
-		for (int b = 0; b < KP_HIST_BUCKETS; b++)
-			sum.reclaim_hist[b] += v->reclaim_hist[b];
+		for (int b = 0; b < KP_HIST_BUCKETS; b++) {
+			hist[b] += v->reclaim_hist[b];
+			any |= hist[b] != 0;
+		}
 	}
 	sum.reclaim_sum_ns = sum.direct_reclaim_ns + sum.memcg_reclaim_ns;
 	/* deltas to the node; kernel values only grow for a given entry */
@@ -41,8 +48,14 @@ static void account_mem(void *ctx, const void *key, const void *percpu)
 	n->memcg_reclaim_ns += sum.memcg_reclaim_ns - t->memcg_reclaim_ns;
 	n->oom_kills += sum.oom_kills - t->oom_kills;
 	n->reclaim_sum_ns += sum.reclaim_sum_ns - t->reclaim_sum_ns;
-	for (int b = 0; b < KP_HIST_BUCKETS; b++)
-		n->reclaim_hist[b] += sum.reclaim_hist[b] - t->reclaim_hist[b];
+	if (any && !t->reclaim_hist)
+		t->reclaim_hist = calloc(KP_HIST_BUCKETS, sizeof(*t->reclaim_hist));
+	if (t->reclaim_hist) {	/* NULL when out of memory: the counts wait */
+		for (int b = 0; b < KP_HIST_BUCKETS; b++)
+			n->reclaim_hist[b] += hist[b] - t->reclaim_hist[b];
+		memcpy(t->reclaim_hist, hist, sizeof(hist));
+	}
+	sum.reclaim_hist = t->reclaim_hist;
 	sum.files = t->files;
 	*t = sum;
 }

@@ -60,6 +60,34 @@ uint64_t kp_hist_quantile(const uint64_t *counts, double q)
 	return kp_hist_lower(KP_HIST_BUCKETS - 1);
 }
 
+void kp_hist_quantiles(const uint64_t *counts, uint64_t total, const double *qs, int n,
+		       uint64_t *out)
+{
+	unsigned int i = 0;
+	uint64_t cum = counts[0], last_rank = 0;	/* cum: buckets 0..i */
+
+	for (int k = 0; k < n; k++) {
+		double q = qs[k] <= 0 ? 0 : qs[k] > 1 ? 1 : qs[k];
+		uint64_t rank = (uint64_t)(q * (double)total + 0.999999999);
+
+		if (!total) {
+			out[k] = 0;
+			continue;
+		}
+		if (rank < 1)
+			rank = 1;
+		if (rank < last_rank) {	/* not ascending: from the start */
+			i = 0;
+			cum = counts[0];
+		}
+		last_rank = rank;
+		while (cum < rank && i < KP_HIST_BUCKETS - 1)
+			cum += counts[++i];
+		out[k] = cum >= rank && i < KP_HIST_BUCKETS - 1 ? kp_hist_upper(i)
+							       : kp_hist_lower(KP_HIST_BUCKETS - 1);
+	}
+}
+
 const double kp_prom_le[] = {
 	1e-6, 2.5e-6, 5e-6, 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6,
 	1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3,

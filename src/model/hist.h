@@ -18,6 +18,11 @@ uint64_t kp_hist_upper(unsigned int b);
  * holding the rank ceil(q * total); 0 when empty. Never below the exact
  * quantile, and above it by at most 6.25%. */
 uint64_t kp_hist_quantile(const uint64_t *counts, double q);
+/* The same for @n quantiles at once (@qs ascending is one pass over the
+ * buckets; a smaller q starts the scan again): out[k] is what
+ * kp_hist_quantile(counts, qs[k]) gives, @total kp_hist_total(counts). */
+void kp_hist_quantiles(const uint64_t *counts, uint64_t total, const double *qs, int n,
+		       uint64_t *out);
 uint64_t kp_hist_total(const uint64_t *counts);
 
 /* Fixed `le` bounds for /metrics, in seconds, ascending; +Inf is implied. */

@@ -36,8 +36,10 @@ struct kp_model *kp_model__new(unsigned int max_ports)
 {
 	struct kp_model *m = calloc(1, sizeof(*m));
 
-	if (m)
+	if (m) {
 		m->max_ports = max_ports;
+		m->node_mem.reclaim_hist = m->node_reclaim_hist;
+	}
 	return m;
 }
 
@@ -46,6 +48,7 @@ static void container_free(struct kp_container *k)
 	free(k->path);
 	free(k->cgroup);
 	free(k->tcp);
+	free(k->mem.reclaim_hist);
 	kp_portset__free(k->req[0]);
 	kp_portset__free(k->req[1]);
 	free(k);
@@ -62,6 +65,13 @@ void kp_model__free(struct kp_model *m)
 		container_free(k);
 	}
 	free(m);
+}
+
+const uint64_t *kp_mem_reclaim_hist(const struct kp_mem_totals *m)
+{
+	static const uint64_t none[KP_HIST_BUCKETS];
+
+	return m->reclaim_hist ? m->reclaim_hist : none;
 }
 
 struct kp_container *kp_model__find(const struct kp_model *m, uint64_t cgid)

@@ -45,7 +45,10 @@ struct kp_mem_totals {
 	uint64_t memcg_reclaim_ns;
 	uint64_t oom_kills;
 	uint64_t reclaim_sum_ns;	/* both kinds */
-	uint64_t reclaim_hist[KP_HIST_BUCKETS];
+	/* KP_HIST_BUCKETS counts; a container's is made at its first stall
+	 * (4 KiB that most containers never need), NULL before: read it
+	 * through kp_mem_reclaim_hist() */
+	uint64_t *reclaim_hist;
 	struct kp_mem_files files;
 };
 
@@ -111,6 +114,7 @@ struct kp_model {
 	struct kp_node_figs nodefigs;	/* node_exporter's figures, at ticks */
 	struct kp_oom_list ooms;	/* the most recent OOM kills */
 	struct kp_self self;
+	uint64_t node_reclaim_hist[KP_HIST_BUCKETS];	/* node_mem's */
 };
 
 /* An empty model; NULL when out of memory. @max_ports: ports with their
@@ -139,6 +143,10 @@ struct kp_tcp_totals *kp_model__tcp(struct kp_container *k);
  * use; NULL when out of memory. */
 struct kp_portset *kp_model__ports(const struct kp_model *m, struct kp_container *k,
 				   int dir);
+
+/* Reclaim stalls by latency (KP_HIST_BUCKETS counts), all zero when there
+ * has been none. */
+const uint64_t *kp_mem_reclaim_hist(const struct kp_mem_totals *m);
 
 /* Shown: resolved in the cgroup tree. */
 static inline bool kp_model_shown(const struct kp_container *k)

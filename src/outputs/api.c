@@ -49,14 +49,21 @@ static json_t *latency_json(const struct kp_analysis *a, const struct kp_window 
 	json_t *j = json_object();
 	char name[16];
 
+	enum { NQ = sizeof(quantiles) / sizeof(quantiles[0]) };
+	double qs[NQ];
+	uint64_t v[NQ];
+
+	for (size_t k = 0; k < NQ; k++)
+		qs[k] = quantiles[k].q;
 	for (int i = 0; i < KP_MAX_WINDOWS && o->windows_ns[i]; i++) {
 		uint64_t n = w ? kp_analysis_window(w, o->windows_ns[i], now, buf) : 0;
 		json_t *q = json_pack("{s:I}", "count", (json_int_t)n);
 
-		for (size_t k = 0; k < sizeof(quantiles) / sizeof(quantiles[0]); k++)
+		if (n)	/* all of them in one pass over the buckets */
+			kp_hist_quantiles(buf, n, qs, NQ, v);
+		for (size_t k = 0; k < NQ; k++)
 			json_object_set_new(q, quantiles[k].name,
-					    n ? json_real((double)kp_hist_quantile(buf, quantiles[k].q) / 1e9)
-					      : json_null());
+					    n ? json_real((double)v[k] / 1e9) : json_null());
 		window_name(o->windows_ns[i], name, sizeof(name));
 		json_object_set_new(j, name, q);
 	}
@@ -513,6 +520,8 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	const struct kp_analysis_opts *o = kp_analysis__opts(a);
 	const struct kp_astate *s = NULL;
 	const struct kp_history *h;
+	uint32_t lo, hi, t;
+	float v;
 	long long span = window ? kp_parse_duration(window) : (long long)o->history_ns;
 	struct kp_container *k, *tmp;
 	uint32_t since_now = (uint32_t)((now - kp_analysis__start_ns(a)) / 1000000000ull);
@@ -554,13 +563,13 @@ json_t *kp_api_history(const struct kp_model *c, const struct kp_analysis *a,
 	}
 	h = &s->hist[m];
 	pts = json_array();
-	for (uint32_t i = 0; i < h->n; i++) {
-		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
-
-		if ((double)(since_now - h->t[idx]) * 1e9 > (double)span)
-			continue;
-		json_array_append_new(pts, json_pack("[f, f]", t0 + h->t[idx], (double)h->v[idx]));
-	}
+	if (kp_history_range(&s->ticks, h, &lo, &hi))
+		for (uint32_t q = lo; q <= hi; q++) {
+			if (!kp_history_at(&s->ticks, h, q, &t, &v) ||
+			    (double)(since_now - t) * 1e9 > (double)span)
+				continue;
+			json_array_append_new(pts, json_pack("[f, f]", t0 + t, (double)v));
+		}
 	return json_pack("{s:s, s:s, s:o}", "metric", metric,
 			 "container", container && *container ? container : "node",
 			 "points", pts);

@@ -229,7 +229,7 @@ static void render_container_mem(FILE *f, const struct kp_model *c)
 		       "Time the container's tasks stalled in memcg or direct reclaim, per stall.");
 	FOR_EACH_SHOWN(c, k, tmp) {
 		container_hist(f, "kpulse_container_memory_reclaim_seconds", k, NULL,
-			       k->mem.reclaim_hist, k->mem.reclaim_sum_ns);
+			       kp_mem_reclaim_hist(&k->mem), k->mem.reclaim_sum_ns);
 	}
 	kp_prom_family(f, "kpulse_container_oom_kills_total", "counter",
 		       "Tasks of the container killed by the OOM killer (oom:mark_victim).");
@@ -460,7 +460,7 @@ static void render_node(FILE *f, const struct kp_model *c)
 	kp_prom_family(f, "kpulse_node_memory_reclaim_seconds", "histogram",
 		       "Time tasks stalled in memcg or direct reclaim, host-wide, per stall.");
 	kp_prom_histogram(f, "kpulse_node_memory_reclaim_seconds", NULL,
-			  m->reclaim_hist, m->reclaim_sum_ns);
+			  kp_mem_reclaim_hist(m), m->reclaim_sum_ns);
 	kp_prom_family(f, "kpulse_node_oom_kills_total", "counter",
 		       "Tasks killed by the OOM killer, host-wide.");
 	kp_prom_sample_u64(f, "kpulse_node_oom_kills_total", NULL, m->oom_kills);

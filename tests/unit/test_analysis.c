@@ -57,15 +57,54 @@ static double penalty(double v, double good, double bad, double weight)
 	return weight * (v - good) / (bad - good);
 }
 
-/* The newest point of a history ring. */
-static double newest(const struct kp_history *h)
+/* Points of series @i of @s (analysis/history.h): how many, and the
+ * @k-th oldest's time and value. */
+static uint32_t npts(const struct kp_astate *s, int i)
 {
-	assert_true(h->n > 0);
-	return h->v[(h->head + h->cap - 1) % h->cap];
+	return kp_history_count(&s->ticks, &s->hist[i]);
+}
+
+static void point(const struct kp_astate *s, int i, uint32_t k, uint32_t *t, float *v)
+{
+	uint32_t lo, hi, seen = 0;
+
+	assert_true(kp_history_range(&s->ticks, &s->hist[i], &lo, &hi));
+	for (uint32_t q = lo; q <= hi; q++)
+		if (kp_history_at(&s->ticks, &s->hist[i], q, t, v) && seen++ == k)
+			return;
+	fail_msg("series %d has no point %u", i, k);
+}
+
+static double pv(const struct kp_astate *s, int i, uint32_t k)
+{
+	uint32_t t;
+	float v;
+
+	point(s, i, k, &t, &v);
+	return v;
+}
+
+static uint32_t pt_t(const struct kp_astate *s, int i, uint32_t k)
+{
+	uint32_t t;
+	float v;
+
+	point(s, i, k, &t, &v);
+	return t;
+}
+
+/* The newest point of a series. */
+static double newest(const struct kp_astate *s, int i)
+{
+	uint32_t n = npts(s, i);
+
+	assert_true(n > 0);
+	return pv(s, i, n - 1);
 }
 
 /* History points are floats: within float's rounding of @want. */
-#define assert_newest(h, want) assert_near(newest(h), (want), fabs((double)(want)) * 0x1p-23)
+#define assert_newest(s, i, want) \
+	assert_near(newest(s, i), (want), fabs((double)(want)) * 0x1p-23)
 
 static void test_rates(void **st)
 {
@@ -90,12 +129,12 @@ static void test_rates(void **st)
 	for (int i = 0; i < KP_F_MAX; i++)
 		assert_true(isnan(s->health.f[i].value));
 	/* a baseline is no rate, but the cumulative series start there */
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 0);
-	assert_int_equal(s->hist[KP_S_HEALTH].n, 0);
-	assert_int_equal(s->hist[KP_S_RUNQ_P99].n, 0);
-	assert_int_equal(s->hist[KP_S_OOM_KILLS].n, 1);
-	assert_int_equal(s->hist[KP_S_RECLAIM_SECONDS].n, 1);
-	assert_int_equal(s->hist[KP_S_RETRANSMITS].n, 0);	/* no TCP yet */
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 0);
+	assert_int_equal(npts(s, KP_S_HEALTH), 0);
+	assert_int_equal(npts(s, KP_S_RUNQ_P99), 0);
+	assert_int_equal(npts(s, KP_S_OOM_KILLS), 1);
+	assert_int_equal(npts(s, KP_S_RECLAIM_SECONDS), 1);
+	assert_int_equal(npts(s, KP_S_RETRANSMITS), 0);	/* no TCP yet */
 	assert_true(state(a, 0)->cpu_cores == 0);
 
 	/* 1.5 s of CPU in the 2 s passed */
@@ -109,9 +148,9 @@ static void test_rates(void **st)
 	assert_near(s->vcsw_rate, 200, 1e-9);
 	assert_near(s->ivcsw_rate, 15, 1e-9);
 	assert_near(state(a, 0)->cpu_cores, 1.5, 1e-9);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
-	assert_near(s->hist[KP_S_CPU_CORES].v[0], 0.75, 1e-6);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].t[0], 3);	/* seconds since start */
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 1);
+	assert_near(pv(s, KP_S_CPU_CORES, 0), 0.75, 1e-6);
+	assert_int_equal(pt_t(s, KP_S_CPU_CORES, 0), 3);	/* seconds since start */
 
 	/* a cgroup new since the last update counted from zero then (the
 	 * kernel made its entry after it); a half-second step counts too */
@@ -183,8 +222,8 @@ static void test_runq_window_percentiles(void **st)
 	assert_int_equal(out[kp_hist_bucket(fast)], 980);
 	assert_int_equal(out[kp_hist_bucket(slow)], 20);
 	/* the p99 point of the history, in seconds */
-	assert_int_equal(s->hist[KP_S_RUNQ_P99].n, 1);
-	assert_near(s->hist[KP_S_RUNQ_P99].v[0], (double)tb_upper(slow) / 1e9, 1e-9);
+	assert_int_equal(npts(s, KP_S_RUNQ_P99), 1);
+	assert_near(pv(s, KP_S_RUNQ_P99, 0), (double)tb_upper(slow) / 1e9, 1e-9);
 
 	/* then one fast wait a second */
 	for (int t = 3; t <= 64; t++) {
@@ -347,10 +386,7 @@ static void test_health_factors(void **st)
 	assert_near(s->health.score, 100 - sum, 1e-6);
 	assert_int_equal(s->health.worst, KP_F_CPU_PRESSURE);
 	/* the history of the score holds it too */
-	assert_near(s->hist[KP_S_HEALTH].v[(s->hist[KP_S_HEALTH].head +
-						   s->hist[KP_S_HEALTH].cap - 1) %
-						  s->hist[KP_S_HEALTH].cap],
-			   100 - sum, 1e-4);
+	assert_near(newest(s, KP_S_HEALTH), 100 - sum, 1e-4);
 
 	/* nothing wrong: 100, no worst factor; no TCP: retransmits unknown */
 	s = state(a, 12);
@@ -426,10 +462,10 @@ static void test_throttled_container(void **st)
 	assert_near(s->health.score, 70, 1e-9);
 	assert_int_equal(s->health.worst, KP_F_CPU_THROTTLED);
 	/* its limit and share as history series, a point a tick */
-	assert_int_equal(s->hist[KP_S_CPU_LIMIT].n, 70);
-	assert_newest(&s->hist[KP_S_CPU_LIMIT], 0.5);
-	assert_int_equal(s->hist[KP_S_THROTTLED_PCT].n, 70);
-	assert_newest(&s->hist[KP_S_THROTTLED_PCT], 60);
+	assert_int_equal(npts(s, KP_S_CPU_LIMIT), 70);
+	assert_newest(s, KP_S_CPU_LIMIT, 0.5);
+	assert_int_equal(npts(s, KP_S_THROTTLED_PCT), 70);
+	assert_newest(s, KP_S_THROTTLED_PCT, 60);
 
 	/* 20%: a part of the weight, and still the limit's wait */
 	s = state(a, 11);
@@ -440,8 +476,8 @@ static void test_throttled_container(void **st)
 	/* no limit: unknown, and the same wait is contention */
 	s = state(a, 12);
 	assert_null(s->thr);
-	assert_null(s->hist[KP_S_CPU_LIMIT].t);		/* no ring made */
-	assert_null(s->hist[KP_S_THROTTLED_PCT].t);
+	assert_false(s->hist[KP_S_CPU_LIMIT].any);		/* no ring made */
+	assert_false(s->hist[KP_S_THROTTLED_PCT].any);
 	assert_true(isnan(s->throttled_pct));
 	assert_true(isnan(s->health.f[KP_F_CPU_THROTTLED].value));
 	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 30, 0);
@@ -461,7 +497,7 @@ static void test_throttled_container(void **st)
 	}
 	s = state(a, 10);
 	assert_near(s->throttled_pct, 0, 0);
-	assert_newest(&s->hist[KP_S_THROTTLED_PCT], 0);
+	assert_newest(s, KP_S_THROTTLED_PCT, 0);
 	assert_near(s->health.f[KP_F_CPU_THROTTLED].penalty, 0, 0);
 	assert_near(s->health.f[KP_F_RUNQ_P99].penalty, 30, 0);
 	assert_near(s->health.score, 100 - 30 - cpu_pen, 1e-9);
@@ -515,46 +551,46 @@ static void test_chart_series(void **st)
 	for (int i = KP_S_RUNQ_P50; i < KP_S_MAX; i++)
 		if (i != KP_S_PSI_CPU && i != KP_S_PSI_IO && i != KP_S_CPU_LIMIT &&
 		    i != KP_S_THROTTLED_PCT)	/* see test_throttled_container */
-			assert_int_equal(s->hist[i].n, 10);
-	assert_newest(&s->hist[KP_S_RUNQ_P50], (double)tb_upper(30 * US) / 1e9);
-	assert_newest(&s->hist[KP_S_RUNQ_P99], (double)tb_upper(3 * MS) / 1e9);
-	assert_newest(&s->hist[KP_S_RTT_P50], (double)tb_upper(rtt_fast) / 1e9);
+			assert_int_equal(npts(s, i), 10);
+	assert_newest(s, KP_S_RUNQ_P50, (double)tb_upper(30 * US) / 1e9);
+	assert_newest(s, KP_S_RUNQ_P99, (double)tb_upper(3 * MS) / 1e9);
+	assert_newest(s, KP_S_RTT_P50, (double)tb_upper(rtt_fast) / 1e9);
 	/* rank 990 of 1000 among the fast ones; the slow tenth of a percent
 	 * only at p99.9, which has no series */
-	assert_newest(&s->hist[KP_S_RTT_P99], (double)tb_upper(rtt_fast) / 1e9);
-	assert_newest(&s->hist[KP_S_REQ_IN_P50], (double)tb_upper(4 * MS) / 1e9);
-	assert_newest(&s->hist[KP_S_REQ_IN_P99], (double)tb_upper(4 * MS) / 1e9);
-	assert_newest(&s->hist[KP_S_REQ_OUT_P99], (double)tb_upper(700 * MS) / 1e9);
-	assert_newest(&s->hist[KP_S_MEM_LIMIT], 256 << 20);
-	assert_newest(&s->hist[KP_S_MEM_WORKING_SET], 100 << 20);
-	assert_newest(&s->hist[KP_S_PSI_MEM], 12.5);
-	assert_newest(&s->hist[KP_S_RX_RATE], 5000);
-	assert_newest(&s->hist[KP_S_TX_RATE], 7000);
+	assert_newest(s, KP_S_RTT_P99, (double)tb_upper(rtt_fast) / 1e9);
+	assert_newest(s, KP_S_REQ_IN_P50, (double)tb_upper(4 * MS) / 1e9);
+	assert_newest(s, KP_S_REQ_IN_P99, (double)tb_upper(4 * MS) / 1e9);
+	assert_newest(s, KP_S_REQ_OUT_P99, (double)tb_upper(700 * MS) / 1e9);
+	assert_newest(s, KP_S_MEM_LIMIT, 256 << 20);
+	assert_newest(s, KP_S_MEM_WORKING_SET, 100 << 20);
+	assert_newest(s, KP_S_PSI_MEM, 12.5);
+	assert_newest(s, KP_S_RX_RATE, 5000);
+	assert_newest(s, KP_S_TX_RATE, 7000);
 	/* no CPU PSI file, an io file without "some", no CPU limit: no points */
-	assert_int_equal(s->hist[KP_S_PSI_CPU].n, 0);
-	assert_int_equal(s->hist[KP_S_PSI_IO].n, 0);
-	assert_int_equal(s->hist[KP_S_CPU_LIMIT].n, 0);
-	assert_int_equal(s->hist[KP_S_THROTTLED_PCT].n, 0);
+	assert_int_equal(npts(s, KP_S_PSI_CPU), 0);
+	assert_int_equal(npts(s, KP_S_PSI_IO), 0);
+	assert_int_equal(npts(s, KP_S_CPU_LIMIT), 0);
+	assert_int_equal(npts(s, KP_S_THROTTLED_PCT), 0);
 	/* the bare container: only what every cgroup has */
 	s = state(a, 11);
 	for (int i = 0; i < KP_S_MAX; i++) {
 		bool every = i == KP_S_CPU_CORES || i == KP_S_RUNQ_P99 || i == KP_S_HEALTH ||
 			     i == KP_S_OOM_KILLS || i == KP_S_RECLAIM_SECONDS;
 
-		assert_int_equal(s->hist[i].n, every ? (i >= KP_S_OOM_KILLS ? 11 : 10) : 0);
+		assert_int_equal(npts(s, i), every ? (i >= KP_S_OOM_KILLS ? 11 : 10) : 0);
 		if (!every)
-			assert_null(s->hist[i].t);	/* no ring made */
+			assert_false(s->hist[i].any);	/* no ring made */
 	}
 	/* the percentile series stop once the window is empty */
 	for (int t = 11; t <= 80; t++)
 		step(a, m, t);
 	s = state(a, 10);
-	assert_true(s->hist[KP_S_RTT_P50].n < 80);
-	assert_int_equal(s->hist[KP_S_RTT_P50].n, s->hist[KP_S_RUNQ_P50].n);
-	assert_int_equal(s->hist[KP_S_MEM_LIMIT].n, 80);
+	assert_true(npts(s, KP_S_RTT_P50) < 80);
+	assert_int_equal(npts(s, KP_S_RTT_P50), npts(s, KP_S_RUNQ_P50));
+	assert_int_equal(npts(s, KP_S_MEM_LIMIT), 80);
 	k->mem.files.has_limit = false;	/* the limit is lifted: no more points */
 	step(a, m, 81);
-	assert_int_equal(state(a, 10)->hist[KP_S_MEM_LIMIT].n, 80);
+	assert_int_equal(npts(state(a, 10), KP_S_MEM_LIMIT), 80);
 	kp_model__free(m);
 	kp_analysis__free(a);
 }
@@ -597,12 +633,12 @@ static void test_feed_windows_between_ticks(void **st)
 	assert_int_equal(out[kp_hist_bucket(30 * MS)], 20);
 	assert_near(s->cpu_cores, 0.5, 1e-9);	/* rates and health at ticks */
 	assert_near(s->health.f[KP_F_RUNQ_P99].value, (double)tb_upper(1 * MS) / 1e9, 1e-12);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 1);
 	s = state(a, 11);	/* listed, its waits counted, no rate yet */
 	assert_int_equal(kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 7 * S, out), 4);
 	assert_near(s->cpu_cores, 0, 0);
 	assert_near(s->health.score, 100, 0);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 0);
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 0);
 	assert_int_equal(kp_analysis_window(state(a, 0)->lat[KP_L_RUNQ], 60 * S, T0 + 7 * S, out),
 			 7);	/* the 5 before the first tick were its baseline */
 
@@ -693,40 +729,37 @@ static void test_first_interval_counts(void **st)
 
 static void test_history_delta(void **st)
 {
-	uint32_t t[5];
-	float v[5];
-	struct kp_history h = { .cap = 5, .t = t, .v = v };
+	struct kp_timeline tl;
+	struct kp_history h = {};
 	const uint32_t ts[] = { 10, 11, 12, 13, 20, 21 };
 	const float vs[] = { 1, 2, 4, 7, 11, 16 };
 
 	(void)st;
-	assert_near(kp_history_delta(&h, 5 * S), 0, 0);	/* empty */
+	kp_timeline_init(&tl, 5);
+	assert_near(kp_history_delta(&tl, &h, 5 * S), 0, 0);	/* empty */
 	for (int i = 0; i < 4; i++) {
-		h.t[h.head] = ts[i];
-		h.v[h.head] = vs[i];
-		h.head = (h.head + 1) % h.cap;
-		h.n++;
+		kp_timeline_tick(&tl, ts[i]);
+		kp_history_add(&tl, &h, vs[i]);
 		if (i == 0)	/* one point: no change known */
-			assert_near(kp_history_delta(&h, 5 * S), 0, 0);
+			assert_near(kp_history_delta(&tl, &h, 5 * S), 0, 0);
 	}
 	/* the newest point at or before the window's start */
-	assert_near(kp_history_delta(&h, 2 * S), 7 - 2, 0);
-	assert_near(kp_history_delta(&h, 1 * S), 7 - 4, 0);
-	assert_near(kp_history_delta(&h, 3 * S), 7 - 1, 0);
+	assert_near(kp_history_delta(&tl, &h, 2 * S), 7 - 2, 0);
+	assert_near(kp_history_delta(&tl, &h, 1 * S), 7 - 4, 0);
+	assert_near(kp_history_delta(&tl, &h, 3 * S), 7 - 1, 0);
 	/* a window longer than the history: since the oldest point */
-	assert_near(kp_history_delta(&h, 100 * S), 7 - 1, 0);
+	assert_near(kp_history_delta(&tl, &h, 100 * S), 7 - 1, 0);
 	/* the ring wraps: 6 points in 5 places, the oldest (10, 1) gone */
 	for (int i = 4; i < 6; i++) {
-		h.t[h.head] = ts[i];
-		h.v[h.head] = vs[i];
-		h.head = (h.head + 1) % h.cap;
-		if (h.n < h.cap)
-			h.n++;
+		kp_timeline_tick(&tl, ts[i]);
+		kp_history_add(&tl, &h, vs[i]);
 	}
-	assert_near(kp_history_delta(&h, 1 * S), 16 - 11, 0);
-	assert_near(kp_history_delta(&h, 8 * S), 16 - 7, 0);
-	assert_near(kp_history_delta(&h, 9 * S), 16 - 4, 0);
-	assert_near(kp_history_delta(&h, 100 * S), 16 - 2, 0);
+	assert_near(kp_history_delta(&tl, &h, 1 * S), 16 - 11, 0);
+	assert_near(kp_history_delta(&tl, &h, 8 * S), 16 - 7, 0);
+	assert_near(kp_history_delta(&tl, &h, 9 * S), 16 - 4, 0);
+	assert_near(kp_history_delta(&tl, &h, 100 * S), 16 - 2, 0);
+	kp_history_free(&h);
+	kp_timeline_free(&tl);
 }
 
 /* The ring keeps history / interval + 1 points, oldest dropped first;
@@ -738,7 +771,6 @@ static void test_history_ring(void **st)
 	struct kp_container *k = tb_container(m, 10, "/a", "a", NULL, KP_RT_CGROUP, NULL);
 	struct kp_container *nomem = tb_container(m, 11, "/b", "b", NULL, KP_RT_CGROUP, NULL);
 	const struct kp_astate *s;
-	const struct kp_history *h;
 
 	(void)st;
 	k->mem.files.has_usage = true;
@@ -749,20 +781,17 @@ static void test_history_ring(void **st)
 		step(a, m, t);
 	}
 	s = state(a, 10);
-	h = &s->hist[KP_S_CPU_CORES];
-	assert_int_equal(h->cap, 11);
-	assert_int_equal(h->n, 11);
-	for (uint32_t i = 0; i < h->n; i++) {	/* oldest first: t = 10..20 */
-		uint32_t idx = (h->head + h->cap - h->n + i) % h->cap;
-
-		assert_int_equal(h->t[idx], 10 + i);
-		assert_near(h->v[idx], (10 + i) / 100.0, 1e-6);
-		assert_near(s->hist[KP_S_MEM_USAGE].v[idx], (double)((10 + i) << 20), 0);
+	assert_int_equal(s->ticks.cap, 11);
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 11);
+	for (uint32_t i = 0; i < 11; i++) {	/* oldest first: t = 10..20 */
+		assert_int_equal(pt_t(s, KP_S_CPU_CORES, i), 10 + i);
+		assert_near(pv(s, KP_S_CPU_CORES, i), (10 + i) / 100.0, 1e-6);
+		assert_near(pv(s, KP_S_MEM_USAGE, i), (double)((10 + i) << 20), 0);
 	}
-	assert_int_equal(state(a, 11)->hist[KP_S_CPU_CORES].n, 11);
-	assert_int_equal(state(a, 11)->hist[KP_S_MEM_USAGE].n, 0);
+	assert_int_equal(npts(state(a, 11), KP_S_CPU_CORES), 11);
+	assert_int_equal(npts(state(a, 11), KP_S_MEM_USAGE), 0);
 	/* no TCP: no TCP points */
-	assert_int_equal(s->hist[KP_S_RETRANSMITS].n, 0);
+	assert_int_equal(npts(s, KP_S_RETRANSMITS), 0);
 	(void)nomem;
 	kp_model__free(m);
 	kp_analysis__free(a);
@@ -805,7 +834,7 @@ static void test_removed_and_unresolved(void **st)
 	s = state(a, 10);
 	assert_near(s->cpu_cores, 0.5, 1e-9);
 	assert_null(s->lat[KP_L_RUNQ]);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 1);
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 1);
 	/* resolving the unresolved one gives it a state */
 	assert_int_equal(kp_model__resolve(m, u, "/u", &k->ident), 0);
 	step(a, m, 6);
@@ -853,10 +882,10 @@ static void test_node(void **st)
 	assert_near(s->health.score,
 			   100 - 25 - 15 - 20 - penalty((double)tb_upper(3 * MS) / 1e9, 0.002,
 							0.050, 30), 1e-6);
-	assert_int_equal(s->hist[KP_S_MEM_USAGE].n, 1);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].n, 2);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].t[0], 4);
-	assert_int_equal(s->hist[KP_S_CPU_CORES].t[1], 6);
+	assert_int_equal(npts(s, KP_S_MEM_USAGE), 1);
+	assert_int_equal(npts(s, KP_S_CPU_CORES), 2);
+	assert_int_equal(pt_t(s, KP_S_CPU_CORES, 0), 4);
+	assert_int_equal(pt_t(s, KP_S_CPU_CORES, 1), 6);
 	kp_model__free(m);
 	kp_analysis__free(a);
 }

@@ -105,6 +105,32 @@ static void test_idle_makes_no_columns(void **s)
 	kp_heatmap__free(h);
 }
 
+/* A container that wakes every tick fills a column per tick, in a row or
+ * two: the counts are kept for the rows with events only. */
+static void test_sparse_columns(void **s)
+{
+	static uint64_t cum[KP_HIST_BUCKETS];
+	struct kp_heatmap *h = kp_heatmap__new(900 * S, 2 * S);
+	uint64_t a, b;
+
+	(void)s;
+	memset(cum, 0, sizeof(cum));
+	for (unsigned int t = 0; t < 1000; t++) {
+		cum[300] += 2;
+		cum[400] += t % 3 == 0;
+		kp_heatmap__push(h, cum, (uint64_t)t * 2 * S);
+	}
+	assert_int_equal(kp_heatmap__columns(h), 451);
+	assert_true(kp_heatmap__bytes(h) < 451 * 48);	/* 112 a column dense */
+	for (unsigned int i = 0; i < kp_heatmap__columns(h); i++) {
+		const uint32_t *n = kp_heatmap__column(h, i, &a, &b);
+
+		assert_int_equal(n[kp_heatmap_row(300)], 2);
+		assert_int_equal(n[kp_heatmap_row(400)], (a / (2 * S)) % 3 == 0);
+	}
+	kp_heatmap__free(h);
+}
+
 static void test_reset_rebases(void **s)
 {
 	static uint64_t cum[KP_HIST_BUCKETS];
@@ -133,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_rows_hold_their_values),
 		cmocka_unit_test(test_matches_brute_force),
 		cmocka_unit_test(test_idle_makes_no_columns),
+		cmocka_unit_test(test_sparse_columns),
 		cmocka_unit_test(test_reset_rebases),
 	};
 	return cmocka_run_group_tests_name("heatmap", tests, NULL, NULL);

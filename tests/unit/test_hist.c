@@ -151,6 +151,32 @@ static void test_fold_le_brackets_truth(void **s)
 	free(v);
 }
 
+/* Several quantiles in one pass give what one quantile at a time gives:
+ * random sparse and dense histograms, the top bucket, empty ones, and a
+ * list that is not ascending. */
+static void test_quantiles_one_pass(void **state)
+{
+	static uint64_t h[KP_HIST_BUCKETS];
+	const double qs[] = { 0.5, 0.9, 0.95, 0.99, 0.999, 1.0, 0.1, 0, 1.5 };
+	uint64_t out[9];
+
+	(void)state;
+	srand(19);
+	for (int round = 0; round < 500; round++) {
+		uint64_t total = 0;
+
+		memset(h, 0, sizeof(h));
+		for (int k = rand() % (round % 2 ? 8 : 400); k > 0; k--)
+			h[rand() % KP_HIST_BUCKETS] += 1 + (uint64_t)(rand() % 1000);
+		if (round % 7 == 0)
+			h[KP_HIST_BUCKETS - 1] += 3;
+		total = kp_hist_total(h);
+		kp_hist_quantiles(h, total, qs, 9, out);
+		for (int q = 0; q < 9; q++)
+			assert_int_equal(out[q], kp_hist_quantile(h, qs[q]));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_quantile_error_bound),
 		cmocka_unit_test(test_quantile_empty_and_single),
 		cmocka_unit_test(test_fold_le_brackets_truth),
+		cmocka_unit_test(test_quantiles_one_pass),
 	};
 	return cmocka_run_group_tests_name("hist", tests, NULL, NULL);
 }

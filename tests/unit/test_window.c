@@ -117,6 +117,32 @@ static void test_percentile_over_window(void **s)
 	kp_window__free(w);
 }
 
+/* The base a window keeps between pushes is as big as the buckets in use
+ * (a few hundred bytes for a dozen), not the 4 KiB of a dense histogram;
+ * a reset in a bucket the base holds is still seen. */
+static void test_sparse_base(void **s)
+{
+	static uint64_t cum[KP_HIST_BUCKETS], out[KP_HIST_BUCKETS];
+	struct kp_window *w = kp_window__new(10 * S, 5 * S);
+	(void)s;
+	memset(cum, 0, sizeof(cum));
+	kp_window__push(w, cum, 1 * S);
+	for (int b = 100; b < 112; b++)
+		cum[b] = 7;
+	kp_window__push(w, cum, 2 * S);
+	assert_true(kp_window__bytes(w) < 1024);	/* dense: 4 KiB and more */
+	memset(out, 0, sizeof(out));
+	assert_int_equal(kp_window__sum(w, 10 * S, 2 * S, out), 84);
+	cum[105] = 3;		/* went back: a new baseline, nothing added */
+	kp_window__push(w, cum, 3 * S);
+	cum[105] = 5;
+	kp_window__push(w, cum, 4 * S);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(kp_window__sum(w, 10 * S, 4 * S, out), 86);
+	assert_int_equal(out[105], 9);
+	kp_window__free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +150,7 @@ int main(void)
 		cmocka_unit_test(test_matches_brute_force),
 		cmocka_unit_test(test_reset_rebases),
 		cmocka_unit_test(test_percentile_over_window),
+		cmocka_unit_test(test_sparse_base),
 	};
 	return cmocka_run_group_tests_name("window", tests, NULL, NULL);
 }
