@@ -89,12 +89,12 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	if (c->req_vsz > vmax)
 		vmax = c->req_vsz;
 	c->slots = calloc(c->ncpus, sizeof(*c->slots));
-	c->slots_before = calloc(c->ncpus, sizeof(*c->slots_before));
+	c->slots_retry = calloc(c->ncpus, sizeof(*c->slots_retry));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
 	c->noderead = kp_noderead__new();
 	c->cr = kp_cpuread__new(kp_cgroups__root(cg));
 	if (kp_mapread_init(&c->rd, c->ncpus, sizeof(struct kp_req_key), vmax) ||
-	    !c->slots || !c->slots_before || !c->mr || !c->noderead || !c->cr) {
+	    !c->slots || !c->slots_retry || !c->mr || !c->noderead || !c->cr) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -115,7 +115,8 @@ void kp_collector__free(struct kp_collector *c)
 	kp_cpuread__free(c->cr);
 	kp_mapread_fini(&c->rd);
 	free(c->slots);
-	free(c->slots_before);
+	free(c->slots_retry);
+	free(c->raced);
 	free(c);
 }
 

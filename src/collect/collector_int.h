@@ -39,8 +39,12 @@ struct kp_collector {
 	struct kp_tcp_totals tcp_tmp;
 	struct kp_lat lat_tmp, lat_delta;
 	int ncpus;
-	/* cpu_slot as read right after cg_stats, and right before it */
-	struct kp_cpu_slot *slots, *slots_before;
+	/* cpu_slot as read right before cg_stats (at slots_ns), and again
+	 * for the keys a flush raced (schedread.c) */
+	struct kp_cpu_slot *slots, *slots_retry;
+	uint64_t slots_ns;
+	__u64 *raced;		/* cg_stats keys to read again */
+	size_t nraced, raced_cap;
 	struct kp_memread *mr;
 	struct kp_noderead *noderead;	/* the node files (nodefigs), at ticks */
 	struct kp_cpuread *cr;		/* CPU limit and throttling files */

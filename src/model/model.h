@@ -75,6 +75,7 @@ struct kp_collect_marks {
 	struct kp_sched_totals kern;	/* cg_stats sums at the last read */
 	uint64_t files_ns;		/* when its cgroup files were last read */
 	uint64_t seen_gen;
+	uint64_t sched_gen;		/* the read whose scheduler figures kern holds */
 	unsigned int unresolved_tries;
 	bool discovered;		/* found in the cgroup tree, not in a map */
 	unsigned int name_tries;	/* runtime file lookups that missed */

@@ -8,6 +8,8 @@ import unittest
 import harness as h
 
 WINDOW = 6.0
+# scrapes go on this much longer than WINDOW: pairs of them WINDOW apart
+SPAN = 3.0
 
 
 def run_delay_ns(pid):
@@ -48,7 +50,9 @@ class SchedTest(unittest.TestCase):
         self.addCleanup(self.cg.cleanup)
         self.busy = self.cg.make("busy")
         self.idle = self.cg.make("idle")
-        self.d = h.Daemon(env=self.env)
+
+    def start(self, *args):
+        self.d = h.Daemon(*args, env=self.env)
         self.addCleanup(self.d.stop)
 
     def labels(self, path):
@@ -65,23 +69,58 @@ class SchedTest(unittest.TestCase):
         return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2], (k[3] + k2[2]) / 2e9), m
 
     def test_cpu_runq_and_labels(self):
+        # no timed collection in the test's span: a scrape then always
+        # reads the maps itself (one within 50 ms of a collection would
+        # serve that collection's figures, up to 1% old here)
+        self.start("--interval", "1m")
         ncpu = os.cpu_count()
-        spin = self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + 6)])
-        sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + 6), "4000", "1000"])
+        spin = self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + SPAN + 5)])
+        sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + SPAN + 5), "4000", "1000"])
+        # then the daemon and this test at nice -10: they get a CPU at once,
+        # so a scrape sits tight between the two cpu.stat reads that
+        # bracket it (the workloads, started before, stay at nice 0)
+        prio = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+        self.addCleanup(os.setpriority, os.PRIO_PROCESS, 0, prio)
+        os.setpriority(os.PRIO_PROCESS, self.d.proc.pid, -10)
         time.sleep(2)
-        (b0, i0, sw0, rd0), m0 = self.snapshot(sleepy.pid, spin.pid)
-        time.sleep(WINDOW)
-        (b1, i1, sw1, rd1), m1 = self.snapshot(sleepy.pid, spin.pid)
+        snaps = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < WINDOW + SPAN:
+            snaps.append((time.monotonic(),) + self.snapshot(sleepy.pid, spin.pid))
+            time.sleep(0.2)
+        (_, (b0, i0, sw0, rd0), m0), (_, (b1, i1, sw1, rd1), m1) = snaps[0][:3], snaps[-1][:3]
 
+        # (a) CPU seconds within 1% of the cgroup's own cpu.stat, over
+        # every pair of scrapes at least WINDOW apart: each scrape is a
+        # fresh read of the maps, so a read that raced a flush of pending
+        # figures (late, or counted twice) shows in the pairs it is in
         name = "kpulse_container_cpu_seconds_total"
+        pairs = worst_b = worst_i = 0
+        for a, (ta, ka, ma) in enumerate(snaps):
+            for tb, kb_, mb in snaps[a + 1:]:
+                if tb - ta < WINDOW:
+                    continue
+                pairs += 1
+                for path, col in ((self.busy, 0), (self.idle, 1)):
+                    got = h.value(mb, name, **self.labels(path)) - h.value(ma, name, **self.labels(path))
+                    want = kb_[col] - ka[col]
+                    err = abs(got - want) / want
+                    if col == 0:
+                        worst_b = max(worst_b, err)
+                    else:
+                        worst_i = max(worst_i, err)
+                    self.assertLess(err, 0.01, "%s: kpulse %.4fs cpu.stat %.4fs over %.1fs"
+                                    % (self.cg.rel(path), got, want, tb - ta))
+        print("\n  cpu over %d pairs of %d scrapes: worst busy %.3f%%, idle %.3f%%"
+              % (pairs, len(snaps), 100 * worst_b, 100 * worst_i))
+        self.assertGreaterEqual(pairs, 20)
         kb = h.value(m1, name, **self.labels(self.busy)) - h.value(m0, name, **self.labels(self.busy))
         ki = h.value(m1, name, **self.labels(self.idle)) - h.value(m0, name, **self.labels(self.idle))
-        print("\n  cpu busy: kpulse %.3fs cpu.stat %.3fs; idle: kpulse %.3fs cpu.stat %.3fs"
+        print("  cpu busy: kpulse %.3fs cpu.stat %.3fs; idle: kpulse %.3fs cpu.stat %.3fs"
               % (kb, b1 - b0, ki, i1 - i0))
-        # (a) within 5% of the cgroup's own cpu.stat
-        self.assertAlmostEqual(kb, b1 - b0, delta=0.05 * (b1 - b0))
-        self.assertAlmostEqual(ki, i1 - i0, delta=0.05 * (i1 - i0))
-        self.assertGreater(b1 - b0, 0.8 * ncpu * WINDOW * 0.8)  # it really was busy
+        span = snaps[-1][0] - snaps[0][0]
+        self.assertGreater(b1 - b0, 0.3 * ncpu * span)  # it really was busy (a shared host)
 
         # context switches of the single-threaded sleeper against /proc
         sw = "kpulse_container_context_switches_total"
@@ -135,7 +174,7 @@ class SchedTest(unittest.TestCase):
         # node figures cover at least what the two cgroups used
         node = h.value(m1, "kpulse_node_cpu_seconds_total") - h.value(m0, "kpulse_node_cpu_seconds_total")
         self.assertGreaterEqual(node, 0.97 * (kb + ki))
-        self.assertLessEqual(node, ncpu * WINDOW * 1.1)
+        self.assertLessEqual(node, ncpu * span * 1.1)
         nh = h.histogram(m1, "kpulse_node_runqueue_latency_seconds")
         self.assertGreaterEqual(nh[-1][1], hb[-1][1] + hi[-1][1])
 
@@ -147,6 +186,7 @@ class SchedTest(unittest.TestCase):
                                      attach=self.attach), 1)
 
     def test_gone_cgroups_leave_maps_and_output(self):
+        self.start()
         gone = self.cg.make("shortlived")
         p = self.cg.run(gone, [h.WORKLOAD, "spin", "1", "1"])
         p.wait()
