@@ -31,11 +31,17 @@ enum kp_drop_reason {
 	KP_DROP_MEM_MAP_FULL,		/* no room for a cgroup in mem_stats */
 	KP_DROP_EVENT_RING_FULL,	/* OOM event ring buffer full */
 	KP_DROP_TCP_MAP_FULL,		/* no room for a cgroup in tcp_stats */
-	KP_DROP_TCP_HIST_MAP_FULL,	/* tcp_hist: full, or no memory at hand */
+	KP_DROP_TCP_HIST_MAP_FULL,	/* no room for a cgroup in tcp_hist */
 	KP_DROP_SK_STORAGE,		/* socket storage could not be created */
 	KP_DROP_REQ_MAP_FULL,		/* req_stats: full (even port 0), or no memory */
 	KP_DROP_SOCK_MAP_FULL,		/* raw_tp fallback: socket LRU update failed */
 	KP_DROP_SLOW_RING_FULL,		/* `kpulse slow` ring buffer full */
+	KP_DROP_MAP_NOMEM,		/* a per-cgroup map had room for a new
+					 * key but no memory at hand (its
+					 * allocation cache ran dry in a context
+					 * that cannot refill it) */
+	KP_DROP_DEATH_RING_FULL,	/* cg_deaths full: the daemon learns of
+					 * those deaths by walking the tree */
 	KP_DROP_MAX,
 };
 
@@ -97,6 +103,20 @@ struct kp_cpu_slot {
 	__u64 rt;	/* its se.sum_exec_runtime then */
 	__u64 task;	/* its task_struct, to tell a switch-in that was seen */
 };
+
+/* ---- Cgroup deaths (cgroup.bpf.c) ---- */
+
+/* cgroup:cgroup_rmdir of a v2 cgroup puts its id in cg_dead, which the
+ * per-cgroup maps consult before making an entry (figures a dead cgroup's
+ * last task leaves on a CPU never bring its entry back), and in the
+ * cg_deaths ring buffer, which the daemon drains at each collection to
+ * read the cgroup's last figures and delete its entries. */
+#define KP_DEAD_CGROUPS 4096		/* cg_dead: LRU, the latest deaths */
+#define KP_DEATH_RING_BYTES (256 * 1024)	/* 16,384 deaths between reads */
+#define KP_DEATH_RECORD_BYTES 16	/* a cgroup id and the ring's header */
+/* Deaths waiting that wake the daemon to settle them: a sixteenth of the
+ * cgroup map, so dead entries never fill it, whatever the churn rate. */
+#define KP_DEATH_WAKE(max_cgroups) ((max_cgroups) >= 16 ? (max_cgroups) / 16 : 1)
 
 /* ---- Memory (mem.bpf.c): reclaim stalls and OOM kills ---- */
 

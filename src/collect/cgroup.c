@@ -2,11 +2,15 @@
  *
  * A cgroup v2 id is the inode number of its directory, so a walk of the tree
  * gives every id its path. Walks are rate-limited: ids of cgroups that died
- * before we saw them must not make us walk on every collection. */
+ * before we saw them must not make us walk on every collection. One walk
+ * settles every id seen before it began: found, or gone (ids are never
+ * reused), so a walk per second keeps up with any rate of churn. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +32,9 @@ struct kp_cgroups {
 	struct cg_entry *by_id;
 	uint64_t last_walk_ns;
 	uint64_t walks;
+	bool last_walk_ok;	/* the index holds the whole tree */
+	int root_fd;		/* for open_by_handle_at; -1 until needed */
+	bool no_handles;	/* open_by_handle_at cannot tell here */
 };
 
 void kp_mountinfo_unescape(char *s)
@@ -100,6 +107,10 @@ struct kp_cgroups *kp_cgroups__new(const char *v2_root)
 	if (!cg)
 		return NULL;
 	snprintf(cg->root, sizeof(cg->root), "%s", v2_root);
+	cg->root_fd = -1;
+	/* test hook: as if cgroups could not be opened by id (no privilege
+	 * for it, or a kernel without it), so walks settle gone cgroups */
+	cg->no_handles = getenv("KPULSE_TEST_NO_HANDLES") != NULL;
 	cg->root_len = strlen(cg->root);
 	while (cg->root_len > 1 && cg->root[cg->root_len - 1] == '/')
 		cg->root[--cg->root_len] = 0;
@@ -122,6 +133,8 @@ void kp_cgroups__free(struct kp_cgroups *cg)
 	if (!cg)
 		return;
 	clear_index(cg);
+	if (cg->root_fd >= 0)
+		close(cg->root_fd);
 	free(cg);
 }
 
@@ -135,41 +148,94 @@ uint64_t kp_cgroups__walks(const struct kp_cgroups *cg)
 	return cg->walks;
 }
 
-/* nftw has no user pointer: the walk in progress is kept here. */
-static struct kp_cgroups *walking;
-
-static int walk_cb(const char *fpath, const struct stat *sb, int type,
-		   struct FTW *ftw)
+static int add_entry(struct kp_cgroups *cg, uint64_t id, const char *rel)
 {
-	struct cg_entry *e;
-	const char *rel;
+	struct cg_entry *e = calloc(1, sizeof(*e));
 
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	rel = fpath + walking->root_len;
-	e = calloc(1, sizeof(*e));
 	if (!e)
-		return -1;
-	e->id = sb->st_ino;
+		return -ENOMEM;
+	e->id = id;
 	e->path = strdup(*rel ? rel : "/");
 	if (!e->path) {
 		free(e);
-		return -1;
+		return -ENOMEM;
 	}
-	HASH_ADD(hh, walking->by_id, id, sizeof(e->id), e);
+	HASH_ADD(hh, cg->by_id, id, sizeof(e->id), e);
 	return 0;
+}
+
+/* The directories under @dfd (closed here), whose path is @path (@len
+ * bytes, room for PATH_MAX), into the index. A directory removed while we
+ * look is skipped: nftw would give up the whole walk (it fails on an
+ * opendir other than EACCES), and on a host with cgroup churn one always
+ * is. Mounts inside the tree are not crossed. */
+static int walk_dir(struct kp_cgroups *cg, int dfd, dev_t dev, char *path, size_t len)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	struct stat st;
+	int ret = 0;
+
+	if (!d) {
+		close(dfd);
+		return errno == ENOENT ? 0 : -errno;
+	}
+	while (!ret && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		int cfd;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (len + 1 + n >= PATH_MAX)
+			continue;	/* deeper than a path can name */
+		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0) {
+			if (errno != ENOENT)
+				ret = -errno;
+			continue;
+		}
+		if (fstat(cfd, &st) || st.st_dev != dev) {
+			close(cfd);
+			continue;
+		}
+		path[len] = '/';
+		memcpy(path + len + 1, de->d_name, n + 1);
+		ret = add_entry(cg, st.st_ino, path + cg->root_len);
+		if (!ret)
+			ret = walk_dir(cg, cfd, dev, path, len + 1 + n);
+		else
+			close(cfd);
+		path[len] = 0;
+	}
+	closedir(d);
+	return ret;
 }
 
 static int walk(struct kp_cgroups *cg)
 {
-	int ret;
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, ret;
 
 	clear_index(cg);
-	walking = cg;
-	ret = nftw(cg->root, walk_cb, 32, FTW_PHYS | FTW_MOUNT);
-	walking = NULL;
 	cg->walks++;
+	cg->last_walk_ok = false;
+	snprintf(path, sizeof(path), "%s", cg->root);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = add_entry(cg, st.st_ino, "");
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	ret = walk_dir(cg, fd, st.st_dev, path, strlen(path));
+	cg->last_walk_ok = ret == 0;
 	return ret;
 }
 
@@ -187,6 +253,49 @@ const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns
 		kp_debug("cgroup: walking %s failed", cg->root);
 	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
 	return e ? e->path : NULL;
+}
+
+bool kp_cgroups__missing(const struct kp_cgroups *cg, uint64_t id, uint64_t walks_before)
+{
+	struct cg_entry *e;
+
+	if (!cg->last_walk_ok || cg->walks <= walks_before)
+		return false;
+	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
+	return !e;
+}
+
+/* A cgroup v2 file handle is its id (kernfs, FILEID_KERNFS): opening one
+ * fails with ESTALE once the cgroup is removed. */
+#define FILEID_KERNFS 0xfe
+
+int kp_cgroups__id_alive(struct kp_cgroups *cg, uint64_t id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
+	int fd;
+
+	if (cg->no_handles)
+		return -EOPNOTSUPP;
+	if (cg->root_fd < 0)
+		cg->root_fd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->root_fd < 0)
+		return -errno;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(cg->root_fd, &h.fh, O_RDONLY | O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == ESTALE || errno == ENOENT)
+		return 0;
+	/* EPERM without CAP_DAC_READ_SEARCH, EOPNOTSUPP on old kernels */
+	kp_debug("cgroup: cannot open cgroups by id (%s); a gone cgroup is told by "
+		 "its path and by walks", strerror(errno));
+	cg->no_handles = true;
+	return -errno;
 }
 
 bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,

@@ -8,32 +8,29 @@
  * read again); the exported figure never goes back; the node gains what
  * each container gains, so it outlives the cgroups that made it.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "collect/collector_int.h"
+#include "collect/gone.h"
 #include "collect/schedread.h"
 
-static int grow_raced(struct kp_collector *c)
+/* What the node gains from a dying cgroup never seen before: all of it. */
+static void node_add(struct kp_collector *c, const struct kp_sched_totals *t)
 {
-	size_t cap = c->raced_cap ? 2 * c->raced_cap : 64;
-	__u64 *r;
+	struct kp_sched_totals *n = &c->m->node;
 
-	if (c->nraced < c->raced_cap)
-		return 0;
-	r = realloc(c->raced, cap * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	c->raced = r;
-	c->raced_cap = cap;
-	return 0;
+	n->cpu_ns += t->cpu_ns;
+	n->nvcsw += t->nvcsw;
+	n->nivcsw += t->nivcsw;
+	n->runq_sum_ns += t->runq_sum_ns;
+	for (int b = 0; b < KP_HIST_BUCKETS; b++)
+		n->runq_hist[b] += t->runq_hist[b];
 }
 
 /* One key's figures into its container's raw sums: its cg_stats values,
  * what the slots hold pending and the slices running (schedread.c);
  * kp_sched_finalize() updates the totals. A key a flush raced is read
- * again. */
+ * again; a dying cgroup's last figures go to the node at once. */
 static void account(void *ctx, const void *key, const void *percpu)
 {
 	struct kp_collector *c = ctx;
@@ -45,10 +42,16 @@ static void account(void *ctx, const void *key, const void *percpu)
 		return;
 	kern = &k->marks.kern;
 	if (kp_sched_sum(percpu, c->vsz, c->slots, c->ncpus, id, c->slots_ns, kern)) {
-		if (!grow_raced(c))
+		if (k != c->scratch && !kp_collector_grow((void **)&c->raced, &c->raced_cap,
+							  c->nraced, sizeof(*c->raced)))
 			c->raced[c->nraced++] = id;
 		else	/* the value alone: late at worst, never counted twice */
 			kp_sched_sum(percpu, c->vsz, NULL, c->ncpus, id, 0, kern);
+	}
+	if (k == c->scratch) {
+		if (!kp_gone__test_and_mark(c->gone, id))
+			node_add(c, kern);
+		return;
 	}
 	k->marks.sched_gen = c->gen;
 }
@@ -139,15 +142,23 @@ static void pending_only(struct kp_collector *c, __u64 id)
 
 	if (!id)
 		return;
-	for (unsigned int g = 0; g < KP_GONE_KEPT; g++)
-		if (c->gone[g] == id)	/* removed lately: not brought back */
-			return;
+	if (kp_gone__buried(c->gone, id)) {	/* counted when it went */
+		kp_gone__hold(c->gone, id, c->gen);
+		return;
+	}
 	k = kp_model__find(c->m, id);
 	if (k && k->marks.sched_gen == c->gen)
 		return;
 	k = kp_collector_seen(c, id);
 	if (!k)
 		return;
+	if (k == c->scratch) {	/* dying, its last figures not counted yet */
+		if (!kp_gone__test_and_mark(c->gone, id)) {
+			kp_sched_sum(NULL, 0, c->slots, c->ncpus, id, c->slots_ns, &k->marks.kern);
+			node_add(c, &k->marks.kern);
+		}
+		return;
+	}
 	kp_sched_sum(NULL, 0, c->slots, c->ncpus, id, c->slots_ns, &k->marks.kern);
 	k->marks.sched_gen = c->gen;
 }

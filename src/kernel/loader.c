@@ -28,6 +28,7 @@
 #include "sched.skel.h"
 #include "mem.skel.h"
 #include "tcp.skel.h"
+#include "cgroup.skel.h"
 
 #define MAX_PROGS 32
 #define LOG_CAP (256 * 1024)
@@ -56,16 +57,18 @@ struct unit_ops {
 UNIT(sched)
 UNIT(mem)
 UNIT(tcp)
+UNIT(cgroup)
 
 static const struct unit_ops units[] = {
 	{ "sched", sched_open, sched_load, sched_destroy, sched_obj },
 	{ "mem", mem_open, mem_load, mem_destroy, mem_obj },
 	{ "tcp", tcp_open, tcp_load, tcp_destroy, tcp_obj },
+	{ "cgroup", cgroup_open, cgroup_load, cgroup_destroy, cgroup_obj },
 };
 
 /* Maps every unit declares but that must exist once: the first unit to
  * load creates them, later ones reuse its fd. */
-static const char *const shared_maps[] = { "drops", "slow_events" };
+static const char *const shared_maps[] = { "drops", "slow_events", "cg_dead" };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
 struct prog_slot {
@@ -444,7 +447,7 @@ static unsigned int hot_slots(void)
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 {
 	static const char *const per_cgroup[] = { "cg_stats", "mem_stats", "tcp_stats",
-						     "tcp_hist" };
+						     "tcp_hist", "cg_dead" };
 	struct bpf_map *m;
 
 	for (size_t i = 0; i < sizeof(per_cgroup) / sizeof(per_cgroup[0]); i++) {
@@ -532,6 +535,9 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			((struct sched_bpf *)skel)->rodata->use_sched_info = l->sched_info_ok;
 		if (ops->open == sched_open)
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
+		if (ops->open == cgroup_open)
+			((struct cgroup_bpf *)skel)->rodata->death_wake =
+				KP_DEATH_WAKE(l->opts.max_cgroups ? l->opts.max_cgroups : KP_MAX_CGROUPS);
 		if (ops->open == mem_open)
 			((struct mem_bpf *)skel)->rodata->slow_reclaim_ns = l->opts.slow_reclaim_ns;
 		if (ops->open == tcp_open) {

@@ -76,7 +76,7 @@ struct kp_collect_marks {
 	uint64_t files_ns;		/* when its cgroup files were last read */
 	uint64_t seen_gen;
 	uint64_t sched_gen;		/* the read whose scheduler figures kern holds */
-	unsigned int unresolved_tries;
+	uint64_t first_walk;		/* tree walks made when first seen */
 	bool discovered;		/* found in the cgroup tree, not in a map */
 	unsigned int name_tries;	/* runtime file lookups that missed */
 	uint64_t name_next_ns;		/* when to look again */
