@@ -44,6 +44,13 @@ class SchedTest(unittest.TestCase):
     # programs that must run: with sched_info the kernel's enqueue times
     # are read at sched_switch and no wakeup program is attached
     programs = ("sched_switch",)
+    # where sched_switch's prev_state comes from (bpf/core_fixes.bpf.h)
+    switch_state = "argument"
+    # run-queue waits from sched_info count only the part of a wait after
+    # the task's last migration (the kernel moves the earlier part into
+    # run_delay as it dequeues the task): 3-6% short here with 16
+    # spinners on 2 CPUs; our own wakeup stamps see the whole wait
+    runq_low = 0.10
 
     def setUp(self):
         self.cg = h.Cgroups()
@@ -122,7 +129,21 @@ class SchedTest(unittest.TestCase):
         span = snaps[-1][0] - snaps[0][0]
         self.assertGreater(b1 - b0, 0.3 * ncpu * span)  # it really was busy (a shared host)
 
-        # context switches of the single-threaded sleeper against /proc
+        # once the workloads are over, every slice is in: each cgroup's
+        # whole CPU time (kpulse saw them from birth) to 0.1% of cpu.stat
+        spin.wait()
+        sleepy.wait()
+        time.sleep(0.3)
+        mf = self.d.metrics()
+        for path in (self.busy, self.idle):
+            got = h.value(mf, name, **self.labels(path))
+            want = h.cpu_usage_usec(path) / 1e6
+            print("  %s whole life: kpulse %.4fs cpu.stat %.4fs" % (self.cg.rel(path), got, want))
+            self.assertAlmostEqual(got, want, delta=0.001 * want + 0.002)
+
+        # context switches of the single-threaded sleeper against /proc,
+        # split by prev_state from the flavour this kernel was given
+        self.assertEqual(self.d.health()[1]["switch_state_source"], self.switch_state)
         sw = "kpulse_container_context_switches_total"
         vol = (h.value(m1, sw, kind="voluntary", **self.labels(self.idle))
                - h.value(m0, sw, kind="voluntary", **self.labels(self.idle)))
@@ -162,7 +183,8 @@ class SchedTest(unittest.TestCase):
         waited = h.value(m1, rq + "_sum", **lab) - h.value(m0, rq + "_sum", **lab)
         print("  runq total wait busy: kpulse %.3fs schedstat run_delay %.3fs" % (waited, rd1 - rd0))
         self.assertGreater(rd1 - rd0, 1.0)
-        self.assertAlmostEqual(waited, rd1 - rd0, delta=0.05 * (rd1 - rd0))
+        self.assertLess(waited, 1.02 * (rd1 - rd0))
+        self.assertGreater(waited, (1 - self.runq_low) * (rd1 - rd0))
 
         # (c) labels
         for path in (self.busy, self.idle):
@@ -224,10 +246,19 @@ class SchedRawTpTest(SchedTest):
         self.skipTest("covered by the tp_btf variant; map GC does not depend on attach type")
 
 
+class SchedTaskStateTest(SchedRawTpTest):
+    """Kernels before 5.18 (sched_switch without prev_state): the task's own
+    state field through CO-RE (core_fixes.bpf.h), here task_struct.__state."""
+    env = {"KPULSE_TEST_SWITCH_STATE_FIELD": "1"}
+    attach = "tp_btf"
+    switch_state = "__state"
+
+
 class SchedOwnTimestampsTest(SchedRawTpTest):
     """Kernels without CONFIG_SCHED_INFO: enqueue times of our own from the
     wakeup programs, in task storage."""
     env = {"KPULSE_NO_SCHED_INFO": "1"}
+    runq_low = 0.05
     attach = "tp_btf"
     programs = ("sched_switch", "sched_wakeup")
 
@@ -235,6 +266,7 @@ class SchedOwnTimestampsTest(SchedRawTpTest):
 class SchedOwnTimestampsRawTpTest(SchedRawTpTest):
     """...and through raw tracepoints, in the pid-keyed hash."""
     env = {"KPULSE_NO_SCHED_INFO": "1", "KPULSE_FORCE_RAW_TP": "1"}
+    runq_low = 0.05
     attach = "raw_tp"
     programs = ("sched_switch", "sched_wakeup")
 
