@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -325,18 +326,18 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* prev_state: the tracepoint's fourth argument (5.18+) or the task's own
+ * state field (core_fixes.bpf.h) */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(kp_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(kp_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next, prev_state, true);
+	return handle_switch(preempt, prev, next, kp_switch_prev_state(ctx, prev), true);
 }
 
 SEC("raw_tp/sched_switch")
-int BPF_PROG(kp_switch_raw, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(kp_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next, prev_state, false);
+	return handle_switch(preempt, prev, next, kp_switch_prev_state(ctx, prev), false);
 }
 
 SEC("tp_btf/sched_wakeup")

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 #include "kpulse_abi.h"
 #include "kernel/loader.h"
+#include "kernel/corefix.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "model/self.h"
@@ -84,6 +85,7 @@ struct kp_loader {
 	unsigned int nprogs;
 	bool tp_btf_ok;
 	bool sched_info_ok;	/* run-queue waits from the kernel's sched_info */
+	enum kp_switch_state switch_state; /* sched_switch prev_state flavour */
 	bool mounted_tracefs;
 	int stats_fd;		/* BPF_ENABLE_STATS: stats on while open */
 	bool stats_ok;		/* it could be opened */
@@ -535,6 +537,9 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			((struct sched_bpf *)skel)->rodata->use_sched_info = l->sched_info_ok;
 		if (ops->open == sched_open)
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
+		if (ops->open == sched_open)	/* core_fixes.bpf.h */
+			((struct sched_bpf *)skel)->rodata->switch_state_arg =
+				l->switch_state == KP_SWITCH_STATE_ARG;
 		if (ops->open == cgroup_open)
 			((struct cgroup_bpf *)skel)->rodata->death_wake =
 				KP_DEATH_WAKE(l->opts.max_cgroups ? l->opts.max_cgroups : KP_MAX_CGROUPS);
@@ -665,6 +670,12 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 		kp_info("loader: no kernel BTF (/sys/kernel/btf/vmlinux); tp_btf and CO-RE unavailable");
 	l->tp_btf_ok = probe_tp_btf();
 	l->sched_info_ok = probe_sched_info();
+	l->switch_state = kp_switch_state_source(vmlinux_btf);
+	/* test hook: run the pre-5.18 flavour (the task's own state) here */
+	if (getenv("KPULSE_TEST_SWITCH_STATE_FIELD") && l->switch_state == KP_SWITCH_STATE_ARG)
+		l->switch_state = KP_SWITCH_STATE_FIELD;
+	kp_debug("loader: sched_switch prev_state from %s",
+		 kp_switch_state_name(l->switch_state));
 	if (!l->tp_btf_ok)
 		kp_info("loader: tp_btf not supported here, using raw tracepoints");
 	/* 2-4. open, size maps, choose programs, load */
@@ -896,6 +907,7 @@ void kp_loader__features(const struct kp_loader *l, struct kp_features *f)
 		return;
 	f->tp_btf = kp_loader__tp_btf(l);
 	f->sched_info = kp_loader__sched_info(l);
+	f->switch_state = kp_switch_state_name(l->switch_state);
 	f->bpf_stats = kp_loader__stats_enabled(l);
 	f->sock_len = kp_loader__running(l, "sock_send_length") &&
 		      kp_loader__running(l, "sock_recv_length");

@@ -20,7 +20,9 @@ static const struct {
 	{ "rdonly_cast", "6.2" },	/* tp_btf TCP programs; raw_tp twins before */
 	{ "psi", "4.20" },
 	/* tracepoints */
-	{ "sched_switch", "5.18" },	/* prev_state argument; the task's state before */
+	{ "sched_switch", "4.17" },
+	/* prev_state argument; the task's state field before (core_fixes) */
+	{ "switch_state", "5.18" },
 	{ "sched_wakeup", "4.17" },
 	{ "sched_wakeup_new", "4.17" },
 	{ "mm_vmscan_direct_reclaim_begin", "4.17" },

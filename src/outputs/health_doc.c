@@ -172,6 +172,9 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      "rtt_sample", (int)o->rtt_sample,
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)s->collections);
+	if (j)	/* sched_switch's prev_state: argument or the task's field */
+		json_object_set_new(j, "switch_state_source", json_string(
+			s->feat.switch_state ? s->feat.switch_state : "unknown"));
 	if (j && o->privileges)
 		json_object_set(j, "privileges", o->privileges);
 	if (j)	/* the node series' bounds and mounts */
