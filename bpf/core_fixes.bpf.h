@@ -35,6 +35,7 @@ static __always_inline __u32 kp_task_state(void *task)
 	return (__u32)BPF_CORE_READ((struct task_struct___o *)task, state);
 }
 
+#ifdef KP_FIX_SWITCH
 /* commit fa2c3254d7cf ("sched/tracing: Don't re-read p->state when
  * emitting sched_switch event"), 5.18: the argument is there. The loader
  * sets it from btf_trace_sched_switch's arity; the verifier then drops
@@ -49,5 +50,20 @@ static __always_inline __u32 kp_switch_prev_state(unsigned long long *ctx, void 
 		return (__u32)ctx[3];
 	return kp_task_state(prev);
 }
+#endif /* KP_FIX_SWITCH */
+
+#ifdef KP_FIX_VICTIM
+/* oom:mark_victim passes (task, uid) since 6.8, (pid) before. With the
+ * pid, the task is found by it (bpf_task_from_pid, a kfunc BTF-typed
+ * programs may call since 6.2) and its uid read from its credentials; the
+ * loader sets the flag from btf_trace_mark_victim's arity and the verifier
+ * drops the branch not taken (ctx[1] does not exist in the pid form).
+ * Before 6.2 the pid form has no fallback: the program is refused, as the
+ * loader reports. */
+const volatile bool victim_pid_arg = false;
+
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+#endif /* KP_FIX_VICTIM */
 
 #endif

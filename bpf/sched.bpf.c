@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
+#define KP_FIX_SWITCH
 #include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -545,6 +545,9 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 				KP_DEATH_WAKE(l->opts.max_cgroups ? l->opts.max_cgroups : KP_MAX_CGROUPS);
 		if (ops->open == mem_open)
 			((struct mem_bpf *)skel)->rodata->slow_reclaim_ns = l->opts.slow_reclaim_ns;
+		if (ops->open == mem_open)	/* core_fixes.bpf.h */
+			((struct mem_bpf *)skel)->rodata->victim_pid_arg =
+				kp_btf_tp_nargs(vmlinux_btf, "mark_victim") == 1;
 		if (ops->open == tcp_open) {
 			((struct tcp_bpf *)skel)->rodata->slow_request_ns = l->opts.slow_request_ns;
 			((struct tcp_bpf *)skel)->rodata->hot_mask = hot_slots() - 1;

@@ -29,7 +29,9 @@ static const struct {
 	{ "mm_vmscan_direct_reclaim_end", "4.17" },
 	{ "mm_vmscan_memcg_reclaim_begin", "4.17" },
 	{ "mm_vmscan_memcg_reclaim_end", "4.17" },
-	{ "mark_victim", "6.8" },	/* (task, uid); (pid) before: no OOM records */
+	/* (task, uid); (pid) before: the task found by pid from 6.2
+	 * (core_fixes.bpf.h), no OOM records before that */
+	{ "mark_victim", "6.8" },
 	{ "inet_sock_set_state", "4.17" },
 	{ "tcp_probe", "4.17" },
 	{ "tcp_retransmit_skb", "4.17" },

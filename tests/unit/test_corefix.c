@@ -75,7 +75,8 @@ static void test_missing(void **state)
 	btf__free(b);
 }
 
-/* this kernel (6.18 here): four arguments, mark_victim's (task, uid) */
+/* this kernel (6.18 here): sched_switch with four arguments, mark_victim
+ * with two */
 static void test_this_kernel(void **state)
 {
 	struct btf *b = btf__load_vmlinux_btf();
@@ -86,6 +87,8 @@ static void test_this_kernel(void **state)
 	assert_int_equal(kp_btf_tp_nargs(b, "sched_switch"), 4);
 	assert_int_equal(kp_switch_state_source(b), KP_SWITCH_STATE_ARG);
 	assert_true(kp_btf_tp_nargs(b, "sched_wakeup") == 1);
+	/* mark_victim(task, uid): the loader keeps its pid form off */
+	assert_int_equal(kp_btf_tp_nargs(b, "mark_victim"), 2);
 	btf__free(b);
 }
 
