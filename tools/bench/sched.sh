@@ -21,7 +21,8 @@
 #
 # Environment: BENCH_REPS (3), BENCH_PAIRS (11), BENCH_IDLE_SECS (60),
 # BENCH_HACKBENCH ("-g 4 -l 2000"), BENCH_PIPE_LOOPS (200000),
-# BENCH_PIPE_CPU (0), BENCH_BPFTRACE (bpftrace; "none" leaves it out).
+# BENCH_PIPE_CPU (0), BENCH_BPFTRACE (bpftrace; "none" leaves it out),
+# BENCH_KPULSE (./kpulse: another build to compare).
 
 # shellcheck disable=SC2317 # cleanup and start_* are called indirectly
 set -euo pipefail
@@ -40,7 +41,7 @@ PIPE_LOOPS=${BENCH_PIPE_LOOPS:-200000}
 PIPE_CPU=${BENCH_PIPE_CPU:-0}
 RESULTS=tools/bench/results-sched.md
 OUT=.output/bench
-KPULSE=./kpulse
+KPULSE=${BENCH_KPULSE:-./kpulse}
 BPFTRACE=${BENCH_BPFTRACE:-bpftrace}
 
 # Targets from the issues (19: in every run, not only the median).
