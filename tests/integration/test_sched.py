@@ -138,7 +138,11 @@ class SchedTest(unittest.TestCase):
         self.assertGreater(b1 - b0, 0.15 * ncpu * span)
 
         # once the workloads are over, every slice is in: each cgroup's
-        # whole CPU time (kpulse saw them from birth) to 0.1% of cpu.stat
+        # whole CPU time (kpulse saw them from birth) to 0.1% of cpu.stat,
+        # give or take one slice: the harness moves each process into its
+        # cgroup before exec, and the rest of that slice (the exec, 1-3 ms
+        # here) is the new cgroup's in cpu.stat but the old one's in kpulse,
+        # which charges a slice to the cgroup it began in
         spin.wait()
         sleepy.wait()
         time.sleep(0.3)
@@ -147,7 +151,7 @@ class SchedTest(unittest.TestCase):
             got = h.value(mf, name, **self.labels(path))
             want = h.cpu_usage_usec(path) / 1e6
             print("  %s whole life: kpulse %.4fs cpu.stat %.4fs" % (self.cg.rel(path), got, want))
-            self.assertAlmostEqual(got, want, delta=0.001 * want + 0.002)
+            self.assertAlmostEqual(got, want, delta=0.001 * want + 0.005)
 
         # context switches of the single-threaded sleeper against /proc,
         # split by prev_state from the flavour this kernel was given
