@@ -27,7 +27,7 @@ PKGS := libbpf libmicrohttpd jansson libcurl yaml-0.1 libcap libseccomp libcrypt
 LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lmicrohttpd -ljansson -lcurl -lyaml -lcap -lseccomp -lcrypt -lgnutls) -lelf -lz -lm -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -Ivmlinux/$(ARCH) -Iinclude -Wall -Werror
 
-BPF_UNITS := sched mem tcp
+BPF_UNITS := sched mem tcp cgroup
 SKELS := $(patsubst %,$(OUT)/%.skel.h,$(BPF_UNITS))
 # every module under src/<folder>/ but the entry point
 LIB_SRCS := $(filter-out cmd/main,$(patsubst src/%.c,%,$(sort $(wildcard src/*/*.c))))
@@ -43,7 +43,10 @@ test_window_SRCS := analysis/window model/hist
 test_health_SRCS := analysis/health
 test_memfiles_SRCS := model/cgfiles collect/memfiles collect/cgroup collect/cgwalk base/log
 test_memevents_SRCS := model/text model/memevents collect/container model/identity
-UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin test_netrates
+UNIT_TESTS += test_ports test_diskstats test_hotslots test_heatmap test_portwin test_netrates test_schedread test_gone test_corefix
+test_corefix_SRCS := kernel/corefix
+test_schedread_SRCS := collect/schedread
+test_gone_SRCS := collect/gone base/log
 test_netrates_SRCS := analysis/netrates
 test_portwin_SRCS := analysis/portwin analysis/window
 test_heatmap_SRCS := analysis/heatmap model/hist
@@ -168,13 +171,17 @@ $(OUT)/bench/node_bench: tools/bench/node_bench.c $(addprefix $(OUT)/,$(addsuffi
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUT)/churn: tests/churn.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 run: deps kpulse
 	./kpulse daemon
 
 unit-test: $(patsubst %,$(OUT)/tests/%,$(UNIT_TESTS))
 	$(Q)for t in $^; do echo "== $$t"; $$t || exit 1; done
 
-integration-test: kpulse $(OUT)/workload $(OUT)/delay_server $(PLAYWRIGHT)
+integration-test: kpulse $(OUT)/workload $(OUT)/delay_server $(OUT)/churn $(PLAYWRIGHT)
 	$(Q)$(PYTHON) tests/integration/run.py
 
 test: deps

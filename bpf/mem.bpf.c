@@ -18,6 +18,8 @@
 #include <bpf/bpf_core_read.h>
 #include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
+#define KP_FIX_VICTIM
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -286,10 +288,26 @@ int BPF_PROG(kp_mrcl_e_raw, unsigned long nr_reclaimed)
 	return 0;
 }
 
-SEC("tp_btf/mark_victim")
-int BPF_PROG(kp_victim, struct task_struct *t, uid_t uid)
+/* the pre-6.8 form, (pid): see core_fixes.bpf.h */
+static __always_inline int victim_by_pid(int pid)
 {
-	return handle_victim(t, uid);
+	struct task_struct *t = bpf_task_from_pid(pid);
+
+	if (!t)
+		return 0;
+	handle_victim(t, BPF_CORE_READ(t, cred, uid.val));
+	bpf_task_release(t);
+	return 0;
+}
+
+/* Arguments read from ctx in the branch that uses them: the verifier
+ * drops the other, so the pid form never sees a read of ctx[1]. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(kp_victim)
+{
+	if (victim_pid_arg)
+		return victim_by_pid((int)ctx[0]);
+	return handle_victim((struct task_struct *)ctx[0], (__u32)ctx[1]);
 }
 
 SEC("raw_tp/mark_victim")

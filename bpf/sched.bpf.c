@@ -15,6 +15,8 @@
 #include <bpf/bpf_core_read.h>
 #include "kp_common.bpf.h"
 #include "kp_hist_bucket.h"
+#define KP_FIX_SWITCH
+#include "core_fixes.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -132,8 +134,10 @@ static __noinline void emit_slow_runq(struct task_struct *prev, struct task_stru
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* Move one pending entry's figures into cg_stats. seq is odd meanwhile, so
- * userspace, which reads cg_stats before the slots, never counts them twice. */
+/* Move one pending entry's figures into cg_stats. seq is odd meanwhile;
+ * the value gets the seq this flush ends at before any figure changes
+ * (kpulse_abi.h, struct kp_cg_stats), so userspace can tell, CPU by CPU,
+ * whether a value it read holds figures it also saw pending. */
 static __noinline void pend_flush(struct kp_cpu_slot *slot, struct kp_pending *p)
 {
 	struct kp_cg_stats *s;
@@ -142,6 +146,8 @@ static __noinline void pend_flush(struct kp_cpu_slot *slot, struct kp_pending *p
 	slot->seq++;
 	s = cg_get(p->cgid);
 	if (s) {
+		s->flush_seq = slot->seq + 1;
+		asm volatile("" ::: "memory");	/* stamp first, then figures */
 		s->cpu_ns += p->cpu_ns;
 		s->nvcsw += p->nvcsw;
 		s->nivcsw += p->nivcsw;
@@ -215,6 +221,29 @@ static __always_inline void pend_hist(struct kp_cpu_slot *slot, struct kp_pendin
 	}
 }
 
+/* The switch that gave @prev the CPU was not seen: kpulse attached since,
+ * or a kernel that leaves some switches untraced (this project's VM hides
+ * its agent's). Its slice is then what the scheduler counted since it was
+ * picked (se.prev_sum_exec_runtime, kept by the fair class), no more than
+ * the time since the last switch seen here; its cgroup is its own. Off the
+ * hot path: a seen switch-in is the rule. Returns the cgroup to charge
+ * (0: none) and sets @rt0 to the run time the slice began at. */
+static __noinline __u64 unseen_start(struct task_struct *prev, __u64 now, __u64 last_ts,
+				     __u64 *rt0, bool btf)
+{
+	__u64 sum, start;
+
+	if (!(btf ? prev->pid : BPF_CORE_READ(prev, pid)))
+		return 0;	/* the idle task */
+	sum = btf ? prev->se.sum_exec_runtime : BPF_CORE_READ(prev, se.sum_exec_runtime);
+	start = btf ? prev->se.prev_sum_exec_runtime
+		    : BPF_CORE_READ(prev, se.prev_sum_exec_runtime);
+	if (last_ts && now > last_ts && sum - start > now - last_ts)
+		start = sum - (now - last_ts);
+	*rt0 = start;
+	return task_cgid(prev, btf);
+}
+
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next,
 					 unsigned int prev_state, bool btf)
@@ -223,19 +252,39 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	struct kp_pending *p;
 	struct kp_cpu_slot *slot;
 	__u32 zero = 0;
-	__u64 next_cgid = 0, enq;
+	__u64 next_cgid = 0, enq, prev_cgid, prev_rt, prev_ts, rt;
 	bool runnable = preempt || prev_state == TASK_RUNNING;
+	bool seen;
 	int next_pid;
 
 	slot = bpf_map_lookup_elem(&cpu_slot, &zero);
 	if (!slot)
 		return 0;
+	next_pid = btf ? next->pid : BPF_CORE_READ(next, pid);
+	if (next_pid)
+		next_cgid = task_cgid(next, btf);
 
-	/* Charge the slice that just ended to the cgroup recorded when it
-	 * began: one clock read serves both ends of the slice. */
-	if (slot->cgid && slot->ts) {
-		p = pend_get(slot, slot->cgid);
-		p->cpu_ns += now - slot->ts;
+	/* The next slice starts now: stored before the last one is charged
+	 * (the order userspace relies on, kpulse_abi.h kp_cpu_slot). The
+	 * slice that ended is charged the run time the scheduler counted
+	 * for it (it updated prev's before this tracepoint). */
+	prev_cgid = slot->cgid;
+	prev_rt = slot->rt;
+	prev_ts = slot->ts;
+	seen = slot->task == (__u64)prev;
+	slot->ts = now;
+	slot->rt = btf ? next->se.sum_exec_runtime : BPF_CORE_READ(next, se.sum_exec_runtime);
+	slot->task = (__u64)next;
+	asm volatile("" ::: "memory");
+	slot->cgid = next_cgid;
+	asm volatile("" ::: "memory");
+	if (!seen)
+		prev_cgid = unseen_start(prev, now, prev_ts, &prev_rt, btf);
+	if (prev_cgid) {
+		rt = btf ? prev->se.sum_exec_runtime : BPF_CORE_READ(prev, se.sum_exec_runtime);
+		p = pend_get(slot, prev_cgid);
+		if (rt > prev_rt)
+			p->cpu_ns += rt - prev_rt;
 		if (runnable)
 			p->nivcsw++;
 		else
@@ -245,11 +294,9 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	if (!use_sched_info && runnable && (btf ? prev->pid : BPF_CORE_READ(prev, pid)))
 		enq_set(prev, now, btf);
 
-	next_pid = btf ? next->pid : BPF_CORE_READ(next, pid);
 	if (next_pid) {
 		__u64 d = 0;
 
-		next_cgid = task_cgid(next, btf);
 		if (use_sched_info) {
 			__u64 queued = btf ? next->sched_info.last_queued
 					   : BPF_CORE_READ(next, sched_info.last_queued);
@@ -277,23 +324,21 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 				emit_slow_runq(prev, next, next_cgid, d, now);
 		}
 	}
-	slot->ts = now;
-	slot->cgid = next_cgid;
 	return 0;
 }
 
+/* prev_state: the tracepoint's fourth argument (5.18+) or the task's own
+ * state field (core_fixes.bpf.h) */
 SEC("tp_btf/sched_switch")
-int BPF_PROG(kp_switch, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(kp_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next, prev_state, true);
+	return handle_switch(preempt, prev, next, kp_switch_prev_state(ctx, prev), true);
 }
 
 SEC("raw_tp/sched_switch")
-int BPF_PROG(kp_switch_raw, bool preempt, struct task_struct *prev,
-	     struct task_struct *next, unsigned int prev_state)
+int BPF_PROG(kp_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next, prev_state, false);
+	return handle_switch(preempt, prev, next, kp_switch_prev_state(ctx, prev), false);
 }
 
 SEC("tp_btf/sched_wakeup")

@@ -31,25 +31,41 @@ enum kp_drop_reason {
 	KP_DROP_MEM_MAP_FULL,		/* no room for a cgroup in mem_stats */
 	KP_DROP_EVENT_RING_FULL,	/* OOM event ring buffer full */
 	KP_DROP_TCP_MAP_FULL,		/* no room for a cgroup in tcp_stats */
-	KP_DROP_TCP_HIST_MAP_FULL,	/* tcp_hist: full, or no memory at hand */
+	KP_DROP_TCP_HIST_MAP_FULL,	/* no room for a cgroup in tcp_hist */
 	KP_DROP_SK_STORAGE,		/* socket storage could not be created */
 	KP_DROP_REQ_MAP_FULL,		/* req_stats: full (even port 0), or no memory */
 	KP_DROP_SOCK_MAP_FULL,		/* raw_tp fallback: socket LRU update failed */
 	KP_DROP_SLOW_RING_FULL,		/* `kpulse slow` ring buffer full */
+	KP_DROP_MAP_NOMEM,		/* a per-cgroup map had room for a new
+					 * key but no memory at hand (its
+					 * allocation cache ran dry in a context
+					 * that cannot refill it) */
+	KP_DROP_DEATH_RING_FULL,	/* cg_deaths full: the daemon learns of
+					 * those deaths by walking the tree */
 	KP_DROP_MAX,
 };
 
-/* Per cgroup, per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by cgroup v2 id). */
+/* Per cgroup, per CPU (BPF_MAP_TYPE_PERCPU_HASH keyed by cgroup v2 id).
+ * flush_seq: the CPU's kp_cpu_slot.seq after the last flush into this
+ * value. A flush writes it before the figures and it sits after them: the
+ * kernel copies a value to userspace from low to high addresses, so a copy
+ * that caught any figure of a flush also caught its flush_seq (x86 keeps
+ * stores and loads in order). A reader that read the slots at seq S and
+ * then this value with flush_seq <= S has this CPU's figures exact as of S:
+ * none of what those slots held pending had been added here yet. */
 struct kp_cg_stats {
 	__u64 cpu_ns;		/* on-CPU time of tasks in this cgroup */
 	__u64 nvcsw;		/* voluntary switches out */
 	__u64 nivcsw;		/* involuntary switches out (still runnable) */
 	__u64 runq_sum_ns;	/* sum of run-queue latencies */
 	__u64 runq_hist[KP_HIST_BUCKETS];
+	__u64 flush_seq;	/* last, see above */
 };
 
-/* Per CPU: what runs now and since when, so on-CPU time is charged with one
- * clock read per switch and userspace can add the in-progress slice. */
+/* Per CPU: what runs now and since when, so userspace can add the slice
+ * in progress, and the task's run time then: a finished slice is charged
+ * what the scheduler counted for it (se.sum_exec_runtime, the figure
+ * cpu.stat adds up: steal time left out) rather than the wall-clock time. */
 /* Figures of one cgroup gathered on one CPU and not yet added to cg_stats:
  * flushed when the CPU's work moves to other cgroups, so a run of switches
  * within the same cgroups costs no hash lookup. Userspace adds them. */
@@ -68,13 +84,39 @@ struct kp_pending {
 	__u32 count[KP_PEND_BUCKETS];
 };
 
+/* The kernel copies a slot to userspace from low to high addresses, in
+ * the order of the fields below, while sched_switch may be changing it:
+ * at a switch the new cgid and ts are stored (ts first) before the slice
+ * that ended is added to pend[]. So a copy that holds the slice in pend[]
+ * also holds the new cgid and ts, and a copy with the new cgid has the new
+ * ts: a slice is never counted both pending and running. (At worst, in a
+ * window of nanoseconds, a copy holds it in neither: it shows in the next
+ * read.) */
 struct kp_cpu_slot {
-	__u64 ts;	/* when the current task got the CPU */
-	__u64 cgid;	/* its cgroup v2 id; 0 for the idle task */
-	__u32 seq;	/* odd while a flush moves pending figures to cg_stats */
+	__u64 seq;	/* +1 before and after each flush into cg_stats (odd
+			 * meanwhile); 64 bits, so it never wraps */
 	__u32 victim;	/* pend[] entry to reuse next */
+	__u32 pad;
 	struct kp_pending pend[KP_PEND_CG];
+	__u64 cgid;	/* cgroup v2 id of the task on the CPU; 0: idle */
+	__u64 ts;	/* when that task got the CPU */
+	__u64 rt;	/* its se.sum_exec_runtime then */
+	__u64 task;	/* its task_struct, to tell a switch-in that was seen */
 };
+
+/* ---- Cgroup deaths (cgroup.bpf.c) ---- */
+
+/* cgroup:cgroup_rmdir of a v2 cgroup puts its id in cg_dead, which the
+ * per-cgroup maps consult before making an entry (figures a dead cgroup's
+ * last task leaves on a CPU never bring its entry back), and in the
+ * cg_deaths ring buffer, which the daemon drains at each collection to
+ * read the cgroup's last figures and delete its entries. */
+#define KP_DEAD_CGROUPS 4096		/* cg_dead: LRU, the latest deaths */
+#define KP_DEATH_RING_BYTES (256 * 1024)	/* 16,384 deaths between reads */
+#define KP_DEATH_RECORD_BYTES 16	/* a cgroup id and the ring's header */
+/* Deaths waiting that wake the daemon to settle them: a sixteenth of the
+ * cgroup map, so dead entries never fill it, whatever the churn rate. */
+#define KP_DEATH_WAKE(max_cgroups) ((max_cgroups) >= 16 ? (max_cgroups) / 16 : 1)
 
 /* ---- Memory (mem.bpf.c): reclaim stalls and OOM kills ---- */
 

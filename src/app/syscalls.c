@@ -22,6 +22,8 @@ static const char *const allowed[] = {
 	"getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "fcntl",
 	"dup", "dup2", "dup3", "pipe2", "ioctl", "inotify_init1", "inotify_add_watch",
 	"inotify_rm_watch",
+	/* is a cgroup gone? opened by its id (collect/cgroup.c) */
+	"open_by_handle_at",
 	/* the poll loop: signalfd, timerfd, epoll (libmicrohttpd), eventfd */
 	"poll", "ppoll", "epoll_wait", "epoll_pwait", "epoll_ctl", "epoll_create1",
 	"timerfd_create", "timerfd_settime", "timerfd_gettime", "eventfd2", "signalfd4", "rt_sigprocmask", "rt_sigreturn",

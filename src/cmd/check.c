@@ -99,6 +99,7 @@ static int probe_programs(struct feature *f, int n)
 	struct kp_loader_opts lo = { .force_raw_tp = getenv("KPULSE_FORCE_RAW_TP") != NULL };
 	struct kp_loader *l = NULL;
 	struct kp_features ft;
+	bool arg;
 	int err = kp_loader__open(&l, &lo);
 
 	kp_loader__features(l, &ft);	/* the one probe result */
@@ -107,6 +108,11 @@ static int probe_programs(struct feature *f, int n)
 	n = add(f, n, "runq_source", true, false, ft.sched_info
 		? "the kernel's sched_info enqueue times: no wakeup programs needed%s"
 		: "own enqueue timestamps from wakeup programs (no CONFIG_SCHED_INFO)%s", NULL);
+	arg = ft.switch_state && !strcmp(ft.switch_state, "argument");
+	n = add(f, n, "switch_state", true, false, arg
+		? "sched_switch's prev_state argument%s"
+		: "sched_switch without prev_state: the task's own field, task_struct.%s",
+		arg ? NULL : ft.switch_state ? ft.switch_state : "unknown");
 	n = add(f, n, "bpf_stats", ft.bpf_stats, false, ft.bpf_stats
 		? "BPF_ENABLE_STATS: per-program cost exported (the daemon samples one interval in 30)%s"
 		: "no BPF_ENABLE_STATS: kpulse_bpf_program_* metrics stay 0%s", NULL);

@@ -2,13 +2,16 @@
  *
  * A cgroup v2 id is the inode number of its directory, so a walk of the tree
  * gives every id its path. Walks are rate-limited: ids of cgroups that died
- * before we saw them must not make us walk on every collection. */
+ * before we saw them must not make us walk on every collection. One walk
+ * settles every id seen before it began: found, or gone (ids are never
+ * reused), so a walk per second keeps up with any rate of churn. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uthash.h>
 #include "collect/cgroup.h"
 #include "collect/cgwalk.h"
@@ -28,6 +31,9 @@ struct kp_cgroups {
 	struct cg_entry *by_id;
 	uint64_t last_walk_ns;
 	uint64_t walks;
+	bool last_walk_ok;	/* the index holds the whole tree */
+	int root_fd;		/* for open_by_handle_at; -1 until needed */
+	bool no_handles;	/* open_by_handle_at cannot tell here */
 };
 
 void kp_mountinfo_unescape(char *s)
@@ -100,6 +106,10 @@ struct kp_cgroups *kp_cgroups__new(const char *v2_root)
 	if (!cg)
 		return NULL;
 	snprintf(cg->root, sizeof(cg->root), "%s", v2_root);
+	cg->root_fd = -1;
+	/* test hook: as if cgroups could not be opened by id (no privilege
+	 * for it, or a kernel without it), so walks settle gone cgroups */
+	cg->no_handles = getenv("KPULSE_TEST_NO_HANDLES") != NULL;
 	cg->root_len = strlen(cg->root);
 	while (cg->root_len > 1 && cg->root[cg->root_len - 1] == '/')
 		cg->root[--cg->root_len] = 0;
@@ -122,6 +132,8 @@ void kp_cgroups__free(struct kp_cgroups *cg)
 	if (!cg)
 		return;
 	clear_index(cg);
+	if (cg->root_fd >= 0)
+		close(cg->root_fd);
 	free(cg);
 }
 
@@ -152,13 +164,19 @@ static int walk_cb(void *ctx, uint64_t ino, const char *rel)
 	return 0;
 }
 
+/* kp_cgwalk skips a directory removed while it looks (nftw gave up the
+ * whole walk, and on a host with cgroup churn one always is); a walk that
+ * still failed leaves the index partial, which the settling of unknown ids
+ * must know (last_walk_ok). */
 static int walk(struct kp_cgroups *cg)
 {
 	int ret;
 
 	clear_index(cg);
+	cg->last_walk_ok = false;
 	ret = kp_cgwalk(cg->root, walk_cb, cg);
 	cg->walks++;
+	cg->last_walk_ok = ret == 0;
 	return ret;
 }
 
@@ -176,6 +194,49 @@ const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns
 		kp_debug("cgroup: walking %s failed", cg->root);
 	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
 	return e ? e->path : NULL;
+}
+
+bool kp_cgroups__missing(const struct kp_cgroups *cg, uint64_t id, uint64_t walks_before)
+{
+	struct cg_entry *e;
+
+	if (!cg->last_walk_ok || cg->walks <= walks_before)
+		return false;
+	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
+	return !e;
+}
+
+/* A cgroup v2 file handle is its id (kernfs, FILEID_KERNFS): opening one
+ * fails with ESTALE once the cgroup is removed. */
+#define FILEID_KERNFS 0xfe
+
+int kp_cgroups__id_alive(struct kp_cgroups *cg, uint64_t id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
+	int fd;
+
+	if (cg->no_handles)
+		return -EOPNOTSUPP;
+	if (cg->root_fd < 0)
+		cg->root_fd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg->root_fd < 0)
+		return -errno;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(cg->root_fd, &h.fh, O_RDONLY | O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (errno == ESTALE || errno == ENOENT)
+		return 0;
+	/* EPERM without CAP_DAC_READ_SEARCH, EOPNOTSUPP on old kernels */
+	kp_debug("cgroup: cannot open cgroups by id (%s); a gone cgroup is told by "
+		 "its path and by walks", strerror(errno));
+	cg->no_handles = true;
+	return -errno;
 }
 
 bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,

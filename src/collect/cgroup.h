@@ -27,6 +27,14 @@ const char *kp_cgroups__root(const struct kp_cgroups *cg);
 /* Path of @id (owned by @cg, valid until the next call), or NULL when no
  * cgroup with that id exists. May walk the tree once per @now_ns window. */
 const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns);
+/* True when a whole walk of the tree began after @walks_before walks had
+ * been made (the count kp_cgroups__walks gave when @id was first seen) and
+ * did not find @id: the cgroup is gone, as ids are never reused. */
+bool kp_cgroups__missing(const struct kp_cgroups *cg, uint64_t id, uint64_t walks_before);
+/* Whether cgroup @id exists, wherever it is now (by its file handle): 1
+ * yes, 0 no, -errno when this cannot be told here (no privilege, old
+ * kernel; then asks nothing more). */
+int kp_cgroups__id_alive(struct kp_cgroups *cg, uint64_t id);
 /* True while the directory at @relpath still has inode @id. */
 bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
 		       uint64_t id);

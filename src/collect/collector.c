@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,14 +22,14 @@
 #include "collect/container.h"
 #include "collect/diskstats.h"
 #include "collect/cpuread.h"
+#include "collect/gone.h"
 #include "collect/memread.h"
 #include "collect/noderead.h"
 #include "collect/procstat.h"
 #include "kernel/hotslots.h"
 #include "kernel/loader.h"
 #include "base/log.h"
-
-#define UNRESOLVED_GIVE_UP 3
+#include "model/ports.h"
 
 static size_t stride(size_t sz)
 {
@@ -61,6 +62,26 @@ static void open_maps(struct kp_collector *c)
 	c->m->self.map_max_entries[KP_MAP_REQ_STATS] = max_entries(c->req_fd);
 }
 
+/* Cgroup deaths come through the same ring buffer manager as OOM kills
+ * (one fd for the daemon to poll). The kernel wakes the daemon once
+ * settle_at deaths wait (cgroup.bpf.c), so dead cgroups leave the maps
+ * long before they could fill them; without the ring, gone cgroups are
+ * found by their paths, their ids and walks. */
+static void read_deaths(struct kp_collector *c, int fd)
+{
+	int err = 0;
+
+	if (fd < 0)
+		return;
+	if (c->rb)
+		err = ring_buffer__add(c->rb, fd, kp_gone__ring_cb, c->gone);
+	else if (!(c->rb = ring_buffer__new(fd, kp_gone__ring_cb, c->gone, NULL)))
+		err = -errno;
+	if (err)
+		kp_err("collector: cannot read cgroup deaths: %s; gone cgroups are "
+		       "found by walking the tree", strerror(-err));
+}
+
 int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 		      struct kp_cgroups *cg, struct kp_model *m)
 {
@@ -89,17 +110,22 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	if (c->req_vsz > vmax)
 		vmax = c->req_vsz;
 	c->slots = calloc(c->ncpus, sizeof(*c->slots));
-	c->slots_before = calloc(c->ncpus, sizeof(*c->slots_before));
+	c->slots_retry = calloc(c->ncpus, sizeof(*c->slots_retry));
 	c->mr = kp_memread__new(kp_cgroups__root(cg));
 	c->noderead = kp_noderead__new();
 	c->cr = kp_cpuread__new(kp_cgroups__root(cg));
+	c->gone = kp_gone__new();
+	c->scratch = calloc(1, sizeof(*c->scratch));
 	if (kp_mapread_init(&c->rd, c->ncpus, sizeof(struct kp_req_key), vmax) ||
-	    !c->slots || !c->slots_before || !c->mr || !c->noderead || !c->cr) {
+	    !c->slots || !c->slots_retry || !c->mr || !c->noderead || !c->cr ||
+	    !c->gone || !c->scratch) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
 	c->page_size = sysconf(_SC_PAGESIZE);
+	c->settle_at = KP_DEATH_WAKE(c->m->self.map_max_entries[KP_MAP_CG_STATS]);
 	kp_oom_ring_open(c);
+	read_deaths(c, kp_loader__map_fd(l, "cg_deaths"));
 	*out = c;
 	return 0;
 }
@@ -115,34 +141,96 @@ void kp_collector__free(struct kp_collector *c)
 	kp_cpuread__free(c->cr);
 	kp_mapread_fini(&c->rd);
 	free(c->slots);
-	free(c->slots_before);
+	free(c->slots_retry);
+	free(c->raced);
+	if (c->scratch) {	/* its path is not its own (seen.c) */
+		free(c->scratch->tcp);
+		kp_portset__free(c->scratch->req[0]);
+		kp_portset__free(c->scratch->req[1]);
+		free(c->scratch);
+	}
+	kp_gone__free(c->gone);
+	free(c->purge);
+	free(c->purge_req);
 	free(c);
 }
 
-/* Drop cgroups that are gone, from the maps and from the model. */
+/* A gone cgroup's entries in every per-cgroup map (req_stats: the ports
+ * its container was seen with; others through kp_collector_purge_req) and
+ * its hot slots. */
+static void forget_entries(struct kp_collector *c, uint64_t id, const struct kp_container *k)
+{
+	bpf_map_delete_elem(c->stats_fd, &id);
+	if (c->mem_fd >= 0)
+		bpf_map_delete_elem(c->mem_fd, &id);
+	if (k) {
+		kp_tcp_forget(c, k);
+		return;
+	}
+	kp_hot__forget(c->hot, id);
+	if (c->tcp_fd >= 0)
+		bpf_map_delete_elem(c->tcp_fd, &id);
+	if (c->hist_fd >= 0)
+		bpf_map_delete_elem(c->hist_fd, &id);
+}
+
+static void drop_container(struct kp_collector *c, struct kp_container *k)
+{
+	kp_model__remove(c->m, k);
+	c->m->self.removed++;
+}
+
+/* One cgroup the kernel said is gone, its last figures read this round:
+ * out of the maps and the model. */
+static void settle_dying(void *ctx, uint64_t id)
+{
+	struct kp_collector *c = ctx;
+	struct kp_container *k = kp_model__find(c->m, id);
+
+	forget_entries(c, id, k);
+	if (k)
+		drop_container(c, k);
+}
+
+/* Drop cgroups that are gone, from the maps and from the model: those the
+ * kernel announced (or found gone when first seen); those whose directory
+ * went (buried when their id is gone too, not when they moved); those in
+ * no map any more; those no walk of the tree found since they were first
+ * seen (one walk settles them all). Then entries buried cgroups came back
+ * with. */
 static void gc(struct kp_collector *c)
 {
 	struct kp_container *k, *tmp;
+	uint64_t removed = c->m->self.removed;
+	size_t settled = kp_gone__count_dying(c->gone);
 
+	kp_gone__settle(c->gone, c->gen, settle_dying, c);
 	KP_MODEL_FOR_EACH(c->m, k, tmp) {
-		bool gone = k->marks.seen_gen != c->gen;
+		bool gone = k->marks.seen_gen != c->gen, dead = false;
 
-		if (!gone && k->path)
-			gone = !kp_cgroups__alive(c->cg, k->path, k->cgid);
-		if (!gone && !k->path && k->marks.unresolved_tries >= UNRESOLVED_GIVE_UP)
+		if (!gone && k->path && !kp_cgroups__alive(c->cg, k->path, k->cgid)) {
 			gone = true;
+			dead = kp_cgroups__id_alive(c->cg, k->cgid) == 0;
+		}
+		if (!gone && !k->path)
+			gone = dead = kp_cgroups__missing(c->cg, k->cgid, k->marks.first_walk);
 		if (!gone)
 			continue;
-		if (k->marks.seen_gen == c->gen) {
-			bpf_map_delete_elem(c->stats_fd, &k->cgid);
-			if (c->mem_fd >= 0)
-				bpf_map_delete_elem(c->mem_fd, &k->cgid);
-			kp_tcp_forget(c, k);
-		}
-		c->gone[c->gone_next++ % KP_GONE_KEPT] = k->cgid;
-		kp_model__remove(c->m, k);
-		c->m->self.removed++;
+		if (k->marks.seen_gen == c->gen)
+			forget_entries(c, k->cgid, k);
+		if (dead)
+			kp_gone__bury(c->gone, k->cgid, c->gen);
+		drop_container(c, k);
 	}
+	/* churn: what reading many gone cgroups took, back to the system */
+	if (c->m->self.removed - removed + settled >= 64)
+		malloc_trim(0);
+	for (size_t i = 0; i < c->npurge; i++)
+		forget_entries(c, c->purge[i], NULL);
+	for (size_t i = 0; i < c->npurge_req && c->req_fd >= 0; i++)
+		bpf_map_delete_elem(c->req_fd, &c->purge_req[i]);
+	c->npurge = c->npurge_req = 0;
+	kp_gone__expire(c->gone, c->gen);
 }
 
 void kp_collector__read_drops(struct kp_collector *c)
@@ -224,6 +312,18 @@ static void read_files(struct kp_collector *c, uint64_t now)
 	}
 }
 
+static int drain_events(struct kp_collector *c)
+{
+	int n;
+
+	if (!c->rb)
+		return 0;
+	n = ring_buffer__consume(c->rb);
+	if (n < 0)
+		kp_debug("collector: reading OOM events and cgroup deaths: %s", strerror(-n));
+	return n;
+}
+
 static int collect(struct kp_collector *c, uint64_t now, bool files)
 {
 	uint64_t t0 = kp_now_mono_ns(), *ent = c->m->self.map_entries, tcp[3] = {};
@@ -232,8 +332,8 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	if (c->stats_fd < 0 && c->mem_fd < 0 && c->tcp_fd < 0)
 		return -ENOENT;
 	/* events first: a kill in a cgroup about to be collected away still
-	 * finds its name */
-	kp_collector__poll_events(c);
+	 * finds its name, and the deaths announced since are settled */
+	drain_events(c);
 	c->gen++;
 	c->now = now;
 	err = kp_sched_read(c, now, &ent[KP_MAP_CG_STATS]);
@@ -247,6 +347,7 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	kp_discover(c, now, files);	/* walks at ticks, not at scrapes */
 	gc(c);
 	kp_names_retry(c, now);
+	kp_mapread_trim(&c->rd);
 	kp_collector__read_drops(c);
 	read_self(c);
 	if (files)
@@ -297,13 +398,11 @@ int kp_collector__events_fd(const struct kp_collector *c)
 
 int kp_collector__poll_events(struct kp_collector *c)
 {
-	int n;
+	int n = drain_events(c);
 
-	if (!c->rb)
-		return 0;
-	n = ring_buffer__consume(c->rb);
-	if (n < 0)
-		kp_debug("collector: reading OOM events: %s", strerror(-n));
+	/* many cgroups died since the last collection: settle them now */
+	if (kp_gone__count_dying(c->gone) >= c->settle_at)
+		collect(c, kp_now_mono_ns(), false);
 	return n;
 }
 

@@ -20,8 +20,7 @@ struct kp_cpuread;
 struct kp_runtimes;
 struct kp_hot;
 struct ring_buffer;
-
-#define KP_GONE_KEPT 64
+struct kp_gone;
 
 struct kp_collector {
 	struct kp_loader *loader;
@@ -39,8 +38,12 @@ struct kp_collector {
 	struct kp_tcp_totals tcp_tmp;
 	struct kp_lat lat_tmp, lat_delta;
 	int ncpus;
-	/* cpu_slot as read right after cg_stats, and right before it */
-	struct kp_cpu_slot *slots, *slots_before;
+	/* cpu_slot as read right before cg_stats (at slots_ns), and again
+	 * for the keys a flush raced (schedread.c) */
+	struct kp_cpu_slot *slots, *slots_retry;
+	uint64_t slots_ns;
+	__u64 *raced;		/* cg_stats keys to read again */
+	size_t nraced, raced_cap;
 	struct kp_memread *mr;
 	struct kp_noderead *noderead;	/* the node files (nodefigs), at ticks */
 	struct kp_cpuread *cr;		/* CPU limit and throttling files */
@@ -48,18 +51,32 @@ struct kp_collector {
 	struct ring_buffer *rb;
 	FILE *oom_log;
 	long page_size;
-	/* cgroups removed lately: their figures still pending on an idle CPU
-	 * must not bring them back */
-	uint64_t gone[KP_GONE_KEPT];
-	unsigned int gone_next;
+	/* cgroups gone: announced dying, and buried lately (their figures
+	 * still pending on an idle CPU must not bring them back); see gone.h */
+	struct kp_gone *gone;
+	size_t settle_at;	/* deaths waiting that make a collection at once */
+	/* a dying cgroup never seen before is read into this one: its last
+	 * figures go to the node's totals, it is not kept (seen.c) */
+	struct kp_container *scratch;
+	__u64 *purge;		/* buried ids seen again: entries to delete */
+	size_t npurge, purge_cap;
+	struct kp_req_key *purge_req;	/* req_stats keys of those, and of the dying */
+	size_t npurge_req, purge_req_cap;
 	uint64_t gen;
 	uint64_t discovered_ns;		/* last walk of discover.c */
 	uint64_t now;		/* CLOCK_MONOTONIC of the round being read */
 };
 
 /* The container of @id, made when new, marked as seen by this round and
- * named when it can be; NULL when out of memory. */
+ * named when it can be; NULL when out of memory. For a cgroup that is
+ * gone: c->scratch while it is dying (its last figures are read into it,
+ * and count only in the node's totals), NULL once buried (its entries are
+ * noted for deletion). */
 struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id);
+/* A req_stats key of a gone cgroup: deleted at the end of the round. */
+void kp_collector_purge_req(struct kp_collector *c, const struct kp_req_key *key);
+/* Room for one more element in a growing array; 0 or -ENOMEM. */
+int kp_collector_grow(void **a, size_t *cap, size_t n, size_t size);
 /* Name @k from the cgroup tree (a rate-limited walk may run). */
 void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now);
 

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect/mapread.h"
@@ -23,7 +25,11 @@ int kp_mapread_init(struct kp_mapread *r, int ncpus, size_t key_size, size_t vsz
 	if (r->batch > 256)
 		r->batch = 256;
 	r->keys = calloc(r->batch, key_size);
-	r->vals = malloc(r->batch * vsz_max * (size_t)ncpus);
+	r->vals_size = r->batch * vsz_max * (size_t)ncpus;
+	r->vals = mmap(NULL, r->vals_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (r->vals == MAP_FAILED)
+		r->vals = NULL;
 	r->batch_ok = true;
 	if (!r->keys || !r->vals) {
 		kp_mapread_fini(r);
@@ -35,8 +41,21 @@ int kp_mapread_init(struct kp_mapread *r, int ncpus, size_t key_size, size_t vsz
 void kp_mapread_fini(struct kp_mapread *r)
 {
 	free(r->keys);
-	free(r->vals);
+	if (r->vals)
+		munmap(r->vals, r->vals_size);
 	r->keys = r->vals = NULL;
+}
+
+void kp_mapread_trim(struct kp_mapread *r)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t keep = (r->used + page - 1) & ~(page - 1);
+
+	if (r->vals && r->resident > keep + (256u << 10)) {
+		madvise((char *)r->vals + keep, r->vals_size - keep, MADV_DONTNEED);
+		r->resident = keep;
+	}
+	r->used = 0;
 }
 
 static int read_batch(struct kp_mapread *r, int fd, size_t ksz, size_t vsz,
@@ -53,6 +72,10 @@ static int read_batch(struct kp_mapread *r, int fd, size_t ksz, size_t vsz,
 
 		if (err && errno != ENOENT)
 			return -errno;
+		if ((size_t)n * vsz * r->ncpus > r->used)
+			r->used = (size_t)n * vsz * r->ncpus;
+		if (r->used > r->resident)
+			r->resident = r->used;
 		for (__u32 i = 0; i < n; i++)
 			fn(ctx, (char *)r->keys + (size_t)i * ksz,
 			   (char *)r->vals + (size_t)i * vsz * r->ncpus);

@@ -14,7 +14,9 @@ struct kp_mapread {
 	unsigned int batch;	/* keys per batch lookup */
 	size_t key_size;	/* largest key (bytes) */
 	void *keys;
-	void *vals;		/* batch * largest value stride * ncpus */
+	void *vals;		/* batch * largest value stride * ncpus (mmap'd) */
+	size_t vals_size;
+	size_t used, resident;	/* of vals: this round, and maybe in memory */
 	bool batch_ok;		/* false once the kernel refused a batch */
 };
 
@@ -22,6 +24,10 @@ struct kp_mapread {
  * (8-byte aligned stride) bytes; 0 or -ENOMEM. */
 int kp_mapread_init(struct kp_mapread *r, int ncpus, size_t key_size, size_t vsz_max);
 void kp_mapread_fini(struct kp_mapread *r);
+/* At a round's end: the pages of the value buffer beyond what the round
+ * used go back to the system (a burst of keys, cgroup churn, touches all
+ * of its MiBs once). */
+void kp_mapread_trim(struct kp_mapread *r);
 
 /* @key and its values: ncpus values @vsz bytes apart. */
 typedef void (*kp_mapread_fn)(void *ctx, const void *key, const void *percpu);

@@ -120,8 +120,14 @@ static void account_req(struct kp_collector *c, const struct kp_req_key *key,
 	struct kp_portset *ps;
 	unsigned int dir = key->dir - 1u;
 
-	if (dir > 1 || !(k = kp_collector_seen(c, key->cgid)) ||
-	    !(ps = kp_model__ports(c->m, k, (int)dir)))
+	if (dir > 1)
+		return;
+	k = kp_collector_seen(c, key->cgid);
+	/* a gone cgroup's key: deleted at the round's end (a dying one's
+	 * last figures are read first, into the node's totals) */
+	if (!k || k == c->scratch)
+		kp_collector_purge_req(c, key);
+	if (!k || !(ps = kp_model__ports(c->m, k, (int)dir)))
 		return;
 	memset(sum, 0, sizeof(*sum));
 	for (int cpu = 0; percpu && cpu < c->ncpus; cpu++)

@@ -22,12 +22,14 @@
 #include <bpf/libbpf.h>
 #include "kpulse_abi.h"
 #include "kernel/loader.h"
+#include "kernel/corefix.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "model/self.h"
 #include "sched.skel.h"
 #include "mem.skel.h"
 #include "tcp.skel.h"
+#include "cgroup.skel.h"
 
 #define MAX_PROGS 32
 #define LOG_CAP (256 * 1024)
@@ -56,16 +58,18 @@ struct unit_ops {
 UNIT(sched)
 UNIT(mem)
 UNIT(tcp)
+UNIT(cgroup)
 
 static const struct unit_ops units[] = {
 	{ "sched", sched_open, sched_load, sched_destroy, sched_obj },
 	{ "mem", mem_open, mem_load, mem_destroy, mem_obj },
 	{ "tcp", tcp_open, tcp_load, tcp_destroy, tcp_obj },
+	{ "cgroup", cgroup_open, cgroup_load, cgroup_destroy, cgroup_obj },
 };
 
 /* Maps every unit declares but that must exist once: the first unit to
  * load creates them, later ones reuse its fd. */
-static const char *const shared_maps[] = { "drops", "slow_events" };
+static const char *const shared_maps[] = { "drops", "slow_events", "cg_dead" };
 #define NUNITS (sizeof(units) / sizeof(units[0]))
 
 struct prog_slot {
@@ -81,6 +85,7 @@ struct kp_loader {
 	unsigned int nprogs;
 	bool tp_btf_ok;
 	bool sched_info_ok;	/* run-queue waits from the kernel's sched_info */
+	enum kp_switch_state switch_state; /* sched_switch prev_state flavour */
 	bool mounted_tracefs;
 	int stats_fd;		/* BPF_ENABLE_STATS: stats on while open */
 	bool stats_ok;		/* it could be opened */
@@ -444,7 +449,7 @@ static unsigned int hot_slots(void)
 static void size_maps(struct kp_loader *l, struct bpf_object *obj)
 {
 	static const char *const per_cgroup[] = { "cg_stats", "mem_stats", "tcp_stats",
-						     "tcp_hist" };
+						     "tcp_hist", "cg_dead" };
 	struct bpf_map *m;
 
 	for (size_t i = 0; i < sizeof(per_cgroup) / sizeof(per_cgroup[0]); i++) {
@@ -532,8 +537,17 @@ static int load_unit(struct kp_loader *l, unsigned int u)
 			((struct sched_bpf *)skel)->rodata->use_sched_info = l->sched_info_ok;
 		if (ops->open == sched_open)
 			((struct sched_bpf *)skel)->rodata->slow_runq_ns = l->opts.slow_runq_ns;
+		if (ops->open == sched_open)	/* core_fixes.bpf.h */
+			((struct sched_bpf *)skel)->rodata->switch_state_arg =
+				l->switch_state == KP_SWITCH_STATE_ARG;
+		if (ops->open == cgroup_open)
+			((struct cgroup_bpf *)skel)->rodata->death_wake =
+				KP_DEATH_WAKE(l->opts.max_cgroups ? l->opts.max_cgroups : KP_MAX_CGROUPS);
 		if (ops->open == mem_open)
 			((struct mem_bpf *)skel)->rodata->slow_reclaim_ns = l->opts.slow_reclaim_ns;
+		if (ops->open == mem_open)	/* core_fixes.bpf.h */
+			((struct mem_bpf *)skel)->rodata->victim_pid_arg =
+				kp_btf_tp_nargs(vmlinux_btf, "mark_victim") == 1;
 		if (ops->open == tcp_open) {
 			((struct tcp_bpf *)skel)->rodata->slow_request_ns = l->opts.slow_request_ns;
 			((struct tcp_bpf *)skel)->rodata->hot_mask = hot_slots() - 1;
@@ -659,6 +673,12 @@ int kp_loader__open(struct kp_loader **out, const struct kp_loader_opts *opts)
 		kp_info("loader: no kernel BTF (/sys/kernel/btf/vmlinux); tp_btf and CO-RE unavailable");
 	l->tp_btf_ok = probe_tp_btf();
 	l->sched_info_ok = probe_sched_info();
+	l->switch_state = kp_switch_state_source(vmlinux_btf);
+	/* test hook: run the pre-5.18 flavour (the task's own state) here */
+	if (getenv("KPULSE_TEST_SWITCH_STATE_FIELD") && l->switch_state == KP_SWITCH_STATE_ARG)
+		l->switch_state = KP_SWITCH_STATE_FIELD;
+	kp_debug("loader: sched_switch prev_state from %s",
+		 kp_switch_state_name(l->switch_state));
 	if (!l->tp_btf_ok)
 		kp_info("loader: tp_btf not supported here, using raw tracepoints");
 	/* 2-4. open, size maps, choose programs, load */
@@ -890,6 +910,7 @@ void kp_loader__features(const struct kp_loader *l, struct kp_features *f)
 		return;
 	f->tp_btf = kp_loader__tp_btf(l);
 	f->sched_info = kp_loader__sched_info(l);
+	f->switch_state = kp_switch_state_name(l->switch_state);
 	f->bpf_stats = kp_loader__stats_enabled(l);
 	f->sock_len = kp_loader__running(l, "sock_send_length") &&
 		      kp_loader__running(l, "sock_recv_length");

@@ -30,6 +30,8 @@ const char *const kp_drop_names[KP_DROP_MAX] = {
 	[KP_DROP_REQ_MAP_FULL] = "req_map_full",
 	[KP_DROP_SOCK_MAP_FULL] = "sock_map_full",
 	[KP_DROP_SLOW_RING_FULL] = "slow_ring_full",
+	[KP_DROP_MAP_NOMEM] = "map_nomem",
+	[KP_DROP_DEATH_RING_FULL] = "death_ring_full",
 };
 
 struct kp_model *kp_model__new(unsigned int max_ports)

@@ -78,7 +78,8 @@ struct kp_collect_marks {
 	struct kp_sched_totals kern;	/* cg_stats sums at the last read */
 	uint64_t files_ns;		/* when its cgroup files were last read */
 	uint64_t seen_gen;
-	unsigned int unresolved_tries;
+	uint64_t sched_gen;		/* the read whose scheduler figures kern holds */
+	uint64_t first_walk;		/* tree walks made when first seen */
 	bool discovered;		/* found in the cgroup tree, not in a map */
 	unsigned int name_tries;	/* runtime file lookups that missed */
 	uint64_t name_next_ns;		/* when to look again */

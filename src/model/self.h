@@ -16,6 +16,9 @@ struct kp_features {
 	bool btf;		/* /sys/kernel/btf/vmlinux */
 	bool tp_btf;		/* BTF-typed tracepoints load and attach */
 	bool sched_info;	/* run-queue waits from the kernel's sched_info */
+	/* sched_switch's prev_state: "argument" (5.18+), "__state" or
+	 * "state" (the task's field, older kernels; kernel/corefix.h) */
+	const char *switch_state;
 	bool bpf_stats;		/* BPF_ENABLE_STATS could be turned on */
 	bool sock_len;		/* sock_send_length + sock_recv_length (6.3+) */
 	bool psi;		/* /proc/pressure */

@@ -20,14 +20,18 @@ static const struct {
 	{ "rdonly_cast", "6.2" },	/* tp_btf TCP programs; raw_tp twins before */
 	{ "psi", "4.20" },
 	/* tracepoints */
-	{ "sched_switch", "5.18" },	/* prev_state argument; the task's state before */
+	{ "sched_switch", "4.17" },
+	/* prev_state argument; the task's state field before (core_fixes) */
+	{ "switch_state", "5.18" },
 	{ "sched_wakeup", "4.17" },
 	{ "sched_wakeup_new", "4.17" },
 	{ "mm_vmscan_direct_reclaim_begin", "4.17" },
 	{ "mm_vmscan_direct_reclaim_end", "4.17" },
 	{ "mm_vmscan_memcg_reclaim_begin", "4.17" },
 	{ "mm_vmscan_memcg_reclaim_end", "4.17" },
-	{ "mark_victim", "6.8" },	/* (task, uid); (pid) before: no OOM records */
+	/* (task, uid); (pid) before: the task found by pid from 6.2
+	 * (core_fixes.bpf.h), no OOM records before that */
+	{ "mark_victim", "6.8" },
 	{ "inet_sock_set_state", "4.17" },
 	{ "tcp_probe", "4.17" },
 	{ "tcp_retransmit_skb", "4.17" },

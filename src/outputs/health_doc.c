@@ -29,8 +29,8 @@ static const char *const drop_advice[KP_DROP_MAX] = {
 				    "but not listed",
 	[KP_DROP_TCP_MAP_FULL] = "the per-cgroup TCP map is full: socket figures of new "
 				 "cgroups are lost; raise --max-cgroups",
-	[KP_DROP_TCP_HIST_MAP_FULL] = "the RTT/connect histogram map is full or short of "
-				      "memory: some samples are lost; raise --max-cgroups",
+	[KP_DROP_TCP_HIST_MAP_FULL] = "the RTT/connect histogram map is full: some samples "
+				      "are lost; raise --max-cgroups",
 	[KP_DROP_SK_STORAGE] = "the kernel could not give a socket its storage (memory "
 			       "pressure): its requests are not timed",
 	[KP_DROP_REQ_MAP_FULL] = "the request-latency map is full or short of memory: some "
@@ -38,6 +38,11 @@ static const char *const drop_advice[KP_DROP_MAX] = {
 	[KP_DROP_SOCK_MAP_FULL] = "the raw_tp fallback's socket map is full: some sockets "
 				  "are not followed",
 	[KP_DROP_SLOW_RING_FULL] = "`kpulse slow`'s ring was full: events were dropped",
+	[KP_DROP_MAP_NOMEM] = "a per-cgroup map had room but the kernel had no memory at "
+			      "hand for a new cgroup's entry (a burst of new cgroups): some "
+			      "of their figures are lost",
+	[KP_DROP_DEATH_RING_FULL] = "cgroups died faster than the daemon read of their "
+				    "deaths: those are found by walking the tree instead",
 };
 
 static void problem(json_t *arr, const char *what, const char *series)
@@ -167,6 +172,9 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      "rtt_sample", (int)o->rtt_sample,
 		      "last_collection_age_seconds", age,
 		      "collections", (json_int_t)s->collections);
+	if (j)	/* sched_switch's prev_state: argument or the task's field */
+		json_object_set_new(j, "switch_state_source", json_string(
+			s->feat.switch_state ? s->feat.switch_state : "unknown"));
 	if (j && o->privileges)
 		json_object_set(j, "privileges", o->privileges);
 	if (j)	/* the node series' bounds and mounts */

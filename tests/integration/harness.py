@@ -291,6 +291,39 @@ def prog_ids_of(pid):
     return ids
 
 
+def map_dump(pid, name):
+    """`bpftool map dump` (JSON) of the BPF map called `name` that process
+    `pid` holds (map ids from /proc/<pid>/fdinfo)."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                ids |= {int(l.split()[1]) for l in f if l.startswith("map_id:")}
+        except OSError:
+            pass
+    for i in ids:
+        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
+                                         capture_output=True, text=True).stdout or "{}")
+        if info.get("name") == name:
+            return json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
+                                             capture_output=True, text=True, check=True).stdout)
+    raise AssertionError("process %d holds no map named %s" % (pid, name))
+
+
+def _u64(hexbytes):
+    return int.from_bytes(bytes(int(b, 16) for b in hexbytes[:8]), "little")
+
+
+def map_cgroup_ids(pid, name):
+    """Cgroup ids in the map called `name`: the first 8 bytes of every key
+    (per-cgroup maps key by cgroup id first), or of every value for
+    hot_owner (an array whose values name their owner)."""
+    dump = map_dump(pid, name)
+    if name == "hot_owner":
+        return {_u64(e["value"]) for e in dump} - {0}
+    return {_u64(e["key"]) for e in dump}
+
+
 def map_u64_keys(pid, name):
     """The u64 keys of the BPF map called `name` that process `pid` holds
     (map ids from /proc/<pid>/fdinfo, the keys from `bpftool map dump`)."""

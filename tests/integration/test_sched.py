@@ -8,6 +8,8 @@ import unittest
 import harness as h
 
 WINDOW = 6.0
+# scrapes go on this much longer than WINDOW: pairs of them WINDOW apart
+SPAN = 3.0
 
 
 def run_delay_ns(pid):
@@ -42,13 +44,23 @@ class SchedTest(unittest.TestCase):
     # programs that must run: with sched_info the kernel's enqueue times
     # are read at sched_switch and no wakeup program is attached
     programs = ("sched_switch",)
+    # where sched_switch's prev_state comes from (bpf/core_fixes.bpf.h)
+    switch_state = "argument"
+    # run-queue waits from sched_info count only the part of a wait after
+    # the task's last migration (the kernel moves the earlier part into
+    # run_delay as it dequeues the task): 3-6% short here with 16
+    # spinners on 2 CPUs, 11% while other work loaded the host (more
+    # migrations); our own wakeup stamps see the whole wait
+    runq_low = 0.20
 
     def setUp(self):
         self.cg = h.Cgroups()
         self.addCleanup(self.cg.cleanup)
         self.busy = self.cg.make("busy")
         self.idle = self.cg.make("idle")
-        self.d = h.Daemon(env=self.env)
+
+    def start(self, *args):
+        self.d = h.Daemon(*args, env=self.env)
         self.addCleanup(self.d.stop)
 
     def labels(self, path):
@@ -61,29 +73,89 @@ class SchedTest(unittest.TestCase):
              run_delay_ns(busy_pid))
         m = self.d.metrics()
         k2 = (h.cpu_usage_usec(self.busy), h.cpu_usage_usec(self.idle), run_delay_ns(busy_pid))
-        # midpoint of the two kernel reads brackets the scrape
-        return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2], (k[3] + k2[2]) / 2e9), m
+        # midpoint of the two kernel reads brackets the scrape; the CPU
+        # figures' half-widths (what the cgroups ran between the two reads,
+        # large only on a loaded host) bound how far the moment the maps
+        # were read can be from the midpoint
+        return ((k[0] + k2[0]) / 2e6, (k[1] + k2[1]) / 2e6, k[2], (k[3] + k2[2]) / 2e9,
+                (k2[0] - k[0]) / 2e6, (k2[1] - k[1]) / 2e6), m
 
     def test_cpu_runq_and_labels(self):
+        # no timed collection in the test's span: a scrape then always
+        # reads the maps itself (one within 50 ms of a collection would
+        # serve that collection's figures, up to 1% old here)
+        self.start("--interval", "1m")
         ncpu = os.cpu_count()
-        spin = self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + 6)])
-        sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + 6), "4000", "1000"])
+        spin = self.cg.run(self.busy, [h.WORKLOAD, "spin", str(8 * ncpu), str(WINDOW + SPAN + 5)])
+        sleepy = self.cg.run(self.idle, [h.WORKLOAD, "sleepy", str(WINDOW + SPAN + 5), "4000", "1000"])
+        # then the daemon and this test at nice -10: they get a CPU at once,
+        # so a scrape sits tight between the two cpu.stat reads that
+        # bracket it (the workloads, started before, stay at nice 0)
+        prio = os.getpriority(os.PRIO_PROCESS, 0)
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+        self.addCleanup(os.setpriority, os.PRIO_PROCESS, 0, prio)
+        os.setpriority(os.PRIO_PROCESS, self.d.proc.pid, -10)
         time.sleep(2)
-        (b0, i0, sw0, rd0), m0 = self.snapshot(sleepy.pid, spin.pid)
-        time.sleep(WINDOW)
-        (b1, i1, sw1, rd1), m1 = self.snapshot(sleepy.pid, spin.pid)
+        snaps = []
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < WINDOW + SPAN:
+            snaps.append((time.monotonic(),) + self.snapshot(sleepy.pid, spin.pid))
+            time.sleep(0.2)
+        (_, (b0, i0, sw0, rd0, _, _), m0), (_, (b1, i1, sw1, rd1, _, _), m1) = snaps[0], snaps[-1]
 
+        # (a) CPU seconds within 1% of the cgroup's own cpu.stat, over
+        # every pair of scrapes at least WINDOW apart: each scrape is a
+        # fresh read of the maps, so a read that raced a flush of pending
+        # figures (late, or counted twice) shows in the pairs it is in
         name = "kpulse_container_cpu_seconds_total"
+        pairs = worst_b = worst_i = 0
+        for a, (ta, ka, ma) in enumerate(snaps):
+            for tb, kb_, mb in snaps[a + 1:]:
+                if tb - ta < WINDOW:
+                    continue
+                pairs += 1
+                for path, col in ((self.busy, 0), (self.idle, 1)):
+                    got = h.value(mb, name, **self.labels(path)) - h.value(ma, name, **self.labels(path))
+                    want = kb_[col] - ka[col]
+                    # 1% of cpu.stat, beyond what the brackets leave open
+                    slack = ka[4 + col] + kb_[4 + col]
+                    err = max(0.0, abs(got - want) - slack) / want
+                    if col == 0:
+                        worst_b = max(worst_b, err)
+                    else:
+                        worst_i = max(worst_i, err)
+                    self.assertLess(err, 0.01, "%s: kpulse %.4fs cpu.stat %.4fs over %.1fs"
+                                    % (self.cg.rel(path), got, want, tb - ta))
+        print("\n  cpu over %d pairs of %d scrapes: worst busy %.3f%%, idle %.3f%%"
+              % (pairs, len(snaps), 100 * worst_b, 100 * worst_i))
+        self.assertGreaterEqual(pairs, 20)
         kb = h.value(m1, name, **self.labels(self.busy)) - h.value(m0, name, **self.labels(self.busy))
         ki = h.value(m1, name, **self.labels(self.idle)) - h.value(m0, name, **self.labels(self.idle))
-        print("\n  cpu busy: kpulse %.3fs cpu.stat %.3fs; idle: kpulse %.3fs cpu.stat %.3fs"
+        print("  cpu busy: kpulse %.3fs cpu.stat %.3fs; idle: kpulse %.3fs cpu.stat %.3fs"
               % (kb, b1 - b0, ki, i1 - i0))
-        # (a) within 5% of the cgroup's own cpu.stat
-        self.assertAlmostEqual(kb, b1 - b0, delta=0.05 * (b1 - b0))
-        self.assertAlmostEqual(ki, i1 - i0, delta=0.05 * (i1 - i0))
-        self.assertGreater(b1 - b0, 0.8 * ncpu * WINDOW * 0.8)  # it really was busy
+        span = snaps[-1][0] - snaps[0][0]
+        # it really was busy (a share of the CPUs: other work on a shared host)
+        self.assertGreater(b1 - b0, 0.15 * ncpu * span)
 
-        # context switches of the single-threaded sleeper against /proc
+        # once the workloads are over, every slice is in: each cgroup's
+        # whole CPU time (kpulse saw them from birth) to 0.1% of cpu.stat,
+        # give or take one slice: the harness moves each process into its
+        # cgroup before exec, and the rest of that slice (the exec, 1-3 ms
+        # here) is the new cgroup's in cpu.stat but the old one's in kpulse,
+        # which charges a slice to the cgroup it began in
+        spin.wait()
+        sleepy.wait()
+        time.sleep(0.3)
+        mf = self.d.metrics()
+        for path in (self.busy, self.idle):
+            got = h.value(mf, name, **self.labels(path))
+            want = h.cpu_usage_usec(path) / 1e6
+            print("  %s whole life: kpulse %.4fs cpu.stat %.4fs" % (self.cg.rel(path), got, want))
+            self.assertAlmostEqual(got, want, delta=0.001 * want + 0.005)
+
+        # context switches of the single-threaded sleeper against /proc,
+        # split by prev_state from the flavour this kernel was given
+        self.assertEqual(self.d.health()[1]["switch_state_source"], self.switch_state)
         sw = "kpulse_container_context_switches_total"
         vol = (h.value(m1, sw, kind="voluntary", **self.labels(self.idle))
                - h.value(m0, sw, kind="voluntary", **self.labels(self.idle)))
@@ -123,7 +195,8 @@ class SchedTest(unittest.TestCase):
         waited = h.value(m1, rq + "_sum", **lab) - h.value(m0, rq + "_sum", **lab)
         print("  runq total wait busy: kpulse %.3fs schedstat run_delay %.3fs" % (waited, rd1 - rd0))
         self.assertGreater(rd1 - rd0, 1.0)
-        self.assertAlmostEqual(waited, rd1 - rd0, delta=0.05 * (rd1 - rd0))
+        self.assertLess(waited, 1.02 * (rd1 - rd0))
+        self.assertGreater(waited, (1 - self.runq_low) * (rd1 - rd0))
 
         # (c) labels
         for path in (self.busy, self.idle):
@@ -135,7 +208,7 @@ class SchedTest(unittest.TestCase):
         # node figures cover at least what the two cgroups used
         node = h.value(m1, "kpulse_node_cpu_seconds_total") - h.value(m0, "kpulse_node_cpu_seconds_total")
         self.assertGreaterEqual(node, 0.97 * (kb + ki))
-        self.assertLessEqual(node, ncpu * WINDOW * 1.1)
+        self.assertLessEqual(node, ncpu * span * 1.1)
         nh = h.histogram(m1, "kpulse_node_runqueue_latency_seconds")
         self.assertGreaterEqual(nh[-1][1], hb[-1][1] + hi[-1][1])
 
@@ -147,6 +220,7 @@ class SchedTest(unittest.TestCase):
                                      attach=self.attach), 1)
 
     def test_gone_cgroups_leave_maps_and_output(self):
+        self.start()
         gone = self.cg.make("shortlived")
         p = self.cg.run(gone, [h.WORKLOAD, "spin", "1", "1"])
         p.wait()
@@ -184,10 +258,19 @@ class SchedRawTpTest(SchedTest):
         self.skipTest("covered by the tp_btf variant; map GC does not depend on attach type")
 
 
+class SchedTaskStateTest(SchedRawTpTest):
+    """Kernels before 5.18 (sched_switch without prev_state): the task's own
+    state field through CO-RE (core_fixes.bpf.h), here task_struct.__state."""
+    env = {"KPULSE_TEST_SWITCH_STATE_FIELD": "1"}
+    attach = "tp_btf"
+    switch_state = "__state"
+
+
 class SchedOwnTimestampsTest(SchedRawTpTest):
     """Kernels without CONFIG_SCHED_INFO: enqueue times of our own from the
     wakeup programs, in task storage."""
     env = {"KPULSE_NO_SCHED_INFO": "1"}
+    runq_low = 0.05
     attach = "tp_btf"
     programs = ("sched_switch", "sched_wakeup")
 
@@ -195,6 +278,7 @@ class SchedOwnTimestampsTest(SchedRawTpTest):
 class SchedOwnTimestampsRawTpTest(SchedRawTpTest):
     """...and through raw tracepoints, in the pid-keyed hash."""
     env = {"KPULSE_NO_SCHED_INFO": "1", "KPULSE_FORCE_RAW_TP": "1"}
+    runq_low = 0.05
     attach = "raw_tp"
     programs = ("sched_switch", "sched_wakeup")
 

@@ -1,12 +1,16 @@
 /* test_cgroup.c - finding the cgroup v2 mount in mountinfo text from pure
- * v2, hybrid and v1-only hosts, with escapes and garbage. */
+ * v2, hybrid and v1-only hosts, with escapes and garbage; ids to paths by
+ * walking a directory tree, and one walk settling every id it missed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "collect/cgroup.h"
 
@@ -88,6 +92,75 @@ static void test_first_of_several(void **s)
 	assert_string_equal(out, "/first");
 }
 
+static uint64_t ino(const char *root, const char *rel)
+{
+	char p[512];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_ino;
+}
+
+static void mk(const char *root, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void rm(const char *root, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	assert_int_equal(rmdir(p), 0);
+}
+
+static void test_walk_settles_every_unknown_id(void **s)
+{
+	char root[] = "/tmp/kp-cgwalk-XXXXXX";
+	struct kp_cgroups *cg;
+	uint64_t b, c, d, w;
+	const uint64_t sec = 1000000000ull;
+
+	(void)s;
+	assert_non_null(mkdtemp(root));
+	mk(root, "/a");
+	mk(root, "/a/b");
+	mk(root, "/c");
+	mk(root, "/d");
+	b = ino(root, "/a/b");
+	c = ino(root, "/c");
+	d = ino(root, "/d");
+	cg = kp_cgroups__new(root);
+	assert_non_null(cg);
+	w = kp_cgroups__walks(cg);
+	assert_false(kp_cgroups__missing(cg, 4242, w));	/* no walk yet */
+	assert_string_equal(kp_cgroups__path(cg, b, 10 * sec), "/a/b");
+	assert_string_equal(kp_cgroups__path(cg, ino(root, ""), 10 * sec), "/");
+	assert_false(kp_cgroups__missing(cg, c, w));
+	/* c and d go; a walk made for another id (new, unknown) settles both */
+	rm(root, "/c");
+	rm(root, "/d");
+	w = kp_cgroups__walks(cg);
+	assert_false(kp_cgroups__missing(cg, c, w));	/* nothing walked since */
+	assert_null(kp_cgroups__path(cg, 4242, 10 * sec + 1));	/* rate-limited */
+	assert_false(kp_cgroups__missing(cg, c, w));
+	assert_null(kp_cgroups__path(cg, 4242, 12 * sec));
+	assert_true(kp_cgroups__missing(cg, c, w));
+	assert_true(kp_cgroups__missing(cg, d, w));
+	assert_true(kp_cgroups__missing(cg, 4242, w));
+	assert_false(kp_cgroups__missing(cg, b, w));
+	/* an id first seen after that walk is not settled by it */
+	assert_false(kp_cgroups__missing(cg, 4343, kp_cgroups__walks(cg)));
+	kp_cgroups__free(cg);
+	rm(root, "/a/b");
+	rm(root, "/a");
+	rm(root, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_escaped_mountpoint),
 		cmocka_unit_test(test_v1_only_and_garbage),
 		cmocka_unit_test(test_first_of_several),
+		cmocka_unit_test(test_walk_settles_every_unknown_id),
 	};
 	return cmocka_run_group_tests_name("cgroup", tests, NULL, NULL);
 }

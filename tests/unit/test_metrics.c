@@ -478,6 +478,9 @@ static struct kp_model *build(void)
 	web->t.nvcsw = 1111;
 	web->t.nivcsw = 222;
 	record_all(web->t.runq_hist, &web->t.runq_sum_ns, web_runq, 4);
+	/* made at the first stall, as mem_read does; freed with the container */
+	web->mem.reclaim_hist = calloc(KP_HIST_BUCKETS, sizeof(*web->mem.reclaim_hist));
+	assert_non_null(web->mem.reclaim_hist);
 	record_all(web->mem.reclaim_hist, &web->mem.reclaim_sum_ns, web_reclaim, 2);
 	web->mem.oom_kills = 2;
 	web->mem.files.has_usage = true;
