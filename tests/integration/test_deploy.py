@@ -1292,7 +1292,7 @@ class ContainerImageTest(unittest.TestCase):
     def _start(cls, runtimes):
         cls.docker = d = runtimes.Dockerd()
         cls.stack.append(d.close)
-        cls.ns = "kpulse-test-%d" % os.getpid()     # containerd namespace
+        cls.ns = "kpulse-ctr-%d" % os.getpid()      # containerd namespace
         d.note_cgroup_parent(cls.ns)                # ctr's cgroups: /<ns>/<id>
         cls.ctr = ["ctr", "--address", os.path.join(d.exec_root, "containerd",
                                                     "containerd.sock"), "-n", cls.ns]
