@@ -82,11 +82,11 @@ scrape() # /metrics into $TMP/m (a busy host may take a while to answer)
 metric() # NAME [LABELS]: one value from the last scrape, 0 when absent
 {
 	awk -v n="$1" -v l="${2:-}" '
-		$1 == n || (index($1, n "{") == 1 && (l == "" || index($1, l))) { v = $2 } END { print v + 0 }' "$TMP/m"
+		$1 == n || (index($1, n "{") == 1 && (l == "" || index($1, l))) { v = $2 } END { printf "%.0f\n", v }' "$TMP/m"
 }
 cpu_ns() # the daemon's threads' run time so far, ns (schedstat)
 {
-	cat /proc/"$KP_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
+	cat /proc/"$KP_PID"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 idle_cpu_pct() # % of one core over IDLE_SECS
 {
