@@ -24,7 +24,10 @@
 # BENCH_TCP_THREADS (1), BENCH_TCP_FILE_BYTES (1024), BENCH_TCP_CLOSE (0; 1:
 # the throughput rounds open one connection per request, `Connection:
 # close`, the floor adds inet_sock_set_state, and the report goes to
-# tools/bench/results-tcp-close.md; the 0.97 target is the keep-alive one).
+# tools/bench/results-tcp-close.md; the 0.97 target is the keep-alive one),
+# BENCH_TCP_ALT (unset; the path of another kpulse build: each round also
+# runs it, so a change is measured against the same rounds, and the report
+# goes to $TMP only, not to results-*.md).
 
 # shellcheck disable=SC2317 # cleanup is called through the trap
 set -euo pipefail
@@ -41,6 +44,7 @@ CONNS=${BENCH_TCP_CONNS:-32}
 THREADS=${BENCH_TCP_THREADS:-1}
 FILE_BYTES=${BENCH_TCP_FILE_BYTES:-1024}
 CLOSE=${BENCH_TCP_CLOSE:-0}
+ALT=${BENCH_TCP_ALT:-}
 RESULTS=tools/bench/results-tcp.md
 OUT=.output/bench
 KPULSE=./kpulse
@@ -64,6 +68,7 @@ for t in bpftool nginx wrk curl python3 sysctl taskset clang gcc; do
 	command -v "$t" >/dev/null || die "$t not found; run: bash tools/install-deps.sh"
 done
 [[ -x $KPULSE ]] || die "$KPULSE not built; run: make kpulse"
+[[ -z $ALT || -x $ALT ]] || die "BENCH_TCP_ALT=$ALT is not an executable"
 
 NCPU=$(nproc)
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -160,7 +165,7 @@ start_kpulse()
 stop_kpulse() { kp_stop "$KP_PID"; }
 
 build_floor
-FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe)
+FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe sk_data_ready)
 ((CLOSE)) && FLOOR_TPS+=(inet_sock_set_state)
 
 log "nginx on $URL (cpu $NGINX_CPU), wrk -t$THREADS -c$CONNS -d${SECS}s (cpu $WRK_CPU)"
@@ -173,9 +178,12 @@ wrk_rps -d1s >/dev/null	# warm-up
 log "1/2 throughput: $PAIRS interleaved rounds without kpulse, with it, with the floor"
 for ((pair = 1; pair <= PAIRS; pair++)); do
 	if ((pair % 2)); then order="without with floor"; else order="floor with without"; fi
+	[[ -n $ALT ]] && if ((pair % 2)); then order="$order alt"; else order="alt $order"; fi
 	for mode in $order; do
-		if [[ $mode == with ]]; then
+		if [[ $mode == with || $mode == alt ]]; then
+			[[ $mode == alt ]] && KPULSE=$ALT
 			start_kpulse
+			KPULSE=./kpulse
 			sleep 0.5
 			rps=$(wrk_rps "${ROUND_ARGS[@]}")
 			stop_kpulse
@@ -204,6 +212,7 @@ pair_ratios()
 }
 PAIR_RATIOS=$(pair_ratios with)
 FLOOR_RATIOS=$(pair_ratios floor)
+ALT_RATIOS=$(pair_ratios alt)
 FLOOR_MED=$(median <<<"$FLOOR_RATIOS")
 FLOOR_MIN=$(head -n1 <<<"$FLOOR_RATIOS")
 FLOOR_MAX=$(tail -n1 <<<"$FLOOR_RATIOS")
@@ -273,6 +282,7 @@ tp_of()
 	kp_send*) echo sock_send_length ;;
 	kp_recv*) echo sock_recv_length ;;
 	kp_probe*) echo tcp_probe ;;
+	kp_data_ready*) echo sk_data_ready ;;
 	kp_switch*) echo sched_switch ;;
 	kp_retrans*) echo tcp_retransmit_skb ;;
 	kp_rst_sent*) echo tcp_send_reset ;;
@@ -300,6 +310,15 @@ report()
 	printf '| without kpulse | %.0f | 1 |\n' "$RPS_WITHOUT"
 	printf '| with kpulse daemon (all programs) | %.0f | %s (%s–%s) |\n' "$RPS_WITH" "$RATIO_MED" "$RATIO_MIN" "$RATIO_MAX"
 	printf '| floor: %s, each only counting | %.0f | %s (%s–%s) |\n' "${FLOOR_TPS[*]}" "$RPS_FLOOR" "$FLOOR_MED" "$FLOOR_MIN" "$FLOOR_MAX"
+	if [[ -n $ALT ]]; then
+		printf '| alternative build %s | %.0f | %s (%s–%s) |\n' "$ALT" \
+			"$(awk '$2 == "alt" { print $3 }' "$TMP/pairs" | median)" "$(median <<<"$ALT_RATIOS")" \
+			"$(head -n1 <<<"$ALT_RATIOS")" "$(tail -n1 <<<"$ALT_RATIOS")"
+		echo
+		echo "alternative / with per round: median $(awk '{ v[$1 " " $2] = $3 } END {
+			for (k in v) { split(k, a, " "); if (a[2] == "alt" && ((a[1] " with") in v))
+				printf "%.4f\n", v[k] / v[a[1] " with"] } }' "$TMP/pairs" | median)"
+	fi
 	echo
 	echo "| target | measured | verdict |"
 	echo "| --- | ---: | --- |"
@@ -346,4 +365,5 @@ report()
 	print_notes
 }
 
+[[ -n $ALT ]] && RESULTS=$TMP/results-alt.md
 publish_report
