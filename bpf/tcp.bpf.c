@@ -14,8 +14,10 @@
  * the first bytes sent back end it. Outbound: the first bytes sent start it,
  * the first bytes received end it. Exact for strict request/response
  * protocols; pipelining and multiplexing collapse into one longer request.
- * Under `kpulse slow --request` each request over a threshold is also sent
- * to userspace, one by one.
+ * The received side is timed when its bytes landed on the socket
+ * (sk_data_ready), not when the application read them; where that
+ * tracepoint is missing, at the read. Under `kpulse slow --request` each
+ * request over a threshold is also sent to userspace, one by one.
  *
  * Every program exists twice: tp_btf (socket-local storage, direct BTF
  * reads) and raw_tp (an LRU hash keyed by the socket's address, CO-RE
@@ -400,6 +402,9 @@ static __always_inline int handle_state(const struct sock *sk, int oldstate,
 		ks->ts = 0;
 		ks->cgid = cgid;
 		ks->pend = 0;
+		ks->arr_ts = 0;
+		ks->rcv_end = btf ? tcp_sk_of((struct sock *)sk)->rcv_nxt
+				  : BPF_CORE_READ((struct tcp_sock *)sk, rcv_nxt);
 		/* tp_btf only: a claim is an atomic the raw_tp twins, there
 		 * for older kernels, do without */
 		ks->hot = btf ? hot_find(cgid, KP_HOT_TAG(KP_HOT_REQ, ks->dir, ks->port), true) : 0;
@@ -444,12 +449,12 @@ int BPF_PROG(kp_sk_state_raw, const struct sock *sk, int oldstate, int newstate)
 /* When a request's side happened, mostly without a clock read (one costs
  * ~40 ns on a VM's paravirtual clock, more than the rest of the program):
  * tcp_clock_cache is the time the stack last handled the socket.
- *   received: it is refreshed as each segment comes in (tcp_rcv_established),
- *     so it says when the bytes arrived, not when the task read them;
  *   sent: tcp_write_xmit refreshes it before it puts segments out, so when
  *     everything written has gone out (snd_nxt == write_seq) it says when
  *     the last of it did, at most a little before the write returned. Bytes
  *     still queued (corked, window full) leave it stale: then the clock.
+ *   received, without sk_data_ready (recv_stamp): the read refreshes it
+ *     too (tcp_rcv_space_adjust), so it says when the task read the bytes.
  * Before Linux 4.20 there is no such field: the clock. */
 static __always_inline __u64 sk_stamp(struct sock *sk, bool send, bool btf)
 {
@@ -466,6 +471,83 @@ static __always_inline __u64 sk_stamp(struct sock *sk, bool send, bool btf)
 	if (send && tp->snd_nxt != tp->write_seq)
 		return bpf_ktime_get_ns();
 	return tp->tcp_clock_cache;
+}
+
+/* Bytes landed on a socket: sock_def_readable and the other data_ready
+ * callbacks, after tcp_rcv_established (or the backlog, once its owner
+ * released the socket) refreshed the socket's clock for this segment. If
+ * everything that came before had been read (copied_seq up to rcv_nxt as
+ * of the last arrival), these bytes are now the oldest unread ones: note
+ * when they came and where they start. Writers hold the socket lock, as
+ * does the reader that moves copied_seq, so the check cannot race a read;
+ * only recv_stamp, after the read returned, can meet a newer arrival. */
+static __always_inline int handle_data_ready(const struct sock *sk, bool btf)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct kp_sock *ks;
+	__u32 copied, nxt;
+	__u64 clk;
+
+	if (!sk || (btf ? sk->sk_protocol : BPF_CORE_READ(sk, sk_protocol)) != IPPROTO_TCP)
+		return 0;
+	ks = sock_get(sk, false, btf);
+	if (!ks || ks->dir == KP_DIR_NONE)
+		return 0;
+	if (btf) {
+		tp = tcp_sk_of((struct sock *)sk);
+		copied = tp->copied_seq;
+		nxt = tp->rcv_nxt;
+		clk = bpf_core_field_exists(tp->tcp_clock_cache) ? tp->tcp_clock_cache : 0;
+	} else {
+		copied = BPF_CORE_READ(tp, copied_seq);
+		nxt = BPF_CORE_READ(tp, rcv_nxt);
+		clk = bpf_core_field_exists(tp->tcp_clock_cache) ? BPF_CORE_READ(tp, tcp_clock_cache) : 0;
+	}
+	if (copied == ks->rcv_end) {
+		ks->arr_ts = clk ?: bpf_ktime_get_ns();
+		ks->arr_seq = copied;
+	}
+	ks->rcv_end = nxt;
+	return 0;
+}
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(kp_data_ready, const struct sock *sk)
+{
+	return handle_data_ready(sk, true);
+}
+
+SEC("raw_tp/sk_data_ready")
+int BPF_PROG(kp_data_ready_raw, const struct sock *sk)
+{
+	return handle_data_ready(sk, false);
+}
+
+/* When the first of the @ret bytes a read just returned arrived: the
+ * arrival noted above when they are among the bytes it stands for (they
+ * start at or after arr_seq). Otherwise - no sk_data_ready on this kernel,
+ * or a newer arrival came between the read and this program - the read's
+ * own time (sk_stamp), which misses how long they waited unread. */
+static __always_inline __u64 recv_stamp(struct sock *sk, struct kp_sock *ks, int ret, bool btf)
+{
+	__u64 arr = ks->arr_ts;
+	__u32 copied;
+
+	if (arr) {
+		copied = btf ? tcp_sk_of(sk)->copied_seq
+			     : BPF_CORE_READ((struct tcp_sock *)sk, copied_seq);
+		if ((__s32)(copied - (__u32)ret - ks->arr_seq) >= 0)
+			return arr;
+	}
+	return sk_stamp(sk, false, btf);
+}
+
+/* When a request's side happened: a send when it went out, bytes received
+ * when they came in. */
+static __always_inline __u64 msg_stamp(struct sock *sk, struct kp_sock *ks, int ret,
+				       bool send, bool btf)
+{
+	return send ? sk_stamp(sk, true, btf) : recv_stamp(sk, ks, ret, btf);
 }
 
 /* Bytes for any inet socket; request latency for the TCP sockets we saw
@@ -500,7 +582,7 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 	/* a request travels in on inbound sockets, out on outbound ones */
 	if ((ks->dir == KP_DIR_OUTBOUND) == send) {
 		if (ks->phase == KP_PHASE_IDLE) {
-			now = sk_stamp(sk, send, btf);
+			now = msg_stamp(sk, ks, ret, send, btf);
 			/* not before the last response: bytes that came in
 			 * while it went out (pipelining) start from there */
 			if (now > ks->ts)
@@ -508,7 +590,7 @@ static __always_inline int handle_msg(struct sock *sk, int ret, int flags,
 			ks->phase = KP_PHASE_REQUEST;
 		}
 	} else if (ks->phase == KP_PHASE_REQUEST) {
-		now = sk_stamp(sk, send, btf);
+		now = msg_stamp(sk, ks, ret, send, btf);
 		/* 0: the answer came in before the request's send returned */
 		d = now > ks->ts ? now - ks->ts : 0;
 		ks->phase = KP_PHASE_IDLE;

@@ -295,6 +295,13 @@ enum kp_sock_phase {
 struct kp_sock {
 	__u64 ts;
 	__u64 cgid;		/* the socket's cgroup, once ESTABLISHED */
+	/* sk_data_ready: when the oldest bytes not yet read arrived (0: not
+	 * known, the read's own stamp is used), and the sequence number of
+	 * the first of them; rcv_end is rcv_nxt as of the last arrival, so an
+	 * arrival can tell whether everything before it had been read. */
+	__u64 arr_ts;
+	__u32 arr_seq;
+	__u32 rcv_end;
 	/* tp_btf, while counted: bytes not yet in tcp_stats or req_stats,
 	 * received in the low 32 bits, sent in the high ones (one atomic
 	 * add or swap for both); handed over at a request's end, past

@@ -2,7 +2,11 @@
  * request after a known delay, and counts what it did so tests can check
  * kpulse's figures against it.
  *
- *   delay_server [-a ADDR] [-p PORT] [-d DELAY_MS] [-b BODY_BYTES]
+ *   delay_server [-a ADDR] [-p PORT] [-d DELAY_MS] [-b BODY_BYTES] [-l]
+ *
+ * -l (read late): the delay is spent before reading each request instead
+ * of before answering it, so the request waits DELAY_MS unread in the
+ * socket and is answered as soon as it is read.
  *
  * Prints "listening PORT" once bound (port 0 picks a free one). On SIGTERM
  * or SIGINT prints one line of totals and exits 0:
@@ -32,6 +36,7 @@
 #define BUF_SIZE 16384
 
 static long delay_ms = 20;
+static bool read_late;
 static size_t body_len = 64;
 static char *response;
 static size_t response_len;
@@ -104,7 +109,8 @@ static void *serve(void *arg)
 		if (len < 0)
 			break;
 		if (len > 0) {
-			sleep_ms(delay_ms);
+			if (!read_late)
+				sleep_ms(delay_ms);
 			if (!write_all(fd, response, response_len))
 				break;
 			n_requests++;
@@ -112,6 +118,8 @@ static void *serve(void *arg)
 			have -= (size_t)len;
 			continue;
 		}
+		if (read_late && !have)
+			sleep_ms(delay_ms);	/* the next request waits unread */
 		r = read(fd, buf + have, 2 * BUF_SIZE - have);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -154,7 +162,7 @@ static void *accept_loop(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: delay_server [-a ADDR] [-p PORT] [-d DELAY_MS] [-b BODY_BYTES]\n");
+	fprintf(stderr, "usage: delay_server [-a ADDR] [-p PORT] [-d DELAY_MS] [-b BODY_BYTES] [-l]\n");
 	exit(64);
 }
 
@@ -168,12 +176,13 @@ int main(int argc, char **argv)
 	pthread_t t;
 	int hlen;
 
-	while ((opt = getopt(argc, argv, "a:p:d:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:d:b:l")) != -1) {
 		switch (opt) {
 		case 'a': addr = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'd': delay_ms = atol(optarg); break;
 		case 'b': body_len = strtoul(optarg, NULL, 10); break;
+		case 'l': read_late = true; break;
 		default: usage();
 		}
 	}

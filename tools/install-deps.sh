@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libmicrohttpd-dev libcap-dev libseccomp-dev
 pkg-config uthash-dev libjansson-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev make gcc
 libclang-rt-14-dev libsystemd-dev help2man nodejs libcrypt-dev libgnutls28-dev"
-TEST_PKGS="prometheus prometheus-alertmanager prometheus-node-exporter curl stress-ng python3 python3-prometheus-client iproute2 procps util-linux bpftool tmux python3-jsonschema wrk nginx nftables python3-yaml python3-seccomp dpkg-dev man-db systemd docker.io podman runc busybox-static chromium openssl apache2-utils"
+TEST_PKGS="prometheus prometheus-alertmanager prometheus-node-exporter curl stress-ng python3 python3-prometheus-client iproute2 procps util-linux bpftool tmux python3-jsonschema wrk nginx nftables python3-yaml python3-seccomp dpkg-dev man-db systemd docker.io podman runc busybox-static chromium openssl apache2-utils postgresql"
 BENCH_PKGS="rt-tests linux-perf bpftrace"
 
 want="$BUILD_PKGS $TEST_PKGS"

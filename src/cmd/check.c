@@ -116,6 +116,10 @@ static int probe_programs(struct feature *f, int n)
 	n = add(f, n, "bpf_stats", ft.bpf_stats, false, ft.bpf_stats
 		? "BPF_ENABLE_STATS: per-program cost exported (the daemon samples one interval in 30)%s"
 		: "no BPF_ENABLE_STATS: kpulse_bpf_program_* metrics stay 0%s", NULL);
+	n = add(f, n, "request_timing", ft.data_ready, false, ft.data_ready
+		? "received bytes timed on arrival (sk_data_ready)%s"
+		: "received bytes timed when read (no sk_data_ready): inbound misses time unread, outbound adds the client's read delay%s",
+		NULL);
 	for (unsigned int i = 0; l && i < kp_loader__prog_count(l); i++) {
 		const struct kp_prog_info *p = kp_loader__prog(l, i);
 		char d[300];

@@ -914,4 +914,5 @@ void kp_loader__features(const struct kp_loader *l, struct kp_features *f)
 	f->bpf_stats = kp_loader__stats_enabled(l);
 	f->sock_len = kp_loader__running(l, "sock_send_length") &&
 		      kp_loader__running(l, "sock_recv_length");
+	f->data_ready = kp_loader__running(l, "sk_data_ready");
 }

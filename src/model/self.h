@@ -21,6 +21,7 @@ struct kp_features {
 	const char *switch_state;
 	bool bpf_stats;		/* BPF_ENABLE_STATS could be turned on */
 	bool sock_len;		/* sock_send_length + sock_recv_length (6.3+) */
+	bool data_ready;	/* sock:sk_data_ready: received bytes timed on arrival */
 	bool psi;		/* /proc/pressure */
 };
 

@@ -95,6 +95,9 @@ static void features(const struct kp_self *s, const struct kp_health_doc_opts *o
 	if (!s->feat.sock_len) {
 		json_array_append_new(missing, json_string("network_bytes"));
 		json_array_append_new(missing, json_string("request_latency"));
+	} else if (!s->feat.data_ready) {
+		/* received bytes timed at the read, not at their arrival */
+		json_array_append_new(missing, json_string("request_arrival_time"));
 	}
 }
 
@@ -156,7 +159,7 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 	if (!s->attached || age < 0 || age > 3.0 * (double)o->interval_ns / 1e9 + 1)
 		status = "failing";
 	*http_status = strcmp(status, "failing") ? 200 : 503;
-	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:s, s:s, s:i, s:f, s:I}",
+	j = json_pack("{s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:s, s:s, s:s, s:i, s:f, s:I}",
 		      "status", status, "version", KPULSE_VERSION,
 		      "uptime_seconds", (double)(now - o->started_ns) / 1e9,
 		      /* why not ok, each with the series that shows it */
@@ -165,6 +168,10 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 		      /* where run-queue waits start: the kernel's sched_info
 		       * enqueue stamp, or our own from the wakeup programs */
 		      "runq_source", s->feat.sched_info ? "sched_info" : "wakeup",
+		      /* when received bytes of a request are timed: "arrival"
+		       * (sk_data_ready), "read" (fallback) or "none" */
+		      "request_timing", !s->feat.sock_len ? "none"
+					: s->feat.data_ready ? "arrival" : "read",
 		      /* per-program cost: "sampled" (one interval in 30),
 		       * "always" or "off" */
 		      "bpf_stats", s->stats_mode ? s->stats_mode : "off",

@@ -52,7 +52,8 @@ static int setup(void **st)
 	if (!m)
 		return -1;
 	m->self.feat = (struct kp_features){ .btf = true, .tp_btf = true, .sched_info = true,
-					     .bpf_stats = true, .sock_len = true, .psi = true };
+					     .bpf_stats = true, .sock_len = true, .psi = true,
+					     .data_ready = true };
 	prog("sched_switch", "tp_btf", true, NULL);
 	prog("tcp_probe", "tp_btf", true, NULL);
 	prog("my_new_tracepoint", "raw_tp", true, NULL);
@@ -118,6 +119,7 @@ static void test_ok(void **st)
 	assert_near(json_real_value(json_object_get(j, "last_collection_age_seconds")), 1, 1e-9);
 	assert_int_equal(json_integer_value(json_object_get(j, "collections")), 50);
 	assert_string_equal(json_string_value(json_object_get(j, "runq_source")), "sched_info");
+	assert_string_equal(json_string_value(json_object_get(j, "request_timing")), "arrival");
 	assert_string_equal(json_string_value(json_object_get(j, "bpf_stats")), "sampled");
 	assert_int_equal(json_integer_value(json_object_get(j, "rtt_sample")), 8);
 	p = json_object_get(j, "programs");
@@ -364,6 +366,16 @@ static void test_features_missing(void **st)
 	m->self.feat.tp_btf = true;
 	expect_status("ok", 200);
 
+	/* no sk_data_ready: received bytes timed when read, which is named */
+	m->self.feat.data_ready = false;
+	j = doc(&code);
+	assert_string_equal(missing(j, buf, sizeof(buf)), "request_arrival_time");
+	assert_string_equal(json_string_value(json_object_get(j, "request_timing")), "read");
+	assert_string_equal(status_of(j), "degraded");
+	json_decref(j);
+	m->self.feat.data_ready = true;
+	expect_status("ok", 200);
+
 	/* before 6.3 the socket-length programs do not run (sock_len is
 	 * both of them running): the programs, then bytes and request
 	 * latency, are missing; each program says why */
@@ -373,6 +385,7 @@ static void test_features_missing(void **st)
 	j = doc(&code);
 	assert_string_equal(missing(j, buf, sizeof(buf)),
 			    "sock_send_length,sock_recv_length,network_bytes,request_latency");
+	assert_string_equal(json_string_value(json_object_get(j, "request_timing")), "none");
 	assert_string_equal(status_of(j), "degraded");
 	assert_int_equal(json_array_size(json_object_get(j, "reasons")), 2);
 	json_decref(j);

@@ -65,3 +65,9 @@ int BPF_PROG(floor_state, const struct sock *sk, int oldstate, int newstate)
 {
 	return count(4);
 }
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(floor_data_ready, const struct sock *sk)
+{
+	return count(5);
+}

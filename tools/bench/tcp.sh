@@ -24,7 +24,11 @@
 # BENCH_TCP_THREADS (1), BENCH_TCP_FILE_BYTES (1024), BENCH_TCP_CLOSE (0; 1:
 # the throughput rounds open one connection per request, `Connection:
 # close`, the floor adds inet_sock_set_state, and the report goes to
-# tools/bench/results-tcp-close.md; the 0.97 target is the keep-alive one).
+# tools/bench/results-tcp-close.md; the 0.97 target is the keep-alive one),
+# BENCH_TCP_ALT (unset; the path of another kpulse build: each round also
+# runs it, so a change is measured against the same rounds, and the report
+# goes to $TMP only, not to results-*.md), BENCH_TCP_NS_ROUNDS (1: rounds
+# of the ns-per-invocation runs, each build in turn; 0 skips them).
 
 # shellcheck disable=SC2317 # cleanup is called through the trap
 set -euo pipefail
@@ -41,16 +45,18 @@ CONNS=${BENCH_TCP_CONNS:-32}
 THREADS=${BENCH_TCP_THREADS:-1}
 FILE_BYTES=${BENCH_TCP_FILE_BYTES:-1024}
 CLOSE=${BENCH_TCP_CLOSE:-0}
+ALT=${BENCH_TCP_ALT:-}
+NS_ROUNDS=${BENCH_TCP_NS_ROUNDS:-1}
 RESULTS=tools/bench/results-tcp.md
 OUT=.output/bench
 KPULSE=./kpulse
 TARGET_RATIO=0.97
 
 
-for v in PAIRS SECS CONNS THREADS FILE_BYTES CLOSE; do
+for v in PAIRS SECS CONNS THREADS FILE_BYTES CLOSE NS_ROUNDS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_TCP_$v='${!v}' is not a number"
 done
-((PAIRS >= 1 && SECS >= 1 && CONNS >= 1 && THREADS >= 1)) || die "counts must be >= 1"
+((PAIRS >= 0 && SECS >= 1 && CONNS >= 1 && THREADS >= 1)) || die "counts must be >= 1 (BENCH_TCP_PAIRS >= 0)"
 ((CLOSE <= 1)) || die "BENCH_TCP_CLOSE is 0 or 1"
 # extra wrk arguments of the throughput rounds
 ROUND_ARGS=()
@@ -64,6 +70,7 @@ for t in bpftool nginx wrk curl python3 sysctl taskset clang gcc; do
 	command -v "$t" >/dev/null || die "$t not found; run: bash tools/install-deps.sh"
 done
 [[ -x $KPULSE ]] || die "$KPULSE not built; run: make kpulse"
+[[ -z $ALT || -x $ALT ]] || die "BENCH_TCP_ALT=$ALT is not an executable"
 
 NCPU=$(nproc)
 LOADAVG0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -160,7 +167,7 @@ start_kpulse()
 stop_kpulse() { kp_stop "$KP_PID"; }
 
 build_floor
-FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe)
+FLOOR_TPS=(sched_switch sock_send_length sock_recv_length tcp_probe sk_data_ready)
 ((CLOSE)) && FLOOR_TPS+=(inet_sock_set_state)
 
 log "nginx on $URL (cpu $NGINX_CPU), wrk -t$THREADS -c$CONNS -d${SECS}s (cpu $WRK_CPU)"
@@ -173,9 +180,12 @@ wrk_rps -d1s >/dev/null	# warm-up
 log "1/2 throughput: $PAIRS interleaved rounds without kpulse, with it, with the floor"
 for ((pair = 1; pair <= PAIRS; pair++)); do
 	if ((pair % 2)); then order="without with floor"; else order="floor with without"; fi
+	[[ -n $ALT ]] && if ((pair % 2)); then order="$order alt"; else order="alt $order"; fi
 	for mode in $order; do
-		if [[ $mode == with ]]; then
+		if [[ $mode == with || $mode == alt ]]; then
+			[[ $mode == alt ]] && KPULSE=$ALT
 			start_kpulse
+			KPULSE=./kpulse
 			sleep 0.5
 			rps=$(wrk_rps "${ROUND_ARGS[@]}")
 			stop_kpulse
@@ -192,53 +202,66 @@ for ((pair = 1; pair <= PAIRS; pair++)); do
 		echo "$pair $mode $rps" >>"$TMP/pairs"
 	done
 done
-RPS_WITHOUT=$(awk '$2 == "without" { print $3 }' "$TMP/pairs" | median)
-RPS_WITH=$(awk '$2 == "with" { print $3 }' "$TMP/pairs" | median)
-RPS_FLOOR=$(awk '$2 == "floor" { print $3 }' "$TMP/pairs" | median)
-# pair_ratios MODE: MODE's requests/s over "without" in each round, sorted
-pair_ratios()
-{
-	awk -v m="$1" '{ v[$1 " " $2] = $3 } END {
-		for (k in v) { split(k, a, " "); if (a[2] == m && ((a[1] " without") in v))
-			printf "%.4f\n", v[k] / v[a[1] " without"] } }' "$TMP/pairs" | sort -g
-}
-PAIR_RATIOS=$(pair_ratios with)
-FLOOR_RATIOS=$(pair_ratios floor)
-FLOOR_MED=$(median <<<"$FLOOR_RATIOS")
-FLOOR_MIN=$(head -n1 <<<"$FLOOR_RATIOS")
-FLOOR_MAX=$(tail -n1 <<<"$FLOOR_RATIOS")
-RATIO_MED=$(median <<<"$PAIR_RATIOS")
-RATIO_MIN=$(head -n1 <<<"$PAIR_RATIOS")
-RATIO_MAX=$(tail -n1 <<<"$PAIR_RATIOS")
-RATIO_OF_MEDIANS=$(awk -v a="$RPS_WITH" -v b="$RPS_WITHOUT" 'BEGIN { printf "%.4f", a / b }')
-VERDICT=$(awk -v r="$RATIO_MED" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
-((CLOSE)) && VERDICT="($VERDICT: the target is set for keep-alive)"
+if ((PAIRS)); then
+	RPS_WITHOUT=$(awk '$2 == "without" { print $3 }' "$TMP/pairs" | median)
+	RPS_WITH=$(awk '$2 == "with" { print $3 }' "$TMP/pairs" | median)
+	RPS_FLOOR=$(awk '$2 == "floor" { print $3 }' "$TMP/pairs" | median)
+	# pair_ratios MODE: MODE's requests/s over "without" in each round, sorted
+	pair_ratios()
+	{
+		awk -v m="$1" '{ v[$1 " " $2] = $3 } END {
+			for (k in v) { split(k, a, " "); if (a[2] == m && ((a[1] " without") in v))
+				printf "%.4f\n", v[k] / v[a[1] " without"] } }' "$TMP/pairs" | sort -g
+	}
+	PAIR_RATIOS=$(pair_ratios with)
+	FLOOR_RATIOS=$(pair_ratios floor)
+	ALT_RATIOS=$(pair_ratios alt)
+	FLOOR_MED=$(median <<<"$FLOOR_RATIOS")
+	FLOOR_MIN=$(head -n1 <<<"$FLOOR_RATIOS")
+	FLOOR_MAX=$(tail -n1 <<<"$FLOOR_RATIOS")
+	RATIO_MED=$(median <<<"$PAIR_RATIOS")
+	RATIO_MIN=$(head -n1 <<<"$PAIR_RATIOS")
+	RATIO_MAX=$(tail -n1 <<<"$PAIR_RATIOS")
+	RATIO_OF_MEDIANS=$(awk -v a="$RPS_WITH" -v b="$RPS_WITHOUT" 'BEGIN { printf "%.4f", a / b }')
+	VERDICT=$(awk -v r="$RATIO_MED" -v t="$TARGET_RATIO" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
+	((CLOSE)) && VERDICT="($VERDICT: the target is set for keep-alive)"
+fi
 
 # ---------------------------------------------------------------------------
-# 2. ns per invocation, kpulse running, stats on.
+# 2. ns per invocation, kpulse running, stats on: NS_ROUNDS rounds, each
+# build (and BENCH_TCP_ALT's) in turn, summed.
 
 STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 log "2/2 ns per invocation (kernel.bpf_stats_enabled=1, was $STATS_PREV)"
-start_kpulse
-sleep 1
-HELD=" $(held_prog_ids "$KP_PID" | tr '\n' ' ') "
 : >"$TMP/ns"
-for wl in keepalive close; do
-	args=()
-	[[ $wl == close ]] && args=(-H "Connection: close")
-	bpftool prog show -j | prog_table >"$TMP/s0"
-	rps=$(wrk_rps "${args[@]}")
-	bpftool prog show -j | prog_table >"$TMP/s1"
-	log "  $wl: $rps req/s"
-	echo "rps $wl $rps" >>"$TMP/ns"
-	while read -r id name ns cnt; do
-		[[ $HELD == *" $id "* ]] || continue
-		read -r ns0 cnt0 < <(awk -v id="$id" '$1 == id { print $3, $4 }' "$TMP/s0")
-		echo "$wl $name $((ns - ${ns0:-0})) $((cnt - ${cnt0:-0}))" >>"$TMP/ns"
-	done <"$TMP/s1"
+HELD_ALL=" "
+for ((round = 1; round <= NS_ROUNDS; round++)); do
+	for build in main ${ALT:+alt}; do
+		[[ $build == alt ]] && KPULSE=$ALT
+		start_kpulse
+		KPULSE=./kpulse
+		sleep 1
+		HELD=" $(held_prog_ids "$KP_PID" | tr '\n' ' ') "
+		HELD_ALL="$HELD_ALL${HELD# }"
+		for wl in keepalive close; do
+			args=()
+			[[ $wl == close ]] && args=(-H "Connection: close")
+			bpftool prog show -j | prog_table >"$TMP/s0"
+			rps=$(wrk_rps "${args[@]}")
+			bpftool prog show -j | prog_table >"$TMP/s1"
+			log "  $build $wl: $rps req/s"
+			echo "rps $build $wl $rps" >>"$TMP/ns"
+			while read -r id name ns cnt; do
+				[[ $HELD == *" $id "* ]] || continue
+				read -r ns0 cnt0 < <(awk -v id="$id" '$1 == id { print $3, $4 }' "$TMP/s0")
+				echo "$build $wl $name $((ns - ${ns0:-0})) $((cnt - ${cnt0:-0}))" >>"$TMP/ns"
+			done <"$TMP/s1"
+		done
+		stop_kpulse
+	done
 done
-stop_kpulse
+HELD=$HELD_ALL
 sysctl -qw kernel.bpf_stats_enabled="$STATS_PREV"
 STATS_PREV=""
 
@@ -273,6 +296,7 @@ tp_of()
 	kp_send*) echo sock_send_length ;;
 	kp_recv*) echo sock_recv_length ;;
 	kp_probe*) echo tcp_probe ;;
+	kp_data_ready*) echo sk_data_ready ;;
 	kp_switch*) echo sched_switch ;;
 	kp_retrans*) echo tcp_retransmit_skb ;;
 	kp_rst_sent*) echo tcp_send_reset ;;
@@ -293,36 +317,49 @@ report()
 	echo "- load average before the run: $LOADAVG0 (well above 0: other work shared the CPUs, the figures are not clean)"
 	echo "- workload: wrk -t$THREADS -c$CONNS -d${SECS}s on cpu $WRK_CPU against nginx (1 worker, cpu $NGINX_CPU) serving a $FILE_BYTES-byte file on 127.0.0.1$( ((CLOSE)) && echo "; throughput rounds with one connection per request (Connection: close)")"
 	echo
-	echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved rounds)"
-	echo
-	echo "| | requests/s (median) | median per-round ratio to without (range) |"
-	echo "| --- | ---: | ---: |"
-	printf '| without kpulse | %.0f | 1 |\n' "$RPS_WITHOUT"
-	printf '| with kpulse daemon (all programs) | %.0f | %s (%s–%s) |\n' "$RPS_WITH" "$RATIO_MED" "$RATIO_MIN" "$RATIO_MAX"
-	printf '| floor: %s, each only counting | %.0f | %s (%s–%s) |\n' "${FLOOR_TPS[*]}" "$RPS_FLOOR" "$FLOOR_MED" "$FLOOR_MIN" "$FLOOR_MAX"
-	echo
-	echo "| target | measured | verdict |"
-	echo "| --- | ---: | --- |"
-	echo "| median per-round throughput ratio with/without ≥ $TARGET_RATIO | $RATIO_MED (range $RATIO_MIN–$RATIO_MAX; ratio of medians $RATIO_OF_MEDIANS) | $VERDICT |"
-	echo
-	echo "Per round (requests/s):"
-	echo
-	echo "| round | without | with | floor | with / without | floor / without |"
-	echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
-	awk '{ v[$1 " " $2] = $3; if ($1 > n) n = $1 } END {
-		for (i = 1; i <= n; i++) printf "| %d | %.0f | %.0f | %.0f | %.4f | %.4f |\n", i, v[i " without"],
-			v[i " with"], v[i " floor"], v[i " with"] / v[i " without"], v[i " floor"] / v[i " without"] }' "$TMP/pairs"
-	echo
+	if ((PAIRS)); then
+		echo "## Throughput with and without the kpulse daemon ($PAIRS interleaved rounds)"
+		echo
+		echo "| | requests/s (median) | median per-round ratio to without (range) |"
+		echo "| --- | ---: | ---: |"
+		printf '| without kpulse | %.0f | 1 |\n' "$RPS_WITHOUT"
+		printf '| with kpulse daemon (all programs) | %.0f | %s (%s–%s) |\n' "$RPS_WITH" "$RATIO_MED" "$RATIO_MIN" "$RATIO_MAX"
+		printf '| floor: %s, each only counting | %.0f | %s (%s–%s) |\n' "${FLOOR_TPS[*]}" "$RPS_FLOOR" "$FLOOR_MED" "$FLOOR_MIN" "$FLOOR_MAX"
+		if [[ -n $ALT ]]; then
+			printf '| alternative build %s | %.0f | %s (%s–%s) |\n' "$ALT" \
+				"$(awk '$2 == "alt" { print $3 }' "$TMP/pairs" | median)" "$(median <<<"$ALT_RATIOS")" \
+				"$(head -n1 <<<"$ALT_RATIOS")" "$(tail -n1 <<<"$ALT_RATIOS")"
+			echo
+			echo "alternative / with per round: median $(awk '{ v[$1 " " $2] = $3 } END {
+				for (k in v) { split(k, a, " "); if (a[2] == "alt" && ((a[1] " with") in v))
+					printf "%.4f\n", v[k] / v[a[1] " with"] } }' "$TMP/pairs" | median)"
+		fi
+		echo
+		echo "| target | measured | verdict |"
+		echo "| --- | ---: | --- |"
+		echo "| median per-round throughput ratio with/without ≥ $TARGET_RATIO | $RATIO_MED (range $RATIO_MIN–$RATIO_MAX; ratio of medians $RATIO_OF_MEDIANS) | $VERDICT |"
+		echo
+		echo "Per round (requests/s):"
+		echo
+		echo "| round | without | with | floor | with / without | floor / without |"
+		echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+		awk '{ v[$1 " " $2] = $3; if ($1 > n) n = $1 } END {
+			for (i = 1; i <= n; i++) printf "| %d | %.0f | %.0f | %.0f | %.4f | %.4f |\n", i, v[i " without"],
+				v[i " with"], v[i " floor"], v[i " with"] / v[i " without"], v[i " floor"] / v[i " without"] }' "$TMP/pairs"
+		echo
+	fi
 	echo "## ns per invocation of each TCP/socket program and sched_switch (kpulse running, bpf stats on)"
 	echo
 	echo "| program | tracepoint | workload | ns/event | events | events per request |"
 	echo "| --- | --- | --- | ---: | ---: | ---: |"
+	for build in main ${ALT:+alt}; do
 	for wl in keepalive close; do
-		rps=$(awk -v w="$wl" '$1 == "rps" && $2 == w { print $3 }' "$TMP/ns")
-		while read -r w name ns cnt; do
-			[[ $w == "$wl" ]] || continue
+		# requests over all rounds; programs' time and runs summed
+		rps=$(awk -v b="$build" -v w="$wl" '$1 == "rps" && $2 == b && $3 == w { s += $4 } END { print s }' "$TMP/ns")
+		while read -r name ns cnt; do
 			tp=$(tp_of "$name")
 			[[ -n $tp ]] || continue
+			[[ $build == alt ]] && name="$name (alt)"
 			if ((cnt > 0)); then
 				perreq=$(awk -v c="$cnt" -v r="$rps" -v s="$SECS" 'BEGIN { printf "%.2f", c / (r * s) }')
 				printf '| %s | %s | %s | %.0f | %d | %s |\n' "$name" "$tp" \
@@ -332,12 +369,14 @@ report()
 				printf '| %s | %s | %s | n/a | 0 | 0 |\n' "$name" "$tp" \
 					"$([[ $wl == close ]] && echo "Connection: close" || echo keep-alive)"
 			fi
-		done < <(grep -v '^rps ' "$TMP/ns" | sort -k1,1 -k2,2)
+		done < <(awk -v b="$build" -v w="$wl" '$1 == b && $2 == w { ns[$3] += $4; n[$3] += $5 }
+			END { for (k in ns) print k, ns[k], n[k] }' "$TMP/ns" | sort)
+	done
 	done
 	echo
 	echo "## Notes"
 	echo
-	echo "- ns/event = Δrun_time_ns / Δrun_cnt from \`bpftool prog show -j\` around one wrk run of ${SECS} s, kernel.bpf_stats_enabled=1 (restored to $(sysctl -n kernel.bpf_stats_enabled) afterwards). It is the program body plus the stats' own clock reads; the tracepoint dispatch is not in it."
+	echo "- ns/event = Δrun_time_ns / Δrun_cnt from \`bpftool prog show -j\` around one wrk run of ${SECS} s per round ($NS_ROUNDS rounds), kernel.bpf_stats_enabled=1 (restored to $(sysctl -n kernel.bpf_stats_enabled) afterwards). It is the program body plus the stats' own clock reads; the tracepoint dispatch is not in it."
 	echo "- \"with kpulse\" runs the whole daemon with its defaults: the scheduler and memory programs are attached too. Its runs start after its first timed collection (/health), when the BPF run-time stats it holds from its start to that collection are off again; its next sampled window opens 30 intervals later, after the run. Over time those windows add their duty (about 1/30) times the cost of the stats while on (1.5–2% on this workload, see README), about 0.05%, which these runs leave out. The floor runs without stats."
 	echo "- floor: tools/bench/floor.bpf.c attached to ${FLOOR_TPS[*]}: each program adds 1 to a per-CPU array slot (sched_switch's adds a clock read). Its ratio is the price of the tracepoint dispatch alone on this machine (see spectre_v2 / spec_rstack_overflow in /sys/devices/system/cpu/vulnerabilities: $(cut -d';' -f1 /sys/devices/system/cpu/vulnerabilities/spectre_v2 2>/dev/null); $(cat /sys/devices/system/cpu/vulnerabilities/spec_rstack_overflow 2>/dev/null)), which any BPF tool on these tracepoints pays."
 	echo "- tcp_retransmit_skb and the reset programs rarely fire on a clean loopback; \"n/a\" means they did not run during the workload."
@@ -346,4 +385,5 @@ report()
 	print_notes
 }
 
+[[ -n $ALT ]] && RESULTS=$TMP/results-alt.md
 publish_report
