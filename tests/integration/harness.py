@@ -480,7 +480,7 @@ class MemCgroups(Cgroups):
         cgroup, see limit_cpu) (moved before exec), pinned to `cpu` when
         given."""
         files = [os.path.join(path, "cgroup.procs")]
-        if self.mem[path] != path:
+        if self.mem.get(path, path) != path:
             files.append(os.path.join(self.mem[path], "cgroup.procs"))
         if path in self.cpu:
             files.append(os.path.join(self.cpu[path], "cgroup.procs"))

@@ -190,59 +190,12 @@ class DashboardStaticTest(unittest.TestCase):
 
 
 class CpuMemCgroups(h.MemCgroups):
-    """MemCgroups plus a CPU limit, whatever the layout: cpu.max in the v2
-    test cgroup when the root delegates cpu, else a v1 cpu cgroup (child of
-    ours) with a CFS quota, which the workload joins too."""
-
-    def __init__(self):
-        super().__init__()
-        self.cpu = {}
-
-    def limit_cpu(self, path, cores, period_us=100000):
-        quota = int(cores * period_us)
-        with open(os.path.join(self.root, "cgroup.subtree_control")) as f:
-            v2 = "cpu" in f.read().split()
-        if v2:
-            ctl = os.path.join(self.base, "cgroup.subtree_control")
-            with open(ctl) as f:
-                on = "cpu" in f.read().split()
-            if not on:
-                with open(ctl, "w") as f:
-                    f.write("+cpu")
-            with open(os.path.join(path, "cpu.max"), "w") as f:
-                f.write("%d %d" % (quota, period_us))
-            return
-        mnt, root = h.v1_mount("cpu")
-        with open("/proc/self/cgroup") as f:
-            own = [l.rstrip("\n").split(":", 2)[2] for l in f
-                   if "cpu" in l.split(":")[1].split(",")][0]
-        if root != "/":
-            own = own[len(root):]
-        d = os.path.join(mnt + own.rstrip("/"), "%s-%s" % (h.TEST_PREFIX, os.path.basename(path)))
-        os.mkdir(d)
-        self.made.append(d)
-        with open(os.path.join(d, "cpu.cfs_period_us"), "w") as f:
-            f.write(str(period_us))
-        with open(os.path.join(d, "cpu.cfs_quota_us"), "w") as f:
-            f.write(str(quota))
-        self.cpu[path] = d
+    """MemCgroups (memory and CPU limits, whatever the layout) whose start()
+    is run_mem: the workload joins the test cgroup and its v1 memory and
+    cpu cgroups, if any."""
 
     def start(self, path, argv, **kw):
-        """argv in v2 cgroup `path` and its v1 memory/cpu cgroups, if any."""
-        files = [os.path.join(path, "cgroup.procs")]
-        if self.mem.get(path, path) != path:
-            files.append(os.path.join(self.mem[path], "cgroup.procs"))
-        if path in self.cpu:
-            files.append(os.path.join(self.cpu[path], "cgroup.procs"))
-
-        def enter():
-            for fn in files:
-                with open(fn, "w") as f:
-                    f.write(str(os.getpid()))
-
-        p = subprocess.Popen(argv, preexec_fn=enter, **kw)
-        self.procs.append(p)
-        return p
+        return self.run_mem(path, argv, **kw)
 
 
 class Prometheus:
