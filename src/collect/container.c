@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "collect/container.h"
+#include "model/text.h"
 
 #define HEX_ID_LEN 64
 #define SHORT_ID_LEN 12
@@ -89,19 +90,6 @@ static struct comp comp_before(const char *path, size_t end)
 		c.len++;
 	c.s = path + end - c.len;
 	return c;
-}
-
-/* Copy at most @size - 1 bytes, always terminated, never splitting a UTF-8
- * sequence (label values must stay valid UTF-8 for Prometheus). */
-static void copy_str(char *dst, size_t size, const char *src, size_t len)
-{
-	if (len >= size) {
-		len = size - 1;
-		while (len && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
 }
 
 /* Returns the 64 hex chars inside @c when it matches @r, else NULL. */
@@ -186,9 +174,9 @@ static void set_container(struct kp_identity *out, enum kp_runtime rt,
 	size_t pl = strlen(name_prefix);
 
 	out->runtime = rt;
-	copy_str(out->id, sizeof(out->id), hex, HEX_ID_LEN);
-	copy_str(out->name, sizeof(out->name), name_prefix, pl);
-	copy_str(out->name + pl, sizeof(out->name) - pl, hex, SHORT_ID_LEN);
+	kp_copy_utf8(out->id, sizeof(out->id), hex, HEX_ID_LEN);
+	kp_copy_utf8(out->name, sizeof(out->name), name_prefix, pl);
+	kp_copy_utf8(out->name + pl, sizeof(out->name) - pl, hex, SHORT_ID_LEN);
 }
 
 /* Plain cgroup: the path itself, with a leading '/', without trailing ones. */
@@ -198,7 +186,7 @@ static void set_path_name(struct kp_identity *out, const char *path, size_t n)
 
 	out->runtime = KP_RT_CGROUP;
 	out->name[0] = '/';
-	copy_str(out->name + off, sizeof(out->name) - off, path, n);
+	kp_copy_utf8(out->name + off, sizeof(out->name) - off, path, n);
 }
 
 void kp_identity_from_path(const char *path, struct kp_identity *out)
@@ -254,7 +242,7 @@ void kp_identity_from_path(const char *path, struct kp_identity *out)
 	}
 	if (comp_ends(leaf, ".service") || comp_ends(leaf, ".scope")) {
 		out->runtime = KP_RT_SYSTEMD;
-		copy_str(out->name, sizeof(out->name), leaf.s, leaf.len);
+		kp_copy_utf8(out->name, sizeof(out->name), leaf.s, leaf.len);
 		return;
 	}
 	set_path_name(out, path, n);

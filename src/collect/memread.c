@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "collect/memread.h"
+#include "collect/v1dir.h"
 #include "collect/readfile.h"
 #include "collect/memstat.h"
 #include "model/text.h"
@@ -281,26 +282,6 @@ static bool find_v1_dir(struct kp_memread *m, const char *dir, char *v1dir, size
 	return true;
 }
 
-/* Whether the v1 memory cgroup @v1dir is the v2 cgroup's own (see the top
- * of this file). */
-static bool own_v1(struct kp_memread *m, const char *relpath, const char *dir,
-		   const char *v1dir)
-{
-	static char a[64 * 1024], b[64 * 1024];
-	char path[3 * PATH_CAP];
-	size_t na, nb;
-
-	if (!strcmp(v1dir + strlen(m->v1_mnt), relpath))
-		return true;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (kp_read_small(path, a, sizeof(a), &na))
-		return false;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", v1dir);
-	if (kp_read_small(path, b, sizeof(b), &nb))
-		return false;
-	return kp_procs_same_set(a, na, b, nb) == 1;
-}
-
 static void read_usage_v1(struct kp_memread *m, const char *relpath, const char *dir,
 			  struct kp_mem_files *out)
 {
@@ -322,7 +303,7 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 	}
 	if (!find_v1_dir(m, dir, v1dir, sizeof(v1dir)))
 		return;
-	if (own_v1(m, relpath, dir, v1dir)) {
+	if (kp_v1dir_is_own(m->v1_mnt, relpath, dir, v1dir)) {
 		read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
 	} else {
 		/* /health notes it; the terminal commands stay quiet (-v) */

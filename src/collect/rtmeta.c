@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "collect/rtmeta.h"
+#include "model/text.h"
 
 /* Files past this are not what a runtime writes for one container. */
 #define ONE_CONTAINER_MAX (4u << 20)
@@ -28,20 +29,7 @@ bool kp_is_container_id(const char *s, size_t len)
 	return true;
 }
 
-/* Copy at most @size - 1 bytes, never cutting a UTF-8 sequence (labels must
- * stay valid UTF-8). */
-static void put(char *dst, size_t size, const char *src, size_t len)
-{
-	if (len >= size) {
-		len = size - 1;
-		while (len && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-#define PUT(field, s) put((field), sizeof(field), (s), strlen(s))
+#define PUT(field, s) kp_copy_utf8((field), sizeof(field), (s), strlen(s))
 
 /* A non-empty string member of @obj, or NULL. */
 static const char *str_at(const json_t *obj, const char *key)
@@ -54,7 +42,7 @@ static const char *str_at(const json_t *obj, const char *key)
 static void put_opt(char *dst, size_t size, const char *s)
 {
 	if (s)
-		put(dst, size, s, strlen(s));
+		kp_copy_utf8(dst, size, s, strlen(s));
 }
 
 static json_t *load(const char *buf, size_t len, size_t max, int *err)

@@ -116,14 +116,14 @@ static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
  * the same relative path (what docker, podman and systemd create in every
  * hierarchy) or exactly the same tasks; a v1 cgroup shared with other
  * tasks holds someone else's figures. */
-static bool own_v1(const struct kp_v1dir *v, const char *relpath, const char *v2dir,
-		   const char *v1dir)
+bool kp_v1dir_is_own(const char *mnt, const char *relpath, const char *v2dir,
+		     const char *v1dir)
 {
 	static char a[64 * 1024], b[64 * 1024];
 	char path[2 * PATH_CAP];
 	size_t na, nb;
 
-	if (!strcmp(v1dir + strlen(v->mnt), relpath))
+	if (!strcmp(v1dir + strlen(mnt), relpath))
 		return true;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", v2dir);
 	if (kp_read_small(path, a, sizeof(a), &na))
@@ -154,7 +154,7 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		entry_free(v, e);
 	if ((err = lookup(v, v2dir, out, len)))
 		return err;
-	if (out[0] && !own_v1(v, relpath, v2dir, out))
+	if (out[0] && !kp_v1dir_is_own(v->mnt, relpath, v2dir, out))
 		out[0] = '\0';	/* kept as shared, for the cache's period */
 	if (v->cached >= KP_V1DIR_CACHE_MAX)
 		cache_clear(v);

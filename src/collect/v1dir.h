@@ -40,4 +40,10 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 /* Drop @relpath's cached answer (reading it failed: look again). */
 void kp_v1dir__forget(struct kp_v1dir *v, const char *relpath);
 
+/* Whether the v1 cgroup @v1dir (under the hierarchy mounted at @mnt) is
+ * the v2 cgroup @v2dir's own (@relpath in the v2 tree): the same relative
+ * path, or exactly the same tasks. Not reentrant (static buffers). */
+bool kp_v1dir_is_own(const char *mnt, const char *relpath, const char *v2dir,
+		     const char *v1dir);
+
 #endif

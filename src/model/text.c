@@ -70,3 +70,14 @@ char *kp_visible_dup(const char *in)
 		kp_visible(in, out, n + 1);
 	return out;
 }
+
+void kp_copy_utf8(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size) {
+		len = size - 1;
+		while (len && ((unsigned char)src[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}

@@ -19,4 +19,9 @@ size_t kp_visible(const char *in, char *out, size_t outlen);
 /* The same, malloc'ed; NULL when out of memory. */
 char *kp_visible_dup(const char *in);
 
+/* @len bytes of @src into @dst, cut to @size - 1 bytes when longer, never
+ * inside a UTF-8 sequence (label values must stay valid UTF-8); always
+ * NUL-terminated. */
+void kp_copy_utf8(char *dst, size_t size, const char *src, size_t len);
+
 #endif
