@@ -321,6 +321,9 @@ static int validate(struct wp *p, const yaml_node_t *root, struct kp_webcfg *c)
 {
 	c->tls = c->cert_file || c->cert_pem || c->key_file || c->key_pem ||
 		 c->client_ca_file || c->client_ca_pem || c->client_auth != KP_CLIENT_NONE;
+	/* refused with or without TLS: a file that says so is wrong either way */
+	if (c->min_version > c->max_version)
+		return fail(p, root, "tls_server_config: min_version is above max_version");
 	if (!c->tls)
 		return 0;
 	if (!c->cert_file == !c->cert_pem)
@@ -335,8 +338,6 @@ static int validate(struct wp *p, const yaml_node_t *root, struct kp_webcfg *c)
 	if (c->client_auth != KP_CLIENT_NONE && !c->client_ca_file && !c->client_ca_pem)
 		return fail(p, root, "tls_server_config: client_auth_type needs client_ca_file "
 			    "(kpulse asks for client certificates by the CAs it trusts)");
-	if (c->min_version > c->max_version)
-		return fail(p, root, "tls_server_config: min_version is above max_version");
 	return 0;
 }
 

@@ -120,6 +120,10 @@ static void test_errors(void **st)
 		     "web.yml:4:16", "expected TLS10");
 	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS13\n"
 		     "  max_version: TLS12\n", "web.yml:1:1", "above max_version");
+	/* found by fuzz_webconfig: an empty cert turns TLS off, and the
+	 * default min_version (TLS12) above max_version was let through */
+	expect_error("tls_server_config:\n  cert: |\n  max_version: TLS11\n", "web.yml:1:1",
+		     "above max_version");
 	expect_error("tls_server_config:\n  cert_file: a\n  key_file: b\n"
 		     "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n", "web.yml:4:3", "not supported");
 	expect_error("tls_server_config:\n  cert_file: [a]\n", "web.yml:2:14",
