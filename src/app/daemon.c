@@ -373,8 +373,12 @@ static int drop_privileges(struct daemon *d)
 		.user = d->cfg->user[0] ? d->cfg->user : NULL,
 		.keep_sys_admin = d->cfg->bpf_stats == KP_BPF_STATS_SAMPLED,
 		/* not root (--user, or a unit's User= that granted it): docker's
-		 * and podman's metadata are root's only */
+		 * and podman's metadata are root's only. As root: only while the
+		 * kernel does not announce cgroup deaths, so that a gone cgroup
+		 * is told by opening its id (open_by_handle_at) rather than by
+		 * walking the whole tree each collection */
 		.keep_dac_read = d->cfg->user[0] != 0 || getuid() != 0,
+		.deaths_unannounced = !kp_loader__running(d->p.loader, "cgroup_rmdir"),
 		.seccomp = d->cfg->seccomp,
 		.seccomp_kill = getenv("KPULSE_TEST_SECCOMP_KILL") != NULL,
 	};

@@ -110,11 +110,16 @@ int kp_privileges_drop(const struct kp_priv_opts *o, struct kp_priv_state *st,
 			      "sys_admin: bpf_stats: sampled turns BPF_ENABLE_STATS on one interval "
 			      "in 30 (bpf_stats: always or off need nothing). ");
 	}
-	if (o->keep_dac_read && w < sizeof(st->kept_why)) {
+	if ((o->keep_dac_read || o->deaths_unannounced) && w < sizeof(st->kept_why)) {
 		keep[n++] = CAP_DAC_READ_SEARCH;
-		snprintf(st->kept_why + w, sizeof(st->kept_why) - w,
-			 "dac_read_search: runtime metadata (docker's config.v2.json) is "
-			 "readable by root only.");
+		if (o->keep_dac_read)
+			w += snprintf(st->kept_why + w, sizeof(st->kept_why) - w,
+				      "dac_read_search: runtime metadata (docker's config.v2.json) "
+				      "is readable by root only. ");
+		if (o->deaths_unannounced && w < sizeof(st->kept_why))
+			snprintf(st->kept_why + w, sizeof(st->kept_why) - w,
+				 "dac_read_search: cgroup deaths are not announced (cgroup_rmdir "
+				 "not running): a gone cgroup is told by opening it by id.");
 	}
 	if ((err = cut_caps(keep, n, why, whylen)))
 		return err;

@@ -17,6 +17,7 @@ struct kp_priv_opts {
 	const char *user;	/* switch to this user (and its group); NULL: stay */
 	bool keep_sys_admin;	/* bpf_stats: sampled needs it after start-up */
 	bool keep_dac_read;	/* as another user: root-only runtime metadata */
+	bool deaths_unannounced; /* keep it for open_by_handle_at (gone cgroups) */
 	bool seccomp;		/* install the filter (default on) */
 	bool seccomp_kill;	/* a call outside the filter kills the process
 				 * (tests: a missing call shows at once); else EPERM */
@@ -28,7 +29,7 @@ struct kp_priv_state {
 	uid_t uid;
 	gid_t gid;
 	char caps[128];		/* effective capabilities, "bpf,perfmon"; "" none */
-	char kept_why[320];	/* why each kept one is kept */
+	char kept_why[512];	/* why each kept one is kept */
 	bool no_new_privs;
 	bool seccomp;
 	unsigned int seccomp_calls;	/* system calls the filter allows */

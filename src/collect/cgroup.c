@@ -17,7 +17,11 @@
 #include "collect/cgwalk.h"
 #include "base/log.h"
 
-#define RESCAN_MIN_NS 1000000000ull
+/* Walks for unknown ids at most this often: under the shortest usual
+ * interval (1 s), so that collections a little less than a second apart
+ * each get theirs (at 1 s, with 1 s here, every other one did, and the
+ * ids of gone cgroups waited two intervals more). */
+#define RESCAN_MIN_NS 500000000ull
 
 struct cg_entry {
 	uint64_t id;
@@ -180,20 +184,29 @@ static int walk(struct kp_cgroups *cg)
 	return ret;
 }
 
-const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns)
+const char *kp_cgroups__lookup(const struct kp_cgroups *cg, uint64_t id)
 {
 	struct cg_entry *e;
 
 	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
-	if (e && kp_cgroups__alive(cg, e->path, id))
-		return e->path;
+	return e && kp_cgroups__alive(cg, e->path, id) ? e->path : NULL;
+}
+
+bool kp_cgroups__walk_due(struct kp_cgroups *cg, uint64_t now_ns)
+{
 	if (cg->walks && now_ns - cg->last_walk_ns < RESCAN_MIN_NS)
-		return NULL;
-	cg->last_walk_ns = now_ns;
-	if (walk(cg))
-		kp_debug("cgroup: walking %s failed", cg->root);
-	HASH_FIND(hh, cg->by_id, &id, sizeof(id), e);
-	return e ? e->path : NULL;
+		return false;
+	kp_cgroups__rescan(cg, now_ns);
+	return true;
+}
+
+const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns)
+{
+	const char *p = kp_cgroups__lookup(cg, id);
+
+	if (p || !kp_cgroups__walk_due(cg, now_ns))
+		return p;
+	return kp_cgroups__lookup(cg, id);
 }
 
 bool kp_cgroups__missing(const struct kp_cgroups *cg, uint64_t id, uint64_t walks_before)
@@ -237,6 +250,11 @@ int kp_cgroups__id_alive(struct kp_cgroups *cg, uint64_t id)
 		 "its path and by walks", strerror(errno));
 	cg->no_handles = true;
 	return -errno;
+}
+
+bool kp_cgroups__opens_by_id(const struct kp_cgroups *cg)
+{
+	return !cg->no_handles;
 }
 
 bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,

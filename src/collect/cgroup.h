@@ -27,6 +27,11 @@ const char *kp_cgroups__root(const struct kp_cgroups *cg);
 /* Path of @id (owned by @cg, valid until the next call), or NULL when no
  * cgroup with that id exists. May walk the tree once per @now_ns window. */
 const char *kp_cgroups__path(struct kp_cgroups *cg, uint64_t id, uint64_t now_ns);
+/* The same from the index as it stands: no walk. */
+const char *kp_cgroups__lookup(const struct kp_cgroups *cg, uint64_t id);
+/* Walk the tree when the last walk is old enough (the same window);
+ * true when it walked. */
+bool kp_cgroups__walk_due(struct kp_cgroups *cg, uint64_t now_ns);
 /* True when a whole walk of the tree began after @walks_before walks had
  * been made (the count kp_cgroups__walks gave when @id was first seen) and
  * did not find @id: the cgroup is gone, as ids are never reused. */
@@ -35,6 +40,9 @@ bool kp_cgroups__missing(const struct kp_cgroups *cg, uint64_t id, uint64_t walk
  * yes, 0 no, -errno when this cannot be told here (no privilege, old
  * kernel; then asks nothing more). */
 int kp_cgroups__id_alive(struct kp_cgroups *cg, uint64_t id);
+/* false once opening a cgroup by id failed for want of privilege or
+ * support (id_alive then always answers "cannot tell") */
+bool kp_cgroups__opens_by_id(const struct kp_cgroups *cg);
 /* True while the directory at @relpath still has inode @id. */
 bool kp_cgroups__alive(const struct kp_cgroups *cg, const char *relpath,
 		       uint64_t id);

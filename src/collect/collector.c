@@ -280,6 +280,8 @@ static void read_self(struct kp_collector *c)
 	s->stats_mode = kp_loader__stats_mode(l);
 	s->stats_duty = kp_loader__stats_duty(l);
 	s->tree_walks = kp_cgroups__walks(c->cg);
+	s->gone_source = c->rb && kp_loader__running(l, "cgroup_rmdir") ? "announced"
+			 : kp_cgroups__opens_by_id(c->cg) ? "open_by_id" : "tree_walk";
 	if (kp_procstat_read(&s->proc))
 		memset(&s->proc, 0, sizeof(s->proc));
 }
@@ -344,6 +346,7 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 	if (!err)
 		err = err2;
 	kp_sched_finalize(c, now);
+	kp_collector_resolve_new(c, now);
 	kp_discover(c, now, files);	/* walks at ticks, not at scrapes */
 	gc(c);
 	kp_names_retry(c, now);

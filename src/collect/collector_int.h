@@ -77,8 +77,9 @@ struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id);
 void kp_collector_purge_req(struct kp_collector *c, const struct kp_req_key *key);
 /* Room for one more element in a growing array; 0 or -ENOMEM. */
 int kp_collector_grow(void **a, size_t *cap, size_t n, size_t size);
-/* Name @k from the cgroup tree (a rate-limited walk may run). */
-void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now);
+/* Paths for the containers the round's reads left without one: one
+ * rate-limited walk of the tree, after the reads. */
+void kp_collector_resolve_new(struct kp_collector *c, uint64_t now);
 
 /* names.c: a resolved container's name, image and pod from the runtimes'
  * files (one lookup, rate-limited), and another try for every container

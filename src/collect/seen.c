@@ -17,10 +17,11 @@
 #include "collect/gone.h"
 #include "model/ports.h"
 
-/* A path for a new container; an id no walk finds is settled by gc(). */
-void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64_t now)
+/* A path for a new container from the tree's index as it stands; an id
+ * it lacks waits for kp_collector_resolve_new(). */
+static void resolve(struct kp_collector *c, struct kp_container *k, uint64_t now)
 {
-	const char *p = kp_cgroups__path(c->cg, k->cgid, now);
+	const char *p = kp_cgroups__lookup(c->cg, k->cgid);
 	struct kp_identity id;
 
 	if (!p)
@@ -28,6 +29,28 @@ void kp_collector_resolve(struct kp_collector *c, struct kp_container *k, uint64
 	kp_identity_from_path(p, &id);
 	if (!kp_model__resolve(c->m, k, p, &id))
 		kp_names_lookup(c, k, now);
+}
+
+/* After the maps are read: containers still without a path get one walk
+ * of the tree (rate-limited), which began after every id of this round
+ * was read, so an id it does not find is gone (gc settles it at once,
+ * kp_cgroups__missing). A walk during the read would not tell: an id read
+ * after it may be a cgroup made after it. */
+void kp_collector_resolve_new(struct kp_collector *c, uint64_t now)
+{
+	struct kp_container *k, *tmp;
+	bool want = false;
+
+	KP_MODEL_FOR_EACH(c->m, k, tmp)
+		if (!k->path && k->marks.first_walk == kp_cgroups__walks(c->cg)) {
+			want = true;
+			break;
+		}
+	if (!want || !kp_cgroups__walk_due(c->cg, now))
+		return;
+	KP_MODEL_FOR_EACH(c->m, k, tmp)
+		if (!k->path)
+			resolve(c, k, now);
 }
 
 int kp_collector_grow(void **a, size_t *cap, size_t n, size_t size)
@@ -98,6 +121,6 @@ struct kp_container *kp_collector_seen(struct kp_collector *c, uint64_t id)
 	}
 	k->marks.seen_gen = c->gen;
 	if (!k->path)
-		kp_collector_resolve(c, k, c->now);
+		resolve(c, k, c->now);
 	return k;
 }

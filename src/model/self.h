@@ -91,6 +91,9 @@ struct kp_self {
 	uint64_t collections;
 	uint64_t removed;		/* cgroups gone and dropped */
 	uint64_t tree_walks;		/* walks of the cgroup tree */
+	/* how gone cgroups are found: "announced" (cgroup_rmdir), else
+	 * "open_by_id" (open_by_handle_at) or "tree_walk" */
+	const char *gone_source;
 	double last_duration_s;
 	uint64_t last_mono_ns;		/* CLOCK_MONOTONIC of the last read */
 	struct kp_procstat proc;

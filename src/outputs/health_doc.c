@@ -197,5 +197,9 @@ json_t *kp_health_doc(const struct kp_model *m, const struct kp_health_doc_opts 
 	/* where CPU limits and throttling come from: "v2", "v1" (hybrid) or "none" */
 	json_object_set_new(j, "cpu_limits_source",
 			    json_string(s->cpu_source ? s->cpu_source : "none"));
+	/* how gone cgroups leave the maps: "announced" (cgroup_rmdir),
+	 * "open_by_id" or "tree_walk" (see README, Bounds) */
+	json_object_set_new(j, "gone_cgroups_source",
+			    json_string(s->gone_source ? s->gone_source : "tree_walk"));
 	return j;
 }

@@ -155,6 +155,18 @@ static void test_walk_settles_every_unknown_id(void **s)
 	assert_false(kp_cgroups__missing(cg, b, w));
 	/* an id first seen after that walk is not settled by it */
 	assert_false(kp_cgroups__missing(cg, 4343, kp_cgroups__walks(cg)));
+	/* a lookup never walks: a cgroup made since is found by the next
+	 * walk due (half a second apart at least) */
+	mk(root, "/e");
+	w = kp_cgroups__walks(cg);
+	assert_null(kp_cgroups__lookup(cg, ino(root, "/e")));
+	assert_false(kp_cgroups__walk_due(cg, 12 * sec + sec / 4));
+	assert_int_equal(kp_cgroups__walks(cg), w);
+	assert_true(kp_cgroups__walk_due(cg, 12 * sec + sec / 2));
+	assert_int_equal(kp_cgroups__walks(cg), w + 1);
+	assert_string_equal(kp_cgroups__lookup(cg, ino(root, "/e")), "/e");
+	rm(root, "/e");
+	assert_null(kp_cgroups__lookup(cg, ino(root, "/a/b") + 1000000));
 	kp_cgroups__free(cg);
 	rm(root, "/a/b");
 	rm(root, "/a");
