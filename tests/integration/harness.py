@@ -291,9 +291,75 @@ def prog_ids_of(pid):
     return ids
 
 
-def map_dump(pid, name):
-    """`bpftool map dump` (JSON) of the BPF map called `name` that process
-    `pid` holds (map ids from /proc/<pid>/fdinfo)."""
+class _BpfMap:
+    """A BPF map another process holds, opened by id through the bpf(2)
+    syscall (ctypes): its keys listed in milliseconds, where `bpftool map
+    dump` formats every value and takes seconds on a map of thousands of
+    large entries, so that what a test reads is the map at one moment."""
+    NR_BPF = {"x86_64": 321, "aarch64": 280}
+    MAP_LOOKUP_ELEM, MAP_GET_NEXT_KEY, MAP_GET_FD_BY_ID, OBJ_GET_INFO_BY_FD = 1, 4, 14, 15
+
+    def __init__(self, map_id):
+        import ctypes
+        self.ct = ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.nr = self.NR_BPF[os.uname().machine]
+        attr = (ctypes.c_uint32 * 4)(map_id, 0, 0, 0)
+        self.fd = self._bpf(self.MAP_GET_FD_BY_ID, attr)
+        info = (ctypes.c_uint8 * 88)()
+        attr = (ctypes.c_uint64 * 2)(self.fd | (len(info) << 32), ctypes.addressof(info))
+        try:
+            self._bpf(self.OBJ_GET_INFO_BY_FD, attr)
+        except OSError:
+            os.close(self.fd)
+            raise
+        f = bytes(info)
+        (self.type, _, self.key_size, self.value_size) = (int.from_bytes(f[i:i + 4], "little")
+                                                          for i in range(0, 16, 4))
+        self.name = f[24:40].split(b"\0")[0].decode()
+
+    def _bpf(self, cmd, attr):
+        r = self.libc.syscall(self.nr, cmd, self.ct.byref(attr), self.ct.sizeof(attr))
+        if r < 0:
+            e = self.ct.get_errno()
+            raise OSError(e, os.strerror(e))
+        return r
+
+    def _elem(self, cmd, key, out):
+        attr = (self.ct.c_uint64 * 4)(self.fd, self.ct.addressof(key) if key else 0,
+                                       self.ct.addressof(out), 0)
+        return self._bpf(cmd, attr)
+
+    def keys(self):
+        """Every key, as bytes. A key deleted meanwhile makes the kernel
+        start again from the first: seen keys are a set, and the walk is
+        bounded."""
+        seen, key = set(), None
+        nxt = (self.ct.c_uint8 * self.key_size)()
+        for _ in range(1 << 20):
+            try:
+                self._elem(self.MAP_GET_NEXT_KEY, key, nxt)
+            except OSError as e:
+                if e.errno == 2:    # ENOENT: past the last key
+                    return seen
+                raise
+            k = bytes(nxt)
+            seen.add(k)
+            key = (self.ct.c_uint8 * self.key_size).from_buffer_copy(k)
+        raise AssertionError("map %s: no end to its keys" % self.name)
+
+    def value(self, key):
+        """The value of `key` (bytes) in a map that is not per-CPU."""
+        k = (self.ct.c_uint8 * self.key_size).from_buffer_copy(key)
+        out = (self.ct.c_uint8 * self.value_size)()
+        self._elem(self.MAP_LOOKUP_ELEM, k, out)
+        return bytes(out)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def _open_map(pid, name):
     ids = set()
     for fd in os.listdir("/proc/%d/fdinfo" % pid):
         try:
@@ -301,48 +367,38 @@ def map_dump(pid, name):
                 ids |= {int(l.split()[1]) for l in f if l.startswith("map_id:")}
         except OSError:
             pass
-    for i in ids:
-        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
-                                         capture_output=True, text=True).stdout or "{}")
-        if info.get("name") == name:
-            return json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
-                                             capture_output=True, text=True, check=True).stdout)
+    for i in sorted(ids):
+        try:
+            m = _BpfMap(i)
+        except OSError:
+            continue
+        if m.name == name:
+            return m
+        m.close()
     raise AssertionError("process %d holds no map named %s" % (pid, name))
-
-
-def _u64(hexbytes):
-    return int.from_bytes(bytes(int(b, 16) for b in hexbytes[:8]), "little")
 
 
 def map_cgroup_ids(pid, name):
-    """Cgroup ids in the map called `name`: the first 8 bytes of every key
-    (per-cgroup maps key by cgroup id first), or of every value for
-    hot_owner (an array whose values name their owner)."""
-    dump = map_dump(pid, name)
-    if name == "hot_owner":
-        return {_u64(e["value"]) for e in dump} - {0}
-    return {_u64(e["key"]) for e in dump}
+    """Cgroup ids in the map called `name`, read in one quick pass: the
+    first 8 bytes of every key (per-cgroup maps key by cgroup id first),
+    or of every value for hot_owner (an array whose values name their
+    owner)."""
+    m = _open_map(pid, name)
+    try:
+        if name == "hot_owner":
+            return {int.from_bytes(m.value(k)[:8], "little") for k in m.keys()} - {0}
+        return {int.from_bytes(k[:8], "little") for k in m.keys()}
+    finally:
+        m.close()
 
 
 def map_u64_keys(pid, name):
-    """The u64 keys of the BPF map called `name` that process `pid` holds
-    (map ids from /proc/<pid>/fdinfo, the keys from `bpftool map dump`)."""
-    ids = set()
-    for fd in os.listdir("/proc/%d/fdinfo" % pid):
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                ids |= {int(l.split()[1]) for l in f if l.startswith("map_id:")}
-        except OSError:
-            pass
-    for i in ids:
-        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
-                                         capture_output=True, text=True).stdout or "{}")
-        if info.get("name") != name:
-            continue
-        dump = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
-                                         capture_output=True, text=True, check=True).stdout)
-        return {int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little") for e in dump}
-    raise AssertionError("process %d holds no map named %s" % (pid, name))
+    """The u64 keys of the BPF map called `name` that process `pid` holds."""
+    m = _open_map(pid, name)
+    try:
+        return {int.from_bytes(k, "little") for k in m.keys()}
+    finally:
+        m.close()
 
 
 def run_owned(argv, timeout=60, **kw):
