@@ -23,25 +23,6 @@ static int is_space(char c)
 }
 
 /* One unsigned decimal at *s (no sign), advancing *s. */
-static int take_u64(const char **s, const char *end, uint64_t *out)
-{
-	const char *p = *s;
-	uint64_t v = 0;
-
-	if (p >= end || *p < '0' || *p > '9')
-		return -EINVAL;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		unsigned int d = (unsigned int)(*p - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*s = p;
-	*out = v;
-	return 0;
-}
-
 static void trim(const char **s, const char **end)
 {
 	while (*s < *end && is_space(**s))
@@ -72,13 +53,13 @@ static int cpu_max(const char *buf, size_t len, struct kp_cpu_limit *out)
 		s += 4;
 	} else {
 		out->limited = true;
-		if ((err = take_u64(&s, end, &out->quota_us)))
+		if ((err = kp_take_u64(&s, end, &out->quota_us)))
 			return err;
 		if (s >= end || *s != ' ')
 			return -EINVAL;
 		s++;
 	}
-	if ((err = take_u64(&s, end, &out->period_us)))
+	if ((err = kp_take_u64(&s, end, &out->period_us)))
 		return err;
 	if (s != end)
 		return -EINVAL;
@@ -96,7 +77,7 @@ static int whole_number(const char *buf, size_t len, int *negative, uint64_t *v)
 		return -ENODATA;
 	*negative = *s == '-';
 	s += *negative;
-	if ((err = take_u64(&s, end, v)))
+	if ((err = kp_take_u64(&s, end, v)))
 		return err;
 	return s == end ? 0 : -EINVAL;
 }

@@ -8,10 +8,30 @@
 
 #include "collect/kvfile.h"
 
+int kp_take_u64(const char **s, const char *end, uint64_t *out)
+{
+	const char *p = *s;
+	uint64_t v = 0;
+
+	if (p >= end || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*s = p;
+	*out = v;
+	return 0;
+}
+
 int kp_kv_next(const char **s, const char *end, struct kp_kv *kv)
 {
-	const char *p = *s, *eol, *sp;
-	uint64_t v = 0;
+	const char *p = *s, *eol, *sp, *d;
+	uint64_t v;
+	int err;
 
 	while (p < end && *p == '\n')
 		p++;
@@ -25,15 +45,11 @@ int kp_kv_next(const char **s, const char *end, struct kp_kv *kv)
 	sp = memchr(p, ' ', (size_t)(eol - p));
 	if (!sp || sp == p || sp + 1 >= eol)
 		return -EINVAL;
-	for (const char *d = sp + 1; d < eol; d++) {
-		unsigned int digit = (unsigned int)(*d - '0');
-
-		if (digit > 9)
-			return -EINVAL;
-		if (v > (UINT64_MAX - digit) / 10)
-			return -ERANGE;
-		v = v * 10 + digit;
-	}
+	d = sp + 1;
+	if ((err = kp_take_u64(&d, eol, &v)))
+		return err;
+	if (d != eol)
+		return -EINVAL;	/* trailing junk */
 	kv->key = p;
 	kv->klen = (size_t)(sp - p);
 	kv->value = v;

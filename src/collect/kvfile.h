@@ -18,6 +18,10 @@ struct kp_kv {
  * included), -ERANGE for a number past 64 bits. Blank lines are skipped. */
 int kp_kv_next(const char **s, const char *end, struct kp_kv *kv);
 
+/* An unsigned decimal at [*s, end), at least one digit, advancing *s past
+ * it: 0, -EINVAL without a digit, -ERANGE past 64 bits. */
+int kp_take_u64(const char **s, const char *end, uint64_t *out);
+
 /* Does @kv's key equal @name? */
 int kp_kv_is(const struct kp_kv *kv, const char *name);
 

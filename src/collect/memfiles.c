@@ -11,31 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "collect/memfiles.h"
+#include "collect/kvfile.h"
 #include "collect/cgroup.h"
 
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Unsigned decimal at [*p, end), at least one digit; advances *p. */
-static int take_u64(const char **p, const char *end, uint64_t *out)
-{
-	uint64_t v = 0;
-	const char *s = *p;
-
-	if (s >= end || *s < '0' || *s > '9')
-		return -EINVAL;
-	for (; s < end && *s >= '0' && *s <= '9'; s++) {
-		unsigned int d = (unsigned int)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
-	*p = s;
-	*out = v;
-	return 0;
 }
 
 /* A decimal fraction such as "12.34" (PSI averages): digits, optionally a
@@ -91,7 +72,7 @@ static int psi_line(const char *s, const char *end, struct kp_psi_line *l)
 			err = take_avg(&s, end, &l->avg300);
 			seen |= A300;
 		} else if (KEY("total")) {
-			err = take_u64(&s, end, &l->total_us);
+			err = kp_take_u64(&s, end, &l->total_us);
 			seen |= TOTAL;
 		} else {
 			/* a key this kernel has and we do not know: skip it */
@@ -154,7 +135,7 @@ int kp_memfile_parse_u64(const char *buf, size_t len, uint64_t *out)
 		s++;
 	if (s == end)
 		return -ENODATA;
-	err = take_u64(&s, end, out);
+	err = kp_take_u64(&s, end, out);
 	if (err)
 		return err;
 	while (s < end && is_space(*s))
@@ -242,7 +223,7 @@ int kp_cgroup_procs_first(const char *buf, size_t len, int *pid)
 	if (s == end)
 		return -ENOENT;
 	eol = memchr(s, '\n', (size_t)(end - s));
-	err = take_u64(&s, eol ? eol : end, &v);
+	err = kp_take_u64(&s, eol ? eol : end, &v);
 	if (err)
 		return err;
 	if (s != (eol ? eol : end))
@@ -310,7 +291,7 @@ static int procs_sorted(const char *buf, size_t len, int *out)
 			p++;
 		if (p == end)
 			break;
-		if (take_u64(&p, end, &v) || v == 0 || v > INT32_MAX)
+		if (kp_take_u64(&p, end, &v) || v == 0 || v > INT32_MAX)
 			return -EINVAL;
 		if (n == KP_PROCS_SET_MAX)
 			return -E2BIG;
