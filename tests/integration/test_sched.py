@@ -177,9 +177,11 @@ class SchedTest(unittest.TestCase):
         print("  runq p99 busy %.6fs (n=%d), idle %.6fs (n=%d)" % (pb, hb[-1][1], pi, hi[-1][1]))
         self.assertGreater(hb[-1][1], 100)
         self.assertGreater(hi[-1][1], 100)
-        # `le` bounds step by 2-2.5x, so a higher p99 bound is already about
-        # twice as long; the means (from _sum/_count, not quantised) agree
-        self.assertGreater(pb, pi)
+        # `le` bounds step by 2-2.5x: on a loaded host the idle cgroup's rare
+        # long waits can reach the busy one's p99 bucket (a tie, seen at
+        # 50 ms), so the p99 may not be lower and the means (from
+        # _sum/_count, not quantised) must differ twofold
+        self.assertGreaterEqual(pb, pi)
 
         def mean(path):
             lab = self.labels(path)
