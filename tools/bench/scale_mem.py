@@ -32,7 +32,7 @@ SRC = os.path.join(ROOT, "tools", "bench", "scale_bench.c")
 ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "3"))
 BASE = os.environ.get("BENCH_BASE_REF", "main")
 LIBS = ["-lbpf", "-lmicrohttpd", "-ljansson", "-lcurl", "-lyaml", "-lcap", "-lseccomp",
-        "-lelf", "-lz", "-lm", "-lpthread"]
+        "-lgnutls", "-lcrypt", "-lsystemd", "-lelf", "-lz", "-lm", "-lpthread"]
 
 
 def build(tree, out):
