@@ -126,6 +126,18 @@ def config_file(text):
     return f.name
 
 
+def end_process(proc, timeout=10):
+    """A process this test started: SIGTERM (by its PID), SIGKILL when it
+    is not gone within `timeout` seconds; waits for it either way."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Daemon:
     """A kpulse daemon on a free loopback port. Its stderr goes to a file,
     readable while it runs (stderr()) and never a full pipe that would
@@ -198,13 +210,7 @@ class Daemon:
         """SIGTERM by PID; returns (exit code, stderr). Idempotent."""
         if getattr(self, "stopped", None):
             return self.stopped
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        end_process(self.proc, 20)
         self.stopped = (self.proc.returncode, self.stderr())
         self.errfile.close()
         os.unlink(self.errfile.name)

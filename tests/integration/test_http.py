@@ -10,7 +10,6 @@ Hostile clients are raw sockets bound to other loopback addresses
 (127.0.0.2...; Linux routes all of 127/8 to lo), so the per-address cap
 applies to them and not to the well-behaved client on 127.0.0.1."""
 import json
-import os
 import socket
 import threading
 import time

@@ -17,7 +17,6 @@ containers) is not judged but repeated; three judged rounds must pass.
 Mount tests run in a private mount namespace (mountns.py), so no other
 process on the host ever meets the hung mount.
 """
-import json
 import os
 import re
 import shutil
@@ -128,13 +127,7 @@ class NodeExporter:
             return harness.parse_metrics(r.read().decode())
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        harness.end_process(self.proc)
         self.err.close()
 
 

@@ -160,13 +160,7 @@ class Prometheus:
         return r and r[0]["value"][1] == "1"
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        h.end_process(self.proc)
         self.log.close()
 
 
