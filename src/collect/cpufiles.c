@@ -22,7 +22,6 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
-/* One unsigned decimal at *s (no sign), advancing *s. */
 static void trim(const char **s, const char **end)
 {
 	while (*s < *end && is_space(**s))
