@@ -378,7 +378,7 @@ static int drop_privileges(struct daemon *d)
 		 * is told by opening its id (open_by_handle_at) rather than by
 		 * walking the whole tree each collection */
 		.keep_dac_read = d->cfg->user[0] != 0 || getuid() != 0,
-		.deaths_unannounced = !kp_loader__running(d->p.loader, "cgroup_rmdir"),
+		.deaths_unannounced = !kp_collector__deaths_announced(d->p.col),
 		.seccomp = d->cfg->seccomp,
 		.seccomp_kill = getenv("KPULSE_TEST_SECCOMP_KILL") != NULL,
 	};

@@ -280,7 +280,7 @@ static void read_self(struct kp_collector *c)
 	s->stats_mode = kp_loader__stats_mode(l);
 	s->stats_duty = kp_loader__stats_duty(l);
 	s->tree_walks = kp_cgroups__walks(c->cg);
-	s->gone_source = c->rb && kp_loader__running(l, "cgroup_rmdir") ? "announced"
+	s->gone_source = kp_collector__deaths_announced(c) ? "announced"
 			 : kp_cgroups__opens_by_id(c->cg) ? "open_by_id" : "tree_walk";
 	if (kp_procstat_read(&s->proc))
 		memset(&s->proc, 0, sizeof(s->proc));
@@ -397,6 +397,11 @@ void kp_collector__set_files_budget(struct kp_collector *c, uint64_t every_ns,
 int kp_collector__events_fd(const struct kp_collector *c)
 {
 	return c->rb ? ring_buffer__epoll_fd(c->rb) : -1;
+}
+
+bool kp_collector__deaths_announced(const struct kp_collector *c)
+{
+	return c->rb && kp_loader__running(c->loader, "cgroup_rmdir");
 }
 
 int kp_collector__poll_events(struct kp_collector *c)

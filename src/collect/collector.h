@@ -50,6 +50,9 @@ void kp_collector__read_drops(struct kp_collector *c);
  * programs are not loaded) and call kp_collector__poll_events when it is
  * readable; kp_collector__collect also drains it. */
 int kp_collector__events_fd(const struct kp_collector *c);
+/* Whether the kernel announces cgroup deaths to us (cgroup_rmdir attached
+ * and its ring buffer read); else gone cgroups are found by id or by a walk. */
+bool kp_collector__deaths_announced(const struct kp_collector *c);
 int kp_collector__poll_events(struct kp_collector *c);
 /* Write one line per OOM kill to @f as it arrives (NULL: do not). */
 void kp_collector__set_oom_log(struct kp_collector *c, FILE *f);

@@ -320,8 +320,8 @@ class _BpfMap:
             os.close(self.fd)
             raise
         f = bytes(info)
-        (self.type, _, self.key_size, self.value_size) = (int.from_bytes(f[i:i + 4], "little")
-                                                          for i in range(0, 16, 4))
+        # struct bpf_map_info: type, id, key_size, value_size, ...
+        self.key_size, self.value_size = (int.from_bytes(f[i:i + 4], "little") for i in (8, 12))
         self.name = f[24:40].split(b"\0")[0].decode()
 
     def _bpf(self, cmd, attr):

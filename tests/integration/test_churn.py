@@ -1,6 +1,6 @@
 """Cgroup churn: thousands of short-lived cgroups, each with a short task,
 must leave no trace in the kernel maps or the daemon. Checked against the
-daemon's own map entry counts and the entries themselves (bpftool), its
+daemon's own map entry counts and the entries themselves (listed through bpf(2)), its
 RSS and CPU time from /proc, and the drop counters; the fallback (no
 cgroup_rmdir tracepoint: the tree walk) the same way. Also: no drop is
 counted as `cgroup_map_full` when the map has room.
@@ -171,14 +171,14 @@ class ChurnTest(unittest.TestCase):
               % (self.count, secs, e0, e1, rss0, rss1, 100 * cpu0, 100 * cpu1,
                  {k: v for k, v in drops.items() if v}))
 
-        # no entry of a churned cgroup in any map (the entries themselves,
-        # from bpftool: counts alone would mix in other cgroups of the
-        # host, and hot slots handed back at the next read), and the
-        # cgroup map's count back near the baseline
         # the way under test is the one that was in use (as root the daemon
         # keeps CAP_DAC_READ_SEARCH for opening by id only without
         # cgroup_rmdir; without it the walk did all)
         self.assertEqual(self.d.health()[1]["gone_cgroups_source"], self.source)
+        # no entry of a churned cgroup in any map (the entries themselves,
+        # listed through bpf(2): counts alone would mix in other cgroups of
+        # the host, and hot slots handed back at the next read), and the
+        # cgroup map's count back near the baseline
         self.assertEqual(left, {name: set() for name in PER_CGROUP_MAPS})
         self.assertLessEqual(e1["cg_stats"], e0["cg_stats"] + 8)
         self.assertEqual(drops["cgroup_map_full"], 0)
