@@ -7,6 +7,9 @@ exporter-toolkit format node_exporter uses, against a real daemon:
 - a flood of wrong passwords (bcrypt costs ~70 ms each) does not slow down
   an authorised scraper;
 - certificates, users and a broken file change without a restart;
+- with --user, root's own certificate files are served and rotated (the
+  daemon keeps CAP_DAC_READ_SEARCH as another user), a missing one is a
+  one-line error at start;
 - mutual TLS: a client certificate from the configured CA (and, with
   client_allowed_sans, the right SAN) is needed to get through the
   handshake; Prometheus scrapes with one.
@@ -17,6 +20,7 @@ import concurrent.futures as cf
 import http.client
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -397,6 +401,66 @@ class MutualTlsTest(unittest.TestCase):
         finally:
             prom.stop()
 
+
+class TlsAsAnotherUserTest(unittest.TestCase):
+    """--user with --web-config: the files are read after the switch (and
+    on every change). The daemon keeps CAP_DAC_READ_SEARCH as another user
+    (README's capability table), so certificates kept as root's own, 0600
+    in a 0700 folder as a deployment tool leaves them, are read."""
+
+    def setUp(self):
+        self.user = pwd.getpwnam("nobody")
+        self.tmp = tempfile.mkdtemp(prefix="kpulse-usertls-%d-" % os.getpid())
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        make_ca(self.tmp, "ca")
+        make_cert(self.tmp, "server", "ca", "subjectAltName=IP:127.0.0.1")
+        make_cert(self.tmp, "server2", "ca", "subjectAltName=IP:127.0.0.1")
+        self.web = os.path.join(self.tmp, "web.yml")
+        write(self.web, "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+        for name in ("server.crt", "server.key", "server2.crt", "server2.key", "web.yml"):
+            os.chmod(os.path.join(self.tmp, name), 0o600)
+        self.assertEqual(os.stat(self.tmp).st_mode & 0o777, 0o700)
+        self.ctx = context(self.tmp)
+
+    def pem(self, name):
+        with open(os.path.join(self.tmp, name)) as f:
+            return f.read().strip()
+
+    def served(self, port):
+        return ssl.DER_cert_to_PEM_cert(peer_cert(port, self.ctx)).strip()
+
+    def test_serves_and_rotates_as_the_user(self):
+        def ready(d):
+            try:
+                return get(d.port, "/health", self.ctx)[0] == 200
+            except OSError:
+                return False
+        d = h.Daemon("--user", "nobody", "--web-config", self.web, ready=ready)
+        self.addCleanup(d.stop)
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
+        self.assertEqual(int(uid), self.user.pw_uid)
+        self.assertEqual(self.served(d.port), self.pem("server.crt"))
+        # rotated (root's files still, written at once) without a restart
+        for ext in ("key", "crt"):
+            os.rename(os.path.join(self.tmp, "server2." + ext),
+                      os.path.join(self.tmp, "server." + ext))
+        wait("the new certificate", lambda: self.served(d.port) == self.pem("server.crt"), 10)
+        self.assertEqual(get(d.port, "/health", self.ctx)[0], 200)
+        self.assertIsNone(d.proc.poll())
+
+    def test_a_missing_key_is_one_line_at_start(self):
+        os.unlink(os.path.join(self.tmp, "server.key"))
+        r = subprocess.run([h.KPULSE, "daemon", "--listen", "127.0.0.1:%d" % h.free_port(),
+                            "--user", "nobody", "--web-config", self.web],
+                           capture_output=True, text=True, timeout=30)
+        print("\n  " + r.stderr.strip())
+        self.assertNotEqual(r.returncode, 0)
+        # one line says what is wrong (before it, only the info line on
+        # the privileges kept)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual([l for l in lines if "privileges:" not in l], lines[-1:], r.stderr)
+        self.assertIn("key_file: cannot open " + os.path.join(self.tmp, "server.key"), lines[-1])
 
 if __name__ == "__main__":
     unittest.main()
