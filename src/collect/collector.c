@@ -192,23 +192,46 @@ static void settle_dying(void *ctx, uint64_t id)
 		drop_container(c, k);
 }
 
+/* Whether to look at @k's directory this time. A look is a stat of its
+ * path, a kernfs path walk of some µs: 5 ms a collection at 1,000
+ * containers, which a scrape's refresh does without (it has the kernel's
+ * announcements and the maps). At ticks every container is looked at,
+ * unless the kernel announces deaths: then a directory that went only
+ * tells of an announcement that was lost (a full ring; v2 cgroups cannot
+ * be renamed), and a share of the containers is looked at each tick, each
+ * in turn (every KP_PATH_CHECK_TICKS ticks; cgroup ids are inode numbers,
+ * handed out in turn, so the shares are even). */
+#define KP_PATH_CHECK_TICKS 16
+
+static bool path_due(const struct kp_collector *c, const struct kp_container *k, bool tick,
+		     bool announced)
+{
+	if (!tick || !k->path)
+		return false;
+	return !announced || (k->cgid + c->ticks) % KP_PATH_CHECK_TICKS == 0;
+}
+
 /* Drop cgroups that are gone, from the maps and from the model: those the
  * kernel announced (or found gone when first seen); those whose directory
- * went (buried when their id is gone too, not when they moved); those in
- * no map any more; those no walk of the tree found since they were first
- * seen (one walk settles them all). Then entries buried cgroups came back
- * with. */
-static void gc(struct kp_collector *c)
+ * went (buried when their id is gone too, not when they moved; see
+ * path_due); those in no map any more; those no walk of the tree found
+ * since they were first seen (one walk settles them all). Then entries
+ * buried cgroups came back with. */
+static void gc(struct kp_collector *c, bool tick)
 {
 	struct kp_container *k, *tmp;
 	uint64_t removed = c->m->self.removed;
 	size_t settled = kp_gone__count_dying(c->gone);
+	bool announced = kp_collector__deaths_announced(c);
 
 	kp_gone__settle(c->gone, c->gen, settle_dying, c);
+	if (tick)
+		c->ticks++;
 	KP_MODEL_FOR_EACH(c->m, k, tmp) {
 		bool gone = k->marks.seen_gen != c->gen, dead = false;
 
-		if (!gone && k->path && !kp_cgroups__alive(c->cg, k->path, k->cgid)) {
+		if (!gone && path_due(c, k, tick, announced) &&
+		    !kp_cgroups__alive(c->cg, k->path, k->cgid)) {
 			gone = true;
 			dead = kp_cgroups__id_alive(c->cg, k->cgid) == 0;
 		}
@@ -326,7 +349,10 @@ static int drain_events(struct kp_collector *c)
 	return n;
 }
 
-static int collect(struct kp_collector *c, uint64_t now, bool files)
+/* @tick: an interval tick, which also reads cgroup files, walks the tree
+ * when due and looks at directories (gc); otherwise a scrape's refresh or
+ * a settling of many deaths: the maps alone. */
+static int collect(struct kp_collector *c, uint64_t now, bool tick)
 {
 	uint64_t t0 = kp_now_mono_ns(), *ent = c->m->self.map_entries, tcp[3] = {};
 	int err, err2;
@@ -347,13 +373,13 @@ static int collect(struct kp_collector *c, uint64_t now, bool files)
 		err = err2;
 	kp_sched_finalize(c, now);
 	kp_collector_resolve_new(c, now);
-	kp_discover(c, now, files);	/* walks at ticks, not at scrapes */
-	gc(c);
+	kp_discover(c, now, tick);	/* walks at ticks, not at scrapes */
+	gc(c, tick);
 	kp_names_retry(c, now);
 	kp_mapread_trim(&c->rd);
 	kp_collector__read_drops(c);
 	read_self(c);
-	if (files)
+	if (tick)
 		read_files(c, now);
 	ent[KP_MAP_TCP_STATS] = tcp[0];
 	ent[KP_MAP_TCP_HIST] = tcp[1];

@@ -63,6 +63,7 @@ struct kp_collector {
 	struct kp_req_key *purge_req;	/* req_stats keys of those, and of the dying */
 	size_t npurge_req, purge_req_cap;
 	uint64_t gen;
+	uint64_t ticks;			/* interval ticks collected (gc's turns) */
 	uint64_t discovered_ns;		/* last walk of discover.c */
 	uint64_t now;		/* CLOCK_MONOTONIC of the round being read */
 };
