@@ -94,13 +94,21 @@ static void h_health(void *ctx, const struct kp_http_req *req, struct kp_http_re
 	json_decref(j);
 }
 
+/* Compact, written a container at a time (api.h): at 1,000 containers the
+ * indented tree took twice the CPU and 1.6 times the bytes. */
 static void h_containers(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)
 {
 	struct kp_routes_ctx *d = ctx;
 
 	fresh(d, true);
-	kp_http_json(r, 200, kp_api_containers(d->p->model, d->p->an, kp_now_mono_ns(),
-					       kp_http_arg(req, "container")));
+	r->body = kp_api_containers_text(d->p->model, d->p->an, kp_now_mono_ns(),
+					 kp_http_arg(req, "container"), &r->len);
+	if (!r->body) {
+		kp_http_error(r, 500, "out of memory");
+		return;
+	}
+	r->status = 200;
+	r->content_type = "application/json";
 }
 
 static void h_container(void *ctx, const struct kp_http_req *req, struct kp_http_resp *r)

@@ -283,47 +283,126 @@ static json_t *container_json(const struct kp_container *k, const struct kp_asta
 	return j;
 }
 
-static int by_score(const void *x, const void *y)
-{
-	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	double sa = json_real_value(json_object_get(json_object_get(a, "health"), "score"));
-	double sb = json_real_value(json_object_get(json_object_get(b, "health"), "score"));
-	double ca = json_real_value(json_object_get(json_object_get(a, "cpu"), "cores"));
-	double cb = json_real_value(json_object_get(json_object_get(b, "cpu"), "cores"));
+/* A shown container and its analysis, in the list's order. */
+struct row {
+	const struct kp_container *k;
+	const struct kp_astate *s;
+};
 
-	if (sa != sb)
-		return sa < sb ? -1 : 1;
-	return ca > cb ? -1 : ca < cb;	/* then the busiest first */
+/* worst health first, then the busiest */
+static int row_order(const void *x, const void *y)
+{
+	const struct kp_astate *a = ((const struct row *)x)->s, *b = ((const struct row *)y)->s;
+
+	if (a->health.score != b->health.score)
+		return a->health.score < b->health.score ? -1 : 1;
+	return a->cpu_cores > b->cpu_cores ? -1 : a->cpu_cores < b->cpu_cores;
 }
 
-json_t *kp_api_containers(const struct kp_model *c, const struct kp_analysis *a,
-			  uint64_t now, const char *pattern)
+/* The containers matching @pattern that have an analysis, sorted; NULL
+ * with *@n 0 when there are none (or no memory). */
+static struct row *sorted_rows(const struct kp_model *c, const struct kp_analysis *a,
+			       const char *pattern, size_t *n)
 {
 	struct kp_container *k, *tmp;
-	json_t **rows = NULL, *arr = json_array();
-	size_t n = 0, cap = 0;
+	struct row *rows = NULL;
+	size_t cap = 0;
 
+	*n = 0;
 	KP_MODEL_FOR_EACH_SHOWN(c, k, tmp) {
 		const struct kp_astate *s;
 
 		if (!kp_container_matches(k, pattern) ||
 		    !(s = kp_analysis__get(a, k->cgid)))
 			continue;
-		if (n == cap) {
-			json_t **r = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*r));
+		if (*n == cap) {
+			struct row *r = realloc(rows, (cap = cap ? cap * 2 : 64) * sizeof(*r));
 
 			if (!r)
 				break;
 			rows = r;
 		}
-		rows[n++] = container_json(k, s, a, now, false);
+		rows[(*n)++] = (struct row){ k, s };
 	}
-	if (n)
-		qsort(rows, n, sizeof(*rows), by_score);
+	if (*n)
+		qsort(rows, *n, sizeof(*rows), row_order);
+	return rows;
+}
+
+json_t *kp_api_containers(const struct kp_model *c, const struct kp_analysis *a,
+			  uint64_t now, const char *pattern)
+{
+	json_t *arr = json_array();
+	size_t n;
+	struct row *rows = sorted_rows(c, a, pattern, &n);
+
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, rows[i]);
+		json_array_append_new(arr, container_json(rows[i].k, rows[i].s, a, now, false));
 	free(rows);
 	return arr;
+}
+
+/* A growing body for json_dump_callback: jansson hands over a few bytes
+ * at a time, which through a FILE cost a locked call each. */
+struct sink {
+	char *buf;
+	size_t len, cap;
+};
+
+static int sink_put(const char *b, size_t n, void *data)
+{
+	struct sink *k = data;
+
+	if (k->len + n + 1 > k->cap) {
+		size_t cap = k->cap ? k->cap : 65536;
+		char *p;
+
+		while (cap < k->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(k->buf, cap)))
+			return -1;
+		k->buf = p;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, b, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* One container's tree at a time, each freed once written: a tree of the
+ * whole list (60-odd values a container) cost more to make, write and
+ * free than the rest of a request together, and its peak was the size of
+ * the list. jansson writes every value; only the list's brackets and
+ * commas are put here, as jansson's compact form has them. */
+char *kp_api_containers_text(const struct kp_model *c, const struct kp_analysis *a,
+			     uint64_t now, const char *pattern, size_t *len)
+{
+	struct sink k = { 0 };
+	size_t n, put = 0;
+	struct row *rows = sorted_rows(c, a, pattern, &n);
+	int err = sink_put("[", 1, &k);
+
+	for (size_t i = 0; i < n && !err; i++) {
+		json_t *j = container_json(rows[i].k, rows[i].s, a, now, false);
+
+		if (!j)
+			continue;	/* as json_array_append_new would */
+		if (put++)
+			err = sink_put(",", 1, &k);
+		if (!err)
+			err = json_dump_callback(j, sink_put, &k, JSON_COMPACT);
+		json_decref(j);
+	}
+	if (!err)
+		err = sink_put("]", 1, &k);
+	free(rows);
+	if (err) {
+		free(k.buf);
+		return NULL;
+	}
+	*len = k.len;
+	return k.buf;
 }
 
 json_t *kp_api_container(const struct kp_model *c, const struct kp_analysis *a,

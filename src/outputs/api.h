@@ -5,6 +5,7 @@
 #define KPULSE_API_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -15,6 +16,11 @@ struct kp_analysis;
  * health first. */
 json_t *kp_api_containers(const struct kp_model *m, const struct kp_analysis *a,
 			  uint64_t now_ns, const char *pattern);
+/* The same document as text, byte for byte what json_dumps(doc,
+ * JSON_COMPACT) makes of it, without holding the whole tree: malloc'd,
+ * its length in *@len; NULL when out of memory. */
+char *kp_api_containers_text(const struct kp_model *m, const struct kp_analysis *a,
+			     uint64_t now_ns, const char *pattern, size_t *len);
 /* One container by id, name or cgroup path, with its histograms; NULL when
  * there is none. */
 json_t *kp_api_container(const struct kp_model *m, const struct kp_analysis *a,

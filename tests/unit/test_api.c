@@ -183,6 +183,22 @@ static void world_free(struct world *w)
 	kp_analysis__free(w->a);
 }
 
+/* The list as /api/v1/containers sends it (written a container at a
+ * time) is the tree's compact dump, byte for byte. */
+static void same_text(const struct world *w, const char *pattern, json_t *doc)
+{
+	size_t len = 0;
+	char *text = kp_api_containers_text(w->m, w->a, w->now, pattern, &len);
+	char *want = json_dumps(doc, JSON_COMPACT);
+
+	assert_non_null(text);
+	assert_non_null(want);
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(text, want);
+	free(text);
+	free(want);
+}
+
 static void test_containers_order_and_fields(void **st)
 {
 	struct world w;
@@ -195,6 +211,7 @@ static void test_containers_order_and_fields(void **st)
 	tick(&w, 10);
 	doc = kp_api_containers(w.m, w.a, w.now, NULL);
 	assert_true(json_is_array(doc));
+	same_text(&w, NULL, doc);
 	/* the unresolved one is not listed */
 	assert_int_equal(json_array_size(doc), 4);
 	/* worst first: api (an OOM kill: -40), web (p99 80 ms: -30), busy
@@ -321,6 +338,7 @@ static size_t listed(const struct world *w, const char *pattern, const char *fir
 
 	if (first)
 		assert_string_equal(jstr(doc, "0.name"), first);
+	same_text(w, pattern, doc);
 	json_decref(doc);
 	return n;
 }
@@ -509,6 +527,7 @@ static void test_hostile_names(void **st)
 	assert_non_null(text);
 	assert_non_null(strstr(text, "odd\\\\xff\\\"\\\\x0a.scope"));
 	free(text);
+	same_text(&w, NULL, doc);
 	json_decref(doc);
 	doc = kp_api_containers(w.m, w.a, w.now, "/test.slice/odd*");
 	assert_int_equal(json_array_size(doc), 1);

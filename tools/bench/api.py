@@ -24,7 +24,8 @@ BENCH_PARALLEL=50 BENCH_SECONDS=10 BENCH_ROUNDS=3; BENCH_SEQ=0 skips part 1,
 BENCH_PAR=0 part 2, BENCH_PACED=0 part 3 (BENCH_BURSTS=10). BENCH_INTERVAL=2s is the daemon's interval (its default).
 BENCH_KPULSE=PATH measures another build (say, main's).
 BENCH_PERF=FILE records a perf profile of the daemon
-during the sequential /metrics requests into FILE (perf report -i FILE).
+during the sequential /metrics requests into FILE (perf report -i FILE);
+BENCH_PERF_PATH=/api/v1/containers profiles that endpoint's instead.
 """
 import os
 import re
@@ -245,7 +246,8 @@ def sequential(d, nreq):
     for p, hdr in (("/health", None), ("/metrics", None), ("/metrics", PROMETHEUS),
                    ("/api/v1/containers", None)):
         perf = None
-        if p == "/metrics" and not hdr and os.environ.get("BENCH_PERF"):
+        if (p == os.environ.get("BENCH_PERF_PATH", "/metrics") and not hdr
+                and os.environ.get("BENCH_PERF")):
             perf = subprocess.Popen(["perf", "record", "-q", "-g", "-o",
                                      os.environ["BENCH_PERF"], "-p", str(d.proc.pid)])
             time.sleep(1)
