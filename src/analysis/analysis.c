@@ -186,13 +186,28 @@ static void feed(struct kp_analysis *a, struct kp_astate *s, int kind,
 		kp_window__push(s->lat[kind], cum, now);
 }
 
-/* p99 over the shortest window, NAN without events. */
-static double p99(struct kp_analysis *a, const struct kp_astate *s, int kind, uint64_t now)
+/* p50 and p99 of the kinds an update uses, over the shortest window: one
+ * sum of the window and one pass over its buckets each, which the health
+ * factors, the chart series and the alert rules then share. */
+static void window_pcts(struct kp_analysis *a, struct kp_astate *s, uint64_t now)
 {
-	if (!s->lat[kind] ||
-	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
-		return NAN;
-	return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
+	static const double qs[2] = { 0.5, 0.99 };
+	static const int used[] = { KP_L_RUNQ, KP_L_RTT, KP_L_REQ_IN, KP_L_REQ_OUT };
+
+	for (int i = 0; i < KP_L_MAX; i++)
+		s->win_p50[i] = s->win_p99[i] = NAN;
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++) {
+		int kind = used[i];
+		uint64_t n, v[2];
+
+		if (!s->lat[kind] ||
+		    !(n = kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch)))
+			continue;
+		kp_hist_quantiles(a->scratch, n, qs, 2, v);
+		s->win_p50[kind] = (double)v[0] / 1e9;
+		s->win_p99[kind] = (double)v[1] / 1e9;
+	}
+	s->win_ns = now;
 }
 
 /* The run-queue heatmap; made at the first event, with the same zero
@@ -243,32 +258,28 @@ static void feed_ports(struct kp_analysis *a, struct kp_astate *s,
 
 /* p50 (and p99 unless @s99 < 0) over the shortest window into their
  * series; no point while the window has no events. */
-static void pct_series(struct kp_analysis *a, struct kp_astate *s, int kind, int s50,
-		       int s99, uint64_t now)
+static void pct_series(struct kp_astate *s, int kind, int s50, int s99)
 {
-	if (!s->lat[kind] ||
-	    !kp_analysis_window(s->lat[kind], a->o.windows_ns[0], now, a->scratch))
+	if (isnan(s->win_p50[kind]))
 		return;
-	history_add(&s->hist[s50], &s->ticks, (double)kp_hist_quantile(a->scratch, 0.5) / 1e9);
+	history_add(&s->hist[s50], &s->ticks, s->win_p50[kind]);
 	if (s99 >= 0)
-		history_add(&s->hist[s99], &s->ticks,
-			    (double)kp_hist_quantile(a->scratch, 0.99) / 1e9);
+		history_add(&s->hist[s99], &s->ticks, s->win_p99[kind]);
 }
 
 /* Series only the dashboard's charts read. */
-static void chart_series(struct kp_analysis *a, struct kp_astate *s,
-			 const struct kp_mem_totals *m, const struct kp_cpu_files *cpu,
-			 const struct kp_tcp_totals *tcp, uint64_t now)
+static void chart_series(struct kp_astate *s, const struct kp_mem_totals *m,
+			 const struct kp_cpu_files *cpu, const struct kp_tcp_totals *tcp)
 {
 	static const int psi[][2] = {
 		{ KP_PSI_CPU, KP_S_PSI_CPU }, { KP_PSI_MEMORY, KP_S_PSI_MEM },
 		{ KP_PSI_IO, KP_S_PSI_IO },
 	};
 
-	pct_series(a, s, KP_L_RUNQ, KP_S_RUNQ_P50, -1, now);
-	pct_series(a, s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99, now);
-	pct_series(a, s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99, now);
-	pct_series(a, s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99, now);
+	pct_series(s, KP_L_RUNQ, KP_S_RUNQ_P50, -1);
+	pct_series(s, KP_L_RTT, KP_S_RTT_P50, KP_S_RTT_P99);
+	pct_series(s, KP_L_REQ_IN, KP_S_REQ_IN_P50, KP_S_REQ_IN_P99);
+	pct_series(s, KP_L_REQ_OUT, KP_S_REQ_OUT_P50, KP_S_REQ_OUT_P99);
 	if (m) {
 		if (m->files.has_limit)
 			history_add(&s->hist[KP_S_MEM_LIMIT], &s->ticks, (double)m->files.limit_bytes);
@@ -380,8 +391,8 @@ static void factor_values(struct kp_analysis *a, struct kp_astate *s,
 
 	for (int i = 0; i < KP_F_MAX; i++)
 		vals[i] = NAN;
-	vals[KP_F_RUNQ_P99] = p99(a, s, KP_L_RUNQ, now);
-	vals[KP_F_REQUEST_P99] = p99(a, s, KP_L_REQ_IN, now);
+	vals[KP_F_RUNQ_P99] = s->win_p99[KP_L_RUNQ];
+	vals[KP_F_REQUEST_P99] = s->win_p99[KP_L_REQ_IN];
 	vals[KP_F_CPU_THROTTLED] = s->throttled_pct;
 	if (m) {
 		double window = (double)a->o.windows_ns[0] / 1e9, share;
@@ -481,12 +492,13 @@ static void update_one(struct kp_analysis *a, struct kp_astate *s,
 				    (double)m->files.usage_bytes);
 	}
 
+	window_pcts(a, s, now);
 	factor_values(a, s, m, tcp, now, vals);
 	kp_health_score(vals, a->o.factors, &s->health);
 	history_add(&s->hist[KP_S_RUNQ_P99],
 		    &s->ticks, isnan(vals[KP_F_RUNQ_P99]) ? 0 : vals[KP_F_RUNQ_P99]);
 	history_add(&s->hist[KP_S_HEALTH], &s->ticks, s->health.score);
-	chart_series(a, s, m, cpu, tcp, now);
+	chart_series(s, m, cpu, tcp);
 }
 
 /* The state of @cgid, made when new (healthy until its first figures:

@@ -75,6 +75,10 @@ struct kp_astate {
 	 * a limit or periods; the % over the first window, NAN before */
 	struct kp_throttle *thr;
 	double throttled_pct;
+	/* p50 and p99 (seconds) of each kind over the first window, as of the
+	 * update at win_ns; NAN without events in it */
+	double win_p50[KP_L_MAX], win_p99[KP_L_MAX];
+	uint64_t win_ns;
 	struct kp_health health;
 	struct kp_timeline ticks;	/* seconds since the analysis started */
 	struct kp_history hist[KP_S_MAX];	/* on ticks (history.h) */

@@ -242,6 +242,13 @@ static void test_runq_window_percentiles(void **st)
 	s = state(a, 10);
 	assert_int_equal((uint64_t)llround(s->health.f[KP_F_RUNQ_P99].value * 1e9),
 			 tb_upper(fast));
+	/* the update's own p50/p99 (what alert rules over the first window
+	 * read) are the window's, as of that update */
+	assert_int_equal(s->win_ns, T0 + 70 * S);
+	kp_analysis_window(s->lat[KP_L_RUNQ], kp_analysis__opts(a)->windows_ns[0], T0 + 70 * S, out);
+	assert_near(s->win_p99[KP_L_RUNQ], (double)kp_hist_quantile(out, 0.99) / 1e9, 0);
+	assert_near(s->win_p50[KP_L_RUNQ], (double)kp_hist_quantile(out, 0.5) / 1e9, 0);
+	assert_true(isnan(s->win_p99[KP_L_RTT]));	/* no events of that kind */
 	n = kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 70 * S, out);
 	assert_int_equal(out[kp_hist_bucket(slow)], 0);
 	assert_true(n >= 60 && n <= 65);	/* the window plus one slot at most */
