@@ -278,6 +278,12 @@ void kp_alerts_put(struct kp_alerts_sink *s, const struct kp_label *labels, doub
 		return;
 	if (r->scope == KP_SCOPE_NODE)
 		labels = NULL;
+	/* nothing active, so nothing to find: an instance that is not past
+	 * its threshold changes nothing, and its key (a hash of every label,
+	 * for every rule and container each tick) is not worth making */
+	if (!e->n_active && (isnan(v) || (r->op == KP_OP_ABOVE ? v <= r->threshold
+							       : v >= r->threshold)))
+		return;
 	key = alert_key(e->seed, r->name, labels);
 	HASH_FIND(hh, e->active, &key, sizeof(key), a);
 	if (a) {
