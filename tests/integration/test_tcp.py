@@ -830,11 +830,17 @@ s.recv(1)
         m = self.shown(s_cg, r_cg)
         S, R = {"cgroup": self.cg.rel(s_cg)}, {"cgroup": self.cg.rel(r_cg)}
         got = total(m, RETRANS, **S)
+        # host-wide and removals too: a shortfall seen once in a full
+        # suite (165 of 253) says then whether the segments were charged
+        # to no shown container, lost with a removed one, or never seen
         print("\n  retransmits: kpulse sender %d, netns RetransSegs %d - TCPRetransFail %d, "
-              "receiver %d; program runs %d, all cgroups %d, recursion misses %d"
+              "receiver %d; program runs %d, all cgroups %d, node %d, containers removed %d, "
+              "events dropped %d"
               % (got, mib["RetransSegs"], mib["TCPRetransFail"], total(m, RETRANS, **R),
                  total(m, "kpulse_bpf_program_runs_total", program="tcp_retransmit_skb"),
-                 total(m, RETRANS), total(m, "kpulse_bpf_events_dropped_total")))
+                 total(m, RETRANS), total(m, "kpulse_node_tcp_retransmits_total"),
+                 total(m, "kpulse_containers_removed_total"),
+                 total(m, "kpulse_bpf_events_dropped_total")))
         retrans_segs = sent
         self.assertGreater(retrans_segs, 10)
         self.assertAlmostEqual(got, retrans_segs, delta=0.02 * retrans_segs + 2)
