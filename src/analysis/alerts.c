@@ -278,11 +278,12 @@ void kp_alerts_put(struct kp_alerts_sink *s, const struct kp_label *labels, doub
 		return;
 	if (r->scope == KP_SCOPE_NODE)
 		labels = NULL;
+	/* false for NAN (unknown) too */
+	past = r->op == KP_OP_ABOVE ? v > r->threshold : v < r->threshold;
 	/* nothing active, so nothing to find: an instance that is not past
 	 * its threshold changes nothing, and its key (a hash of every label,
 	 * for every rule and container each tick) is not worth making */
-	if (!e->n_active && (isnan(v) || (r->op == KP_OP_ABOVE ? v <= r->threshold
-							       : v >= r->threshold)))
+	if (!e->n_active && !past)
 		return;
 	key = alert_key(e->seed, r->name, labels);
 	HASH_FIND(hh, e->active, &key, sizeof(key), a);
@@ -293,7 +294,6 @@ void kp_alerts_put(struct kp_alerts_sink *s, const struct kp_label *labels, doub
 	}
 	if (isnan(v))
 		return;		/* unknown: hold */
-	past = r->op == KP_OP_ABOVE ? v > r->threshold : v < r->threshold;
 	cleared = r->op == KP_OP_ABOVE ? v <= r->clear : v >= r->clear;
 	if (!a) {
 		if (!past)

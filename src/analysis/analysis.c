@@ -157,6 +157,16 @@ uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span, uint64_t n
 	return w ? kp_window__sum(w, span, now, out) : 0;
 }
 
+double kp_analysis_p99(const struct kp_analysis *a, const struct kp_astate *s, int kind,
+		       uint64_t span_ns, uint64_t now_ns, uint64_t *scratch)
+{
+	if (s->win_ns == now_ns && span_ns == a->o.windows_ns[0])
+		return isnan(s->win_p99[kind]) ? 0 : s->win_p99[kind];
+	if (!kp_analysis_window(s->lat[kind], span_ns, now_ns, scratch))
+		return 0;
+	return (double)kp_hist_quantile(scratch, 0.99) / 1e9;
+}
+
 /* Rings are made when a series' value first moves (history.h), so a series
  * a cgroup never has (no TCP, no memory limit) or that stays put costs
  * nothing. */

@@ -122,6 +122,12 @@ double kp_history_delta(const struct kp_timeline *tl, const struct kp_history *h
 double kp_analysis_throttled_pct(const struct kp_astate *s, uint64_t span_ns,
 				 uint64_t now_ns);
 
+/* p99 (seconds) of latency @kind over the last @span_ns as of @now_ns, 0
+ * when nothing happened in it; over the first window at an update's own
+ * time, the figure that update made. @scratch holds KP_HIST_BUCKETS. */
+double kp_analysis_p99(const struct kp_analysis *a, const struct kp_astate *s, int kind,
+		       uint64_t span_ns, uint64_t now_ns, uint64_t *scratch);
+
 /* Dense histogram of the last @span_ns of a window into @out (zeroed here);
  * a NULL window (no events of that kind yet) gives 0 events. */
 uint64_t kp_analysis_window(const struct kp_window *w, uint64_t span_ns,

@@ -212,14 +212,9 @@ static double value(struct kp_alerting *a, const struct kp_rule *r, uint64_t cgi
 
 	switch (r->metric) {
 	case KP_M_RUNQ_P99:
-		if (!s)
-			return NAN;
-		/* over the first window: the figure this tick's update made */
-		if (s->win_ns == a->now && r->window_ns == kp_analysis__opts(a->an)->windows_ns[0])
-			return isnan(s->win_p99[KP_L_RUNQ]) ? 0 : s->win_p99[KP_L_RUNQ];
-		if (!kp_analysis_window(s->lat[KP_L_RUNQ], r->window_ns, a->now, a->scratch))
-			return 0;	/* nothing waited */
-		return (double)kp_hist_quantile(a->scratch, 0.99) / 1e9;
+		/* 0 when nothing waited */
+		return s ? kp_analysis_p99(a->an, s, KP_L_RUNQ, r->window_ns, a->now, a->scratch)
+			 : NAN;
 	case KP_M_CPU_PRESSURE:
 		return files ? psi_avg10(files, KP_PSI_CPU) : NAN;
 	case KP_M_MEMORY_PRESSURE:

@@ -249,6 +249,14 @@ static void test_runq_window_percentiles(void **st)
 	assert_near(s->win_p99[KP_L_RUNQ], (double)kp_hist_quantile(out, 0.99) / 1e9, 0);
 	assert_near(s->win_p50[KP_L_RUNQ], (double)kp_hist_quantile(out, 0.5) / 1e9, 0);
 	assert_true(isnan(s->win_p99[KP_L_RTT]));	/* no events of that kind */
+	/* what a rule reads: that figure over the first window at the
+	 * update's time, the window's own quantile over any other, 0 when
+	 * nothing happened */
+	assert_near(kp_analysis_p99(a, s, KP_L_RUNQ, kp_analysis__opts(a)->windows_ns[0],
+				    T0 + 70 * S, out), s->win_p99[KP_L_RUNQ], 0);
+	assert_near(kp_analysis_p99(a, s, KP_L_RUNQ, 300 * S, T0 + 70 * S, out),
+		    (double)tb_upper(slow) / 1e9, 1e-12);	/* 20 slow of 1068 */
+	assert_near(kp_analysis_p99(a, s, KP_L_RTT, 300 * S, T0 + 70 * S, out), 0, 0);
 	n = kp_analysis_window(s->lat[KP_L_RUNQ], 60 * S, T0 + 70 * S, out);
 	assert_int_equal(out[kp_hist_bucket(slow)], 0);
 	assert_true(n >= 60 && n <= 65);	/* the window plus one slot at most */
