@@ -303,7 +303,7 @@ static void read_usage_v1(struct kp_memread *m, const char *relpath, const char 
 	}
 	if (!find_v1_dir(m, dir, v1dir, sizeof(v1dir)))
 		return;
-	if (kp_v1dir_is_own(m->v1_mnt, relpath, dir, v1dir)) {
+	if (kp_v1dir_is_own(m->v1_mnt, relpath, dir, v1dir, now)) {
 		read_usage(m, v1dir, "memory.usage_in_bytes", "memory.limit_in_bytes", out);
 	} else {
 		/* /health notes it; the terminal commands stay quiet (-v) */

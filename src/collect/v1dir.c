@@ -117,11 +117,19 @@ static int lookup(struct kp_v1dir *v, const char *v2dir, char *out, size_t len)
  * hierarchy) or exactly the same tasks; a v1 cgroup shared with other
  * tasks holds someone else's figures. */
 bool kp_v1dir_is_own(const char *mnt, const char *relpath, const char *v2dir,
-		     const char *v1dir)
+		     const char *v1dir, uint64_t now_ns)
 {
-	static char a[64 * 1024], b[64 * 1024];
+	/* The v1 side's task list is kept for KP_V1DIR_PROCS_FRESH_NS: on a
+	 * hybrid host many containers share one v1 cgroup (their v1 trees left
+	 * to the host), whose list holds every one of their tasks; read once
+	 * per collection instead of once per container, it stops being the
+	 * larger part of an idle daemon's CPU (perf, 1,000 containers). */
+	static char a[64 * 1024], b[64 * 1024], b_path[2 * PATH_CAP];
+	static size_t nb;
+	static uint64_t b_ns;
+	static bool b_ok;
 	char path[2 * PATH_CAP];
-	size_t na, nb;
+	size_t na;
 
 	if (!strcmp(v1dir + strlen(mnt), relpath))
 		return true;
@@ -129,9 +137,12 @@ bool kp_v1dir_is_own(const char *mnt, const char *relpath, const char *v2dir,
 	if (kp_read_small(path, a, sizeof(a), &na))
 		return false;
 	snprintf(path, sizeof(path), "%s/cgroup.procs", v1dir);
-	if (kp_read_small(path, b, sizeof(b), &nb))
-		return false;
-	return kp_procs_same_set(a, na, b, nb) == 1;
+	if (!b_ok || strcmp(path, b_path) || now_ns - b_ns >= KP_V1DIR_PROCS_FRESH_NS) {
+		b_ok = !kp_read_small(path, b, sizeof(b), &nb);
+		snprintf(b_path, sizeof(b_path), "%s", path);
+		b_ns = now_ns;
+	}
+	return b_ok && kp_procs_same_set(a, na, b, nb) == 1;
 }
 
 int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
@@ -154,7 +165,7 @@ int kp_v1dir__get(struct kp_v1dir *v, const char *relpath, const char *v2dir,
 		entry_free(v, e);
 	if ((err = lookup(v, v2dir, out, len)))
 		return err;
-	if (out[0] && !kp_v1dir_is_own(v->mnt, relpath, v2dir, out))
+	if (out[0] && !kp_v1dir_is_own(v->mnt, relpath, v2dir, out, now_ns))
 		out[0] = '\0';	/* kept as shared, for the cache's period */
 	if (v->cached >= KP_V1DIR_CACHE_MAX)
 		cache_clear(v);

@@ -18,6 +18,10 @@
 
 #define KP_V1DIR_CACHE_NS (30ull * 1000000000ull)
 #define KP_V1DIR_CACHE_MAX 8192
+/* A v1 cgroup's task list is read again after this long (kp_v1dir_is_own):
+ * no longer than the shortest interval, longer than a collection of
+ * 1,000 containers. */
+#define KP_V1DIR_PROCS_FRESH_NS (100ull * 1000000ull)
 
 struct kp_v1dir;
 
@@ -42,8 +46,10 @@ void kp_v1dir__forget(struct kp_v1dir *v, const char *relpath);
 
 /* Whether the v1 cgroup @v1dir (under the hierarchy mounted at @mnt) is
  * the v2 cgroup @v2dir's own (@relpath in the v2 tree): the same relative
- * path, or exactly the same tasks. Not reentrant (static buffers). */
+ * path, or exactly the same tasks. @v1dir's task list read within
+ * KP_V1DIR_PROCS_FRESH_NS before @now_ns is not read again. Not reentrant
+ * (static buffers). */
 bool kp_v1dir_is_own(const char *mnt, const char *relpath, const char *v2dir,
-		     const char *v1dir);
+		     const char *v1dir, uint64_t now_ns);
 
 #endif
