@@ -38,6 +38,14 @@ uint64_t kp_hist_total(const uint64_t *counts)
 	return t;
 }
 
+bool kp_hist_any(const uint64_t *counts)
+{
+	for (unsigned int i = 0; i < KP_HIST_BUCKETS; i++)
+		if (counts[i])
+			return true;
+	return false;
+}
+
 uint64_t kp_hist_quantile(const uint64_t *counts, double q)
 {
 	uint64_t total = kp_hist_total(counts), rank, seen = 0;

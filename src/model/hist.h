@@ -4,6 +4,7 @@
 #ifndef KPULSE_HIST_H
 #define KPULSE_HIST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "kpulse_abi.h"
@@ -24,6 +25,8 @@ uint64_t kp_hist_quantile(const uint64_t *counts, double q);
 void kp_hist_quantiles(const uint64_t *counts, uint64_t total, const double *qs, int n,
 		       uint64_t *out);
 uint64_t kp_hist_total(const uint64_t *counts);
+/* Whether any bucket holds a count: stops at the first that does. */
+bool kp_hist_any(const uint64_t *counts);
 
 /* Fixed `le` bounds for /metrics, in seconds, ascending; +Inf is implied. */
 extern const double kp_prom_le[];

@@ -105,7 +105,7 @@ static void labels_sweep(struct kp_metrics *mx)
 static void container_hist(FILE *f, const char *name, const struct kp_container *k,
 			   const char *extra, const uint64_t *fine, uint64_t sum_ns)
 {
-	if (kp_hist_total(fine))
+	if (kp_hist_any(fine))
 		kp_prom_histogram_p(f, name, clabels(k), extra, fine, sum_ns);
 }
 

@@ -215,20 +215,87 @@ static const char *le_label(unsigned int i)
 	return le[i];
 }
 
+/* A histogram's lines share everything before their le label: made once,
+ * copied per bound, and the lines go out in a write or two instead of
+ * eight calls each (on a scrape of 1,000 containers,
+ * 24,000 bucket lines made most of the render's CPU). A prefix too long
+ * for the buffer (hostile label values) takes the line-by-line way. */
+#define HIST_BUF 8192
+#define HIST_PREFIX_MAX 512
+
+static char *put_str(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static char *put_u64_mem(char *p, uint64_t v)
+{
+	char buf[24], *q = buf + sizeof(buf);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return put_str(p, q, buf + sizeof(buf) - q);
+}
+
+static size_t hist_prefix(char *out, const char *name, const char *prep, const char *extra)
+{
+	size_t nn = strlen(name), np = prep ? strlen(prep) : 0, ne = extra ? strlen(extra) : 0;
+	char *p = out;
+
+	if (nn + np + ne + 16 > HIST_PREFIX_MAX)
+		return 0;
+	p = put_str(p, name, nn);
+	p = put_str(p, "_bucket{", 8);
+	if (np) {
+		p = put_str(p, prep, np);
+		*p++ = ',';
+	}
+	if (ne) {
+		p = put_str(p, extra, ne);
+		*p++ = ',';
+	}
+	return p - out;
+}
+
 void kp_prom_histogram_p(FILE *f, const char *name, const char *prep,
 			 const char *extra, const uint64_t *fine_counts, uint64_t sum_ns)
 {
 	uint64_t le[32], total = kp_hist_fold_le(fine_counts, le);
-	char lab[128];
+	char pfx[HIST_PREFIX_MAX], buf[HIST_BUF], *p = buf;
+	size_t pre = hist_prefix(pfx, name, prep, extra);
 
-	for (unsigned int i = 0; i <= kp_prom_le_count; i++) {
-		const char *b = i < kp_prom_le_count ? le_label(i) : "le=\"+Inf\"";
+	if (!pre) {
+		char lab[128];
 
-		if (extra) {	/* rare: port and direction of request latency */
-			snprintf(lab, sizeof(lab), "%s,%s", extra, b);
-			b = lab;
+		for (unsigned int i = 0; i <= kp_prom_le_count; i++) {
+			const char *b = i < kp_prom_le_count ? le_label(i) : "le=\"+Inf\"";
+
+			if (extra) {	/* rare: port and direction of request latency */
+				snprintf(lab, sizeof(lab), "%s,%s", extra, b);
+				b = lab;
+			}
+			put_line_u64(f, name, "_bucket", prep, b,
+				     i < kp_prom_le_count ? le[i] : total);
 		}
-		put_line_u64(f, name, "_bucket", prep, b, i < kp_prom_le_count ? le[i] : total);
+	} else {
+		for (unsigned int i = 0; i <= kp_prom_le_count; i++) {
+			const char *b = i < kp_prom_le_count ? le_label(i) : "le=\"+Inf\"";
+
+			/* a line: the prefix, an le label (< 24), "} ", 20 digits, \n */
+			if ((size_t)(buf + sizeof(buf) - p) < pre + 48) {
+				fwrite_unlocked(buf, 1, p - buf, f);
+				p = buf;
+			}
+			p = put_str(p, pfx, pre);
+			p = put_str(p, b, strlen(b));
+			p = put_str(p, "} ", 2);
+			p = put_u64_mem(p, i < kp_prom_le_count ? le[i] : total);
+			*p++ = '\n';
+		}
+		fwrite_unlocked(buf, 1, p - buf, f);
 	}
 	put_line_dbl(f, name, "_sum", prep, extra, " %.9f", (double)sum_ns / 1e9);
 	put_line_u64(f, name, "_count", prep, extra, total);

@@ -119,6 +119,11 @@ static void test_quantile_empty_and_single(void **s)
 	assert_true(kp_hist_quantile(counts, 0.5) >= 1000000);
 	assert_true(kp_hist_quantile(counts, 0.5) <= 1062500);
 	assert_int_equal(kp_hist_total(counts), 1);
+	assert_true(kp_hist_any(counts));
+	memset(counts, 0, sizeof(counts));
+	assert_false(kp_hist_any(counts));
+	counts[KP_HIST_BUCKETS - 1] = 1;	/* the last bucket counts too */
+	assert_true(kp_hist_any(counts));
 }
 
 static void test_fold_le_brackets_truth(void **s)

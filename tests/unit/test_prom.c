@@ -150,6 +150,58 @@ static void test_histogram_lines(void **s)
 	free(buf);
 }
 
+/* A histogram with prepared labels and an extra pair, written through the
+ * buffer (short labels) and line by line (labels too long for it): every
+ * line is the name, the labels, le and the cumulative count, in order. */
+static void hist_expect(const char *prep, const char *extra)
+{
+	static uint64_t counts[KP_HIST_BUCKETS];
+	char *buf = NULL, *want = NULL, lab[64];
+	size_t len = 0, wlen = 0;
+	FILE *f = open_memstream(&buf, &len), *w = open_memstream(&want, &wlen);
+	uint64_t le[64], total;
+
+	memset(counts, 0, sizeof(counts));
+	counts[kp_hist_bucket(700)] = 4;
+	counts[kp_hist_bucket(40000)] = 9;
+	counts[kp_hist_bucket(7000000)] = 1;
+	total = kp_hist_fold_le(counts, le);
+	kp_prom_histogram_p(f, "h", prep, extra, counts, 123456789);
+	fclose(f);
+	for (unsigned int i = 0; i <= kp_prom_le_count; i++) {
+		if (i < kp_prom_le_count)
+			snprintf(lab, sizeof(lab), "le=\"%g\"", kp_prom_le[i]);
+		else
+			snprintf(lab, sizeof(lab), "le=\"+Inf\"");
+		fprintf(w, "h_bucket{%s%s%s%s%s} %llu\n", prep ? prep : "", prep ? "," : "",
+			extra ? extra : "", extra ? "," : "", lab,
+			(unsigned long long)(i < kp_prom_le_count ? le[i] : total));
+	}
+	fprintf(w, "h_sum{%s%s%s} 0.123456789\nh_count{%s%s%s} 14\n", prep ? prep : "",
+		prep && extra ? "," : "", extra ? extra : "", prep ? prep : "",
+		prep && extra ? "," : "", extra ? extra : "");
+	fclose(w);
+	assert_string_equal(buf, want);
+	free(buf);
+	free(want);
+}
+
+static void test_histogram_prepared_both_ways(void **s)
+{
+	char *big = malloc(2000);
+
+	(void)s;
+	hist_expect("container=\"c1\",runtime=\"docker\"", NULL);
+	hist_expect("container=\"c1\"", "direction=\"inbound\",port=\"80\"");
+	memset(big, 'x', 1999);
+	big[0] = 'a', big[1] = '=', big[2] = '"', big[1998] = '"', big[1999] = '\0';
+	hist_expect(big, NULL);			/* past the buffer's prefix bound */
+	hist_expect(big, "port=\"80\"");
+	big[600] = '"', big[601] = '\0';
+	hist_expect(big, NULL);			/* near it */
+	free(big);
+}
+
 /* The family lines of both formats, and the prepared-label path with an
  * extra pair (what every per-container series goes through). */
 static void test_families_and_prepared(void **s)
@@ -190,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_value_digits),
 		cmocka_unit_test(test_histogram_lines),
+		cmocka_unit_test(test_histogram_prepared_both_ways),
 		cmocka_unit_test(test_families_and_prepared),
 	};
 	return cmocka_run_group_tests_name("prom", tests, NULL, NULL);
