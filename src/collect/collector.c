@@ -116,9 +116,10 @@ int kp_collector__new(struct kp_collector **out, struct kp_loader *l,
 	c->cr = kp_cpuread__new(kp_cgroups__root(cg));
 	c->gone = kp_gone__new();
 	c->scratch = calloc(1, sizeof(*c->scratch));
+	c->kern = malloc(sizeof(*c->kern));
 	if (kp_mapread_init(&c->rd, c->ncpus, sizeof(struct kp_req_key), vmax) ||
 	    !c->slots || !c->slots_retry || !c->mr || !c->noderead || !c->cr ||
-	    !c->gone || !c->scratch) {
+	    !c->gone || !c->scratch || !c->kern) {
 		kp_collector__free(c);
 		return -ENOMEM;
 	}
@@ -143,6 +144,7 @@ void kp_collector__free(struct kp_collector *c)
 	free(c->slots);
 	free(c->slots_retry);
 	free(c->raced);
+	free(c->kern);
 	if (c->scratch) {	/* its path is not its own (seen.c) */
 		free(c->scratch->tcp);
 		kp_portset__free(c->scratch->req[0]);

@@ -42,6 +42,7 @@ struct kp_collector {
 	 * for the keys a flush raced (schedread.c) */
 	struct kp_cpu_slot *slots, *slots_retry;
 	uint64_t slots_ns;
+	struct kp_sched_totals *kern;	/* one key's sums, as a read adds them up */
 	__u64 *raced;		/* cg_stats keys to read again */
 	size_t nraced, raced_cap;
 	struct kp_memread *mr;
@@ -88,7 +89,9 @@ void kp_collector_resolve_new(struct kp_collector *c, uint64_t now);
 void kp_names_lookup(struct kp_collector *c, struct kp_container *k, uint64_t now);
 void kp_names_retry(struct kp_collector *c, uint64_t now);
 
-/* sched_read.c: cg_stats and the per-CPU slots, into the totals. */
+/* sched_read.c: cg_stats and the per-CPU slots, into the totals: each key
+ * of cg_stats by kp_sched_read, the cgroups only the slots name (pending
+ * or running, no key yet) by kp_sched_finalize. */
 int kp_sched_read(struct kp_collector *c, uint64_t now, uint64_t *entries);
 void kp_sched_finalize(struct kp_collector *c, uint64_t now);
 

@@ -27,32 +27,64 @@ static void node_add(struct kp_collector *c, const struct kp_sched_totals *t)
 		n->runq_hist[b] += t->runq_hist[b];
 }
 
-/* One key's figures into its container's raw sums: its cg_stats values,
- * what the slots hold pending and the slices running (schedread.c);
- * kp_sched_finalize() updates the totals. A key a flush raced is read
- * again; a dying cgroup's last figures go to the node at once. */
+static void raise_u64(uint64_t *total, uint64_t *node, uint64_t seen)
+{
+	if (seen > *total) {
+		*node += seen - *total;
+		*total = seen;
+	}
+}
+
+/* @k's totals raised to what a read saw (@obs: cg_stats + pending +
+ * running, schedread.c), never going back; the node gains what @k gains.
+ * Only buckets between @obs's first and last count can rise. Done once
+ * per key and read, as soon as its sum is known to be whole. */
+static void raise_totals(struct kp_model *m, struct kp_container *k,
+			 const struct kp_sched_totals *obs)
+{
+	int lo = 0, hi = KP_HIST_BUCKETS;
+
+	raise_u64(&k->t.cpu_ns, &m->node.cpu_ns, obs->cpu_ns);
+	raise_u64(&k->t.nvcsw, &m->node.nvcsw, obs->nvcsw);
+	raise_u64(&k->t.nivcsw, &m->node.nivcsw, obs->nivcsw);
+	raise_u64(&k->t.runq_sum_ns, &m->node.runq_sum_ns, obs->runq_sum_ns);
+	while (lo < hi && !obs->runq_hist[lo])
+		lo++;
+	while (hi > lo && !obs->runq_hist[hi - 1])
+		hi--;
+	for (int b = lo; b < hi; b++)
+		raise_u64(&k->t.runq_hist[b], &m->node.runq_hist[b], obs->runq_hist[b]);
+}
+
+/* One key's figures (its cg_stats values, what the slots hold pending and
+ * the slices running: schedread.c) into its container's totals. A key a
+ * flush raced is read again later (reread_raced); a dying cgroup's last
+ * figures go to the node at once. */
 static void account(void *ctx, const void *key, const void *percpu)
 {
 	struct kp_collector *c = ctx;
 	__u64 id = *(const __u64 *)key;
 	struct kp_container *k = kp_collector_seen(c, id);
-	struct kp_sched_totals *kern;
+	struct kp_sched_totals *kern = c->kern;
 
 	if (!k)
 		return;
-	kern = &k->marks.kern;
 	if (kp_sched_sum(percpu, c->vsz, c->slots, c->ncpus, id, c->slots_ns, kern)) {
 		if (k != c->scratch && !kp_collector_grow((void **)&c->raced, &c->raced_cap,
-							  c->nraced, sizeof(*c->raced)))
+							  c->nraced, sizeof(*c->raced))) {
 			c->raced[c->nraced++] = id;
-		else	/* the value alone: late at worst, never counted twice */
-			kp_sched_sum(percpu, c->vsz, NULL, c->ncpus, id, 0, kern);
+			k->marks.sched_gen = c->gen;	/* not pending-only */
+			return;
+		}
+		/* the value alone: late at worst, never counted twice */
+		kp_sched_sum(percpu, c->vsz, NULL, c->ncpus, id, 0, kern);
 	}
 	if (k == c->scratch) {
 		if (!kp_gone__test_and_mark(c->gone, id))
 			node_add(c, kern);
 		return;
 	}
+	raise_totals(c->m, k, kern);
 	k->marks.sched_gen = c->gen;
 }
 
@@ -104,8 +136,10 @@ static void reread_raced(struct kp_collector *c)
 			if (!k || bpf_map_lookup_elem(c->stats_fd, &id, c->rd.vals))
 				continue;
 			if (kp_sched_sum(c->rd.vals, c->vsz, last ? NULL : c->slots_retry,
-					 c->ncpus, id, ns, &k->marks.kern))
+					 c->ncpus, id, ns, c->kern))
 				c->raced[n++] = id;
+			else
+				raise_totals(c->m, k, c->kern);
 		}
 		c->nraced = n;
 	}
@@ -127,14 +161,6 @@ int kp_sched_read(struct kp_collector *c, uint64_t now, uint64_t *entries)
 	return err;
 }
 
-static void raise_u64(uint64_t *total, uint64_t *node, uint64_t seen)
-{
-	if (seen > *total) {
-		*node += seen - *total;
-		*total = seen;
-	}
-}
-
 /* A cgroup only pending or running on some CPU (not in cg_stats). */
 static void pending_only(struct kp_collector *c, __u64 id)
 {
@@ -152,41 +178,23 @@ static void pending_only(struct kp_collector *c, __u64 id)
 	k = kp_collector_seen(c, id);
 	if (!k)
 		return;
+	kp_sched_sum(NULL, 0, c->slots, c->ncpus, id, c->slots_ns, c->kern);
 	if (k == c->scratch) {	/* dying, its last figures not counted yet */
-		if (!kp_gone__test_and_mark(c->gone, id)) {
-			kp_sched_sum(NULL, 0, c->slots, c->ncpus, id, c->slots_ns, &k->marks.kern);
-			node_add(c, &k->marks.kern);
-		}
+		if (!kp_gone__test_and_mark(c->gone, id))
+			node_add(c, c->kern);
 		return;
 	}
-	kp_sched_sum(NULL, 0, c->slots, c->ncpus, id, c->slots_ns, &k->marks.kern);
+	raise_totals(c->m, k, c->kern);
 	k->marks.sched_gen = c->gen;
 }
 
-/* Totals = cg_stats + pending + the slices running now (kern, as
- * kp_sched_read made it), never going back; the node gains what each
- * container gains. */
+/* The cgroups the slots name that cg_stats had no key for. */
 void kp_sched_finalize(struct kp_collector *c, uint64_t now)
 {
-	struct kp_model *m = c->m;
-	struct kp_container *k, *tmp;
-
 	(void)now;
 	for (int i = 0; i < c->ncpus; i++) {
 		for (int j = 0; j < KP_PEND_CG; j++)
 			pending_only(c, c->slots[i].pend[j].cgid);
 		pending_only(c, c->slots[i].cgid);
-	}
-	KP_MODEL_FOR_EACH(m, k, tmp) {
-		const struct kp_sched_totals *obs = &k->marks.kern;
-
-		if (k->marks.sched_gen != c->gen)
-			continue;
-		raise_u64(&k->t.cpu_ns, &m->node.cpu_ns, obs->cpu_ns);
-		raise_u64(&k->t.nvcsw, &m->node.nvcsw, obs->nvcsw);
-		raise_u64(&k->t.nivcsw, &m->node.nivcsw, obs->nivcsw);
-		raise_u64(&k->t.runq_sum_ns, &m->node.runq_sum_ns, obs->runq_sum_ns);
-		for (int b = 0; b < KP_HIST_BUCKETS; b++)
-			raise_u64(&k->t.runq_hist[b], &m->node.runq_hist[b], obs->runq_hist[b]);
 	}
 }

@@ -71,14 +71,12 @@ struct kp_tcp_totals {
 	uint64_t connect_hist[KP_HIST_BUCKETS];
 };
 
-/* What the collector keeps per container to do its job (the raw kernel
- * sums it compares against, when it last read the cgroup's files, which
- * read saw it last). Outputs never look at it. */
+/* What the collector keeps per container to do its job (when it last read
+ * the cgroup's files, which read saw it last). Outputs never look at it. */
 struct kp_collect_marks {
-	struct kp_sched_totals kern;	/* cg_stats sums at the last read */
 	uint64_t files_ns;		/* when its cgroup files were last read */
 	uint64_t seen_gen;
-	uint64_t sched_gen;		/* the read whose scheduler figures kern holds */
+	uint64_t sched_gen;		/* the last read that counted its scheduler figures */
 	uint64_t first_walk;		/* tree walks made when first seen */
 	bool discovered;		/* found in the cgroup tree, not in a map */
 	unsigned int name_tries;	/* runtime file lookups that missed */
