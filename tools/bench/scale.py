@@ -140,11 +140,11 @@ def run(n):
             rows = [(p, scrape(d, p, reqs)) for p in ("/health", "/metrics", "/api/v1/containers")]
             # what a scraper every 15 s meets: each request reads the maps
             # and renders (plain text as curl asks, gzip as Prometheus asks)
-            rows += [("/metrics` fresh", scrape(d, "/metrics", reqs, FRESH_GAP)),
-                     ("/metrics` fresh, as Prometheus asks",
+            rows += [("`/metrics` fresh", scrape(d, "/metrics", reqs, FRESH_GAP)),
+                     ("`/metrics` fresh, as Prometheus asks",
                       scrape(d, "/metrics", reqs, FRESH_GAP, PROM_HEADERS)),
-                     ("/api/v1/containers` fresh", scrape(d, "/api/v1/containers", reqs,
-                                                          FRESH_GAP))]
+                     ("`/api/v1/containers` fresh", scrape(d, "/api/v1/containers", reqs,
+                                                           FRESH_GAP))]
             r = {"n": n, "shown": shown(d), "t_make": t_make, "t_shown": t_shown,
                  "cores": cores, "dur_med": statistics.median(durs), "dur_max": max(durs),
                  "rows": rows, "rss": status_mib(d.proc.pid, "VmRSS"),
@@ -188,8 +188,8 @@ def report(res):
     for r in res:
         hp99 = r["rows"][0][1]["p99"]
         for p, x in r["rows"]:
-            out.append("| %d | `%s` | %.2f | %.2f [%.2f–%.2f] | %.1f× | %.2f | %.0f |" % (
-                r["n"], p, x["p50"], x["p99"], x["p99_lo"], x["p99_hi"], x["p99"] / hp99,
+            out.append("| %d | %s | %.2f | %.2f [%.2f–%.2f] | %.1f× | %.2f | %.0f |" % (
+                r["n"], p if p.startswith("`") else "`%s`" % p, x["p50"], x["p99"], x["p99_lo"], x["p99_hi"], x["p99"] / hp99,
                 x["cpu_ms"], x["bytes"] / 1024))
     out += ["", "Setting up: %s." % "; ".join(
         "%d cgroups made in %.0f s, all shown %.0f s after start" % (r["n"], r["t_make"],
