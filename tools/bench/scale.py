@@ -11,7 +11,10 @@ N > 4,000), and:
 - scrapes: BENCH_SCALE_ROUNDS rounds of BENCH_SCALE_REQS sequential
   requests of /health (the baseline), /metrics and /api/v1/containers:
   p50 and p99 per round (the table gives the median round and the range),
-  daemon CPU per request, body size;
+  daemon CPU per request, body size; back to back, requests within 50 ms
+  share one read of the maps, so the same again with requests FRESH_GAP
+  apart (each reads and renders, as a scraper every 15 s does): /metrics
+  plain and as Prometheus asks (gzip, OpenMetrics), and the list;
 - RSS (VmRSS) after the scrapes, and the peak (VmHWM).
 
 N = 0 (the host's own cgroups) runs first in the same script as the
