@@ -137,15 +137,29 @@ static void put_labels(FILE *f, const char *prep, const char *extra)
 	fputc_unlocked('}', f);
 }
 
-static void put_u64(FILE *f, uint64_t v)
+static char *put_str(char *p, const char *s, size_t n)
 {
-	char buf[24], *p = buf + sizeof(buf);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* @v in decimal at @p (at most 20 bytes); returns the end. */
+static char *put_u64_mem(char *p, uint64_t v)
+{
+	char buf[24], *q = buf + sizeof(buf);
 
 	do {
-		*--p = (char)('0' + v % 10);
+		*--q = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	fwrite_unlocked(p, 1, buf + sizeof(buf) - p, f);
+	return put_str(p, q, buf + sizeof(buf) - q);
+}
+
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[24];
+
+	fwrite_unlocked(buf, 1, put_u64_mem(buf, v) - buf, f);
 }
 
 static void put_line_u64(FILE *f, const char *name, const char *suffix, const char *prep,
@@ -222,23 +236,6 @@ static const char *le_label(unsigned int i)
  * for the buffer (hostile label values) takes the line-by-line way. */
 #define HIST_BUF 8192
 #define HIST_PREFIX_MAX 512
-
-static char *put_str(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-static char *put_u64_mem(char *p, uint64_t v)
-{
-	char buf[24], *q = buf + sizeof(buf);
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	return put_str(p, q, buf + sizeof(buf) - q);
-}
 
 static size_t hist_prefix(char *out, const char *name, const char *prep, const char *extra)
 {
